@@ -1,0 +1,39 @@
+//! The data the benchmarks share: the six-field `Message` of the benchmark workloads,
+//! generated deterministically.
+
+#![forbid(unsafe_code)]
+
+use insula::prelude::*;
+
+/// The benchmark object.
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+pub struct Message {
+    /// The id.
+    #[id]
+    pub id: Id,
+    /// One of 100 authors.
+    #[index]
+    pub author: String,
+    /// About 40 bytes of text.
+    pub content: String,
+    /// A timestamp.
+    pub created_at: i64,
+    /// 0..1000.
+    pub likes: u32,
+    /// Zero to three short tags.
+    pub tags: Vec<String>,
+}
+
+/// Message number `i`, the same in every run.
+pub fn message(i: u64) -> Message {
+    // A small multiplicative hash spreads the values without a random number generator.
+    let mixed = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    Message {
+        id: i + 1,
+        author: format!("author-{:02}", mixed % 100),
+        content: format!("message {i:08} says hello to everyone here"),
+        created_at: 1_700_000_000 + i as i64,
+        likes: ((mixed >> 16) % 1000) as u32,
+        tags: (0..(mixed >> 32) % 4).map(|t| format!("tag{t}")).collect(),
+    }
+}

@@ -1,0 +1,101 @@
+//! `#[derive(Embedded)]`: a struct stored as a nested record inside a field's slot.
+
+use super::record;
+use crate::ctxt::Ctxt;
+use crate::model::Record;
+use crate::{check, fallback};
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::DeriveInput;
+
+pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let record = Record::from_ast(&mut cx, input, "Embedded");
+    if let Some(record) = &record {
+        check::embedded(&mut cx, record);
+    }
+    match (cx.check(), record) {
+        (Ok(()), Some(record)) => generate(&record),
+        (Err(errors), _) => fallback::embedded(input, errors),
+        (Ok(()), None) => fallback::embedded(input, syn::Error::new_spanned(input, "unsupported input")),
+    }
+}
+
+fn generate(record: &Record<'_>) -> TokenStream {
+    let ident = record.ident;
+    let rust_name = ident.to_string();
+    let view = record::view_ident(record);
+    let stored = record.stored_fields();
+    let view_type = record::view_type(record, &stored, None);
+    let fields = record::field_schemas(&stored);
+    let type_checks = record::type_checks(&stored);
+    let encode_fields = record::encode_fields(&stored);
+    let read_fields = record::read_fields(&stored, &quote!(::core::convert::identity));
+    let from_view_fields = record::from_view_fields(record);
+    let defaults = stored.iter().map(|field| {
+        let (ident, ty) = (field.ident, field.ty);
+        quote!(#ident: <#ty as ::insula::Value>::default_view(),)
+    });
+
+    quote! {
+        #view_type
+
+        const _: () = {
+            const __SCHEMA: ::insula::__private::EmbeddedSchema<'static> =
+                ::insula::__private::EmbeddedSchema { name: #rust_name, fields: #fields };
+            const __LAYOUT: ::insula::__private::CurrentLayout<'static> =
+                ::insula::__private::CurrentLayout::new(__SCHEMA.layout_tag(), __SCHEMA.fields);
+            #type_checks
+
+            #[automatically_derived]
+            impl ::insula::Embedded for #ident {
+                const SCHEMA: ::insula::__private::EmbeddedSchema<'static> = __SCHEMA;
+            }
+
+            #[automatically_derived]
+            impl ::insula::Value for #ident {
+                const TYPE: ::insula::ValueType<'static> = ::insula::ValueType::Embedded(&__SCHEMA);
+                type View<'a> = #view<'a>;
+
+                fn encode(&self, parent: &mut ::insula::__private::Vec<u8>, slot: usize, parent_record: usize) {
+                    let out = parent;
+                    #encode_fields
+                    let len = out.len() - record;
+                    ::insula::__private::write_ref(out, slot, record - parent_record, len);
+                }
+
+                fn read<'a>(
+                    slot: &'a [u8],
+                    parent: &'a [u8],
+                ) -> ::core::result::Result<#view<'a>, ::insula::__private::Corrupt> {
+                    let (record, _) = ::insula::__private::read_ref(slot, parent, 1)?;
+                    let reader = ::insula::__private::RecordReader::open(
+                        record,
+                        &__LAYOUT,
+                        ::insula::Layouts::none(),
+                    )?;
+                    ::core::result::Result::Ok(#view {
+                        #read_fields
+                        __record: ::core::marker::PhantomData,
+                    })
+                }
+
+                fn default_view<'a>() -> Self::View<'a> {
+                    #view {
+                        #(#defaults)*
+                        __record: ::core::marker::PhantomData,
+                    }
+                }
+
+                fn from_view(view: #view<'_>) -> Self {
+                    #ident {
+                        #from_view_fields
+                    }
+                }
+            }
+
+            impl ::insula::Required for #ident {}
+            impl ::insula::Element for #ident {}
+        };
+    }
+}

@@ -1,0 +1,104 @@
+//! `#[derive(Enumerated)]`: a fieldless enum stored as the tag of its variant's name.
+
+use crate::attr;
+use crate::ctxt::Ctxt;
+use crate::fallback;
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Data, DeriveInput, Fields};
+
+pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let ident = &input.ident;
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(&input.generics, "`#[derive(Enumerated)]` does not support generic enums");
+    }
+    let mut variants = Vec::new();
+    match &input.data {
+        Data::Enum(data) => {
+            if data.variants.is_empty() {
+                cx.error_spanned_by(ident, "`#[derive(Enumerated)]` needs at least one variant");
+            }
+            let mut seen = std::collections::HashMap::new();
+            for variant in &data.variants {
+                if !matches!(variant.fields, Fields::Unit) {
+                    cx.error_spanned_by(&variant.fields, "`#[derive(Enumerated)]` stores fieldless variants only");
+                }
+                let renamed = attr::variant_name(&mut cx, &variant.attrs);
+                let stored = renamed.as_ref().map_or_else(|| variant.ident.to_string(), syn::LitStr::value);
+                if let Some(first) = seen.insert(stored.clone(), variant.ident.clone()) {
+                    cx.error_spanned_by(
+                        &variant.ident,
+                        format!("`{first}` and `{}` are both stored as `{stored}`", variant.ident),
+                    );
+                }
+                variants.push((&variant.ident, stored));
+            }
+        }
+        _ => cx.error_spanned_by(ident, "`#[derive(Enumerated)]` needs a fieldless enum"),
+    }
+    if let Err(errors) = cx.check() {
+        return fallback::enumerated(input, errors);
+    }
+
+    let rust_name = ident.to_string();
+    let names: Vec<_> = variants.iter().map(|(_, stored)| stored).collect();
+    let idents: Vec<_> = variants.iter().map(|(ident, _)| *ident).collect();
+    let first = idents[0];
+    let tags: Vec<_> = names.iter().map(|name| quote!(::insula::__private::variant_tag(#name))).collect();
+    let consts: Vec<_> = (0..idents.len()).map(|i| quote::format_ident!("__TAG_{}", i)).collect();
+
+    quote! {
+        const _: () = {
+            #(const #consts: u32 = #tags;)*
+            const _: () = ::insula::__private::assert_distinct_tags(&[#(#consts),*]);
+            const __SCHEMA: ::insula::__private::EnumSchema<'static> =
+                ::insula::__private::EnumSchema { name: #rust_name, variants: &[#(#names),*] };
+
+            #[automatically_derived]
+            impl ::insula::Enumerated for #ident {
+                const VARIANTS: &'static [&'static str] = &[#(#names),*];
+            }
+
+            #[automatically_derived]
+            impl ::insula::Value for #ident {
+                const TYPE: ::insula::ValueType<'static> = ::insula::ValueType::Enum(&__SCHEMA);
+                type View<'a> = #ident;
+
+                #[inline]
+                fn encode(&self, out: &mut ::insula::__private::Vec<u8>, slot: usize, _record: usize) {
+                    let tag = match self {
+                        #(#ident::#idents => #consts,)*
+                    };
+                    ::insula::__private::write_u32(out, slot, tag);
+                }
+
+                #[inline]
+                fn read<'a>(
+                    slot: &'a [u8],
+                    _record: &'a [u8],
+                ) -> ::core::result::Result<#ident, ::insula::__private::Corrupt> {
+                    match ::insula::__private::read_u32(slot)? {
+                        #(#consts => ::core::result::Result::Ok(#ident::#idents),)*
+                        _ => ::core::result::Result::Err(::insula::__private::Corrupt(
+                            "an enum value names no variant",
+                        )),
+                    }
+                }
+
+                fn default_view<'a>() -> Self::View<'a> {
+                    #ident::#first
+                }
+
+                #[inline]
+                fn from_view(view: #ident) -> Self {
+                    view
+                }
+            }
+
+            impl ::insula::Required for #ident {}
+            impl ::insula::Element for #ident {}
+            impl ::insula::Indexable for #ident {}
+        };
+    }
+}

@@ -1,0 +1,136 @@
+//! What `Collection` and `Embedded` generate alike: the field schemas, the encoder, the
+//! view type and its reader, and the conversion from a view to the owned struct.
+
+use crate::model::{Field, Record};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+/// The name of the view type: `Message` -> `MessageView`.
+pub(crate) fn view_ident(record: &Record<'_>) -> Ident {
+    format_ident!("{}View", record.ident)
+}
+
+/// `&[FieldSchema::of::<T>("name"), ..]`, in slot order.
+pub(crate) fn field_schemas(stored: &[&Field<'_>]) -> TokenStream {
+    let schemas = stored.iter().map(|field| {
+        let ty = field.ty;
+        let name = &field.stored;
+        quote_spanned!(ty.span()=> ::insula::FieldSchema::of::<#ty>(#name))
+    });
+    quote!(&[#(#schemas),*])
+}
+
+/// One `const _` per stored field that fails to compile, on the field's type, when the
+/// type cannot be stored.
+pub(crate) fn type_checks(stored: &[&Field<'_>]) -> TokenStream {
+    let checks = stored.iter().map(|field| {
+        let ty = field.ty;
+        quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_value::<#ty>();)
+    });
+    quote!(#(#checks)*)
+}
+
+/// The statements that write every stored field of `self` into `out`, as one record
+/// laid out by the `__LAYOUT` constant in scope; `record` is bound to its start.
+pub(crate) fn encode_fields(stored: &[&Field<'_>]) -> TokenStream {
+    let writes = stored.iter().enumerate().map(|(slot, field)| {
+        let (ident, ty) = (field.ident, field.ty);
+        quote! {
+            <#ty as ::insula::Value>::encode(
+                &self.#ident,
+                out,
+                record + ::insula::__private::TAG_WIDTH + const { __LAYOUT.offset(#slot) },
+                record,
+            );
+        }
+    });
+    quote! {
+        let record = ::insula::__private::begin_record(out, &__LAYOUT);
+        #(#writes)*
+    }
+}
+
+/// The initializers of a view's fields, read through `reader`, with errors mapped by
+/// `map_err`.
+pub(crate) fn read_fields(stored: &[&Field<'_>], map_err: &TokenStream) -> TokenStream {
+    let reads = stored.iter().enumerate().map(|(slot, field)| {
+        let (ident, ty) = (field.ident, field.ty);
+        quote! {
+            #ident: reader.field::<#ty>(#slot, const { __LAYOUT.offset(#slot) }).map_err(#map_err)?,
+        }
+    });
+    quote!(#(#reads)*)
+}
+
+/// The struct literal fields that rebuild the owned struct from `view`; ignored fields
+/// take their `Default`.
+pub(crate) fn from_view_fields(record: &Record<'_>) -> TokenStream {
+    let fields = record.fields.iter().map(|field| {
+        let (ident, ty) = (field.ident, field.ty);
+        if field.attrs.ignore.is_some() {
+            quote_spanned!(ty.span()=> #ident: <#ty as ::core::default::Default>::default(),)
+        } else if field.attrs.id.is_some() {
+            quote!(#ident: view.#ident,)
+        } else {
+            quote!(#ident: <#ty as ::insula::Value>::from_view(view.#ident),)
+        }
+    });
+    quote!(#(#fields)*)
+}
+
+/// The view type: a `Copy` struct of borrowed field views, and one accessor per field.
+/// `id` is the collection's id field, which a view holds beside the record.
+pub(crate) fn view_type(record: &Record<'_>, stored: &[&Field<'_>], id: Option<&Field<'_>>) -> TokenStream {
+    let view = view_ident(record);
+    let (ident, vis) = (record.ident, record.vis);
+    let doc = format!(
+        "A zero-copy view of a stored [`{ident}`]: each accessor returns its field as read from the \
+         record, without allocating. Views are made by `Collection::view`; every reference in the \
+         record was checked then."
+    );
+    let id_field = id.map(|id| {
+        let id_ident = id.ident;
+        quote!(#id_ident: ::insula::Id,)
+    });
+    let id_accessor = id.map(|id| {
+        let id_ident = id.ident;
+        quote! {
+            #[doc = "The object's id."]
+            #[inline]
+            #vis fn #id_ident(&self) -> ::insula::Id {
+                self.#id_ident
+            }
+        }
+    });
+    let fields = stored.iter().map(|field| {
+        let (ident, ty) = (field.ident, field.ty);
+        quote!(#ident: <#ty as ::insula::Value>::View<'a>,)
+    });
+    let accessors = stored.iter().map(|field| {
+        let (ident, ty) = (field.ident, field.ty);
+        let doc = format!("The `{}` field.", field.stored);
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            #vis fn #ident(&self) -> <#ty as ::insula::Value>::View<'a> {
+                self.#ident
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+        #vis struct #view<'a> {
+            #id_field
+            #(#fields)*
+            __record: ::core::marker::PhantomData<&'a [u8]>,
+        }
+
+        #[automatically_derived]
+        impl<'a> #view<'a> {
+            #id_accessor
+            #(#accessors)*
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Reading a record's slots, in the current layout or in an older one.
+
+use super::{Corrupt, TAG_WIDTH, Value};
+use crate::schema::FieldSchema;
+use zerocopy::FromBytes;
+use zerocopy::byteorder::little_endian::U32;
+
+/// The slot offsets of every field in a record layout, by field position. A record
+/// written in that layout starts with `tag`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CurrentLayout<'a> {
+    /// The layout tag (see [`crate::Schema::layout_tag`]).
+    pub tag: u32,
+    /// The fields, in slot order.
+    pub fields: &'a [FieldSchema<'a>],
+    /// The width of the fixed part.
+    pub fixed_len: usize,
+}
+
+impl<'a> CurrentLayout<'a> {
+    /// The layout of `fields`, in their order.
+    pub const fn new(tag: u32, fields: &'a [FieldSchema<'a>]) -> Self {
+        let mut fixed_len = 0;
+        let mut i = 0;
+        while i < fields.len() {
+            fixed_len += fields[i].width();
+            i += 1;
+        }
+        CurrentLayout { tag, fields, fixed_len }
+    }
+
+    /// The offset of the slot of field `index` within the fixed part.
+    pub const fn offset(&self, index: usize) -> usize {
+        let mut offset = 0;
+        let mut i = 0;
+        while i < index {
+            offset += self.fields[i].width();
+            i += 1;
+        }
+        offset
+    }
+}
+
+/// Where a field of the current layout sits in an older layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OldSlot {
+    offset: usize,
+    /// The old field was `T` and the new one is `Option<T>`.
+    widened: bool,
+}
+
+/// How to read records of one older layout: for each field of the current layout, its
+/// slot in the old one, or `None` when the old layout lacks it (it reads as its default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Remap {
+    tag: u32,
+    fixed_len: usize,
+    slots: Vec<Option<OldSlot>>,
+}
+
+/// Why an older layout cannot be read in the current one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}` was stored as {old} and is now {new}: records cannot be read in place")]
+pub struct LayoutError {
+    /// The stored name of the field.
+    pub field: String,
+    /// The old type, as the schema writes it.
+    pub old: String,
+    /// The new type.
+    pub new: String,
+}
+
+/// The older layouts of a collection whose records may still be in the file. The
+/// runtime builds them from the schemas the file records; records in the current layout
+/// need none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layouts {
+    older: Vec<Remap>,
+}
+
+static NO_LAYOUTS: Layouts = Layouts { older: Vec::new() };
+
+impl Layouts {
+    /// No older layouts: only records in the current layout can be read.
+    pub fn none() -> &'static Layouts {
+        &NO_LAYOUTS
+    }
+
+    /// Adds the layout of `old` (with tag `old_tag`), to be read as `current`. A field
+    /// in both must have the same type, or be widened from `T` to `Option<T>`.
+    pub fn add(
+        &mut self,
+        old_tag: u32,
+        old: &[FieldSchema<'_>],
+        current: &[FieldSchema<'_>],
+    ) -> Result<(), LayoutError> {
+        let mut offsets = Vec::with_capacity(old.len());
+        let mut fixed_len = 0;
+        for field in old {
+            offsets.push(fixed_len);
+            fixed_len += field.width();
+        }
+        let slots = current
+            .iter()
+            .map(|new| {
+                let Some(index) = old.iter().position(|field| field.name == new.name) else {
+                    return Ok(None);
+                };
+                let was = &old[index];
+                let offset = offsets[index];
+                if was.ty == new.ty && was.nullable == new.nullable {
+                    Ok(Some(OldSlot { offset, widened: false }))
+                } else if was.ty == new.ty && !was.nullable && new.nullable {
+                    Ok(Some(OldSlot { offset, widened: true }))
+                } else {
+                    Err(LayoutError {
+                        field: new.name.to_owned(),
+                        old: describe(was),
+                        new: describe(new),
+                    })
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.older.retain(|remap| remap.tag != old_tag);
+        self.older.push(Remap { tag: old_tag, fixed_len, slots });
+        Ok(())
+    }
+
+    fn find(&self, tag: u32) -> Option<&Remap> {
+        self.older.iter().find(|remap| remap.tag == tag)
+    }
+}
+
+fn describe(field: &FieldSchema<'_>) -> String {
+    if field.nullable { format!("Option<{}>", field.ty) } else { field.ty.to_string() }
+}
+
+/// A record being read: its bytes, its fixed part, and the way to find each slot.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordReader<'a> {
+    record: &'a [u8],
+    fixed: &'a [u8],
+    remap: Option<&'a Remap>,
+}
+
+impl<'a> RecordReader<'a> {
+    /// Checks the record's tag and the length of its fixed part. A record in an older
+    /// layout is read through `layouts`; an unknown tag is corruption.
+    #[inline]
+    pub fn open(
+        record: &'a [u8],
+        layout: &CurrentLayout<'_>,
+        layouts: &'a Layouts,
+    ) -> Result<Self, Corrupt> {
+        let (tag, _) = U32::read_from_prefix(record).map_err(|_| Corrupt("a record is shorter than its tag"))?;
+        let tag = tag.get();
+        let (remap, fixed_len) = if tag == layout.tag {
+            (None, layout.fixed_len)
+        } else {
+            let remap = layouts.find(tag).ok_or(Corrupt("a record has an unknown layout tag"))?;
+            (Some(remap), remap.fixed_len)
+        };
+        let fixed = record
+            .get(TAG_WIDTH..TAG_WIDTH + fixed_len)
+            .ok_or(Corrupt("a record is shorter than its fixed part"))?;
+        Ok(RecordReader { record, fixed, remap })
+    }
+
+    /// Reads field `index`, whose slot in the current layout is at `offset`.
+    #[inline]
+    pub fn field<T: Value>(&self, index: usize, offset: usize) -> Result<T::View<'a>, Corrupt> {
+        let (offset, widened) = match self.remap {
+            None => (offset, false),
+            Some(remap) => match remap.slots.get(index).copied().flatten() {
+                Some(slot) => (slot.offset, slot.widened),
+                None => return Ok(T::default_view()),
+            },
+        };
+        let width = if widened { T::WIDTH - 1 } else { T::WIDTH };
+        let slot = self
+            .fixed
+            .get(offset..offset + width)
+            .ok_or(Corrupt("a slot lies outside the fixed part"))?;
+        if widened { T::read_required(slot, self.record) } else { T::read(slot, self.record) }
+    }
+}
+
+/// Starts a record in `out`: writes the tag and a zeroed fixed part, and returns where
+/// the record starts. Fields then write their slots at `start + TAG_WIDTH + offset`.
+#[inline]
+pub fn begin_record(out: &mut Vec<u8>, layout: &CurrentLayout<'_>) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&layout.tag.to_le_bytes());
+    out.resize(start + TAG_WIDTH + layout.fixed_len, 0);
+    start
+}

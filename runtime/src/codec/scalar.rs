@@ -1,0 +1,148 @@
+//! Fixed-size values: `bool`, the integers and the floats, and `Option<T>`.
+
+use super::{Corrupt, Element, Indexable, Required, Text, Value};
+use crate::schema::ValueType;
+use zerocopy::byteorder::little_endian::{F32, F64, I16, I32, I64, U16, U32, U64};
+use zerocopy::{FromBytes, IntoBytes};
+
+macro_rules! scalar {
+    ($($rust:ty => $stored:ty, $ty:ident;)*) => {$(
+        impl Value for $rust {
+            const TYPE: ValueType<'static> = ValueType::$ty;
+            type View<'a> = $rust;
+
+            #[inline]
+            fn encode(&self, out: &mut Vec<u8>, slot: usize, _record: usize) {
+                let bytes = <$stored>::new(*self);
+                out[slot..slot + Self::WIDTH].copy_from_slice(bytes.as_bytes());
+            }
+
+            #[inline]
+            fn read<'a>(slot: &'a [u8], _record: &'a [u8]) -> Result<$rust, Corrupt> {
+                <$stored>::read_from_bytes(slot)
+                    .map(|value| value.get())
+                    .map_err(|_| Corrupt("a fixed slot has the wrong width"))
+            }
+
+            fn default_view<'a>() -> Self::View<'a> {
+                <$rust>::default()
+            }
+
+            #[inline]
+            fn from_view(view: $rust) -> $rust {
+                view
+            }
+        }
+
+        impl Required for $rust {}
+        impl Indexable for $rust {}
+    )*};
+}
+
+scalar! {
+    u16 => U16, U16;
+    u32 => U32, U32;
+    u64 => U64, U64;
+    i16 => I16, I16;
+    i32 => I32, I32;
+    i64 => I64, I64;
+    f32 => F32, F32;
+    f64 => F64, F64;
+}
+
+impl Element for u16 {}
+impl Element for u32 {}
+impl Element for u64 {}
+impl Element for i16 {}
+impl Element for i32 {}
+impl Element for i64 {}
+impl Element for f32 {}
+impl Element for f64 {}
+
+macro_rules! byte {
+    ($($rust:ty, $ty:ident, $from:expr, $to:expr;)*) => {$(
+        impl Value for $rust {
+            const TYPE: ValueType<'static> = ValueType::$ty;
+            type View<'a> = $rust;
+
+            #[inline]
+            fn encode(&self, out: &mut Vec<u8>, slot: usize, _record: usize) {
+                out[slot] = $to(*self);
+            }
+
+            #[inline]
+            fn read<'a>(slot: &'a [u8], _record: &'a [u8]) -> Result<$rust, Corrupt> {
+                match slot {
+                    [byte] => $from(*byte),
+                    _ => Err(Corrupt("a fixed slot has the wrong width")),
+                }
+            }
+
+            fn default_view<'a>() -> Self::View<'a> {
+                <$rust>::default()
+            }
+
+            #[inline]
+            fn from_view(view: $rust) -> $rust {
+                view
+            }
+        }
+
+        impl Required for $rust {}
+        impl Indexable for $rust {}
+    )*};
+}
+
+byte! {
+    u8, U8, |b: u8| Ok(b), |v: u8| v;
+    i8, I8, |b: u8| Ok(b as i8), |v: i8| v as u8;
+    bool, Bool, |b: u8| match b {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(Corrupt("a bool is neither 0 nor 1")),
+    }, |v: bool| v as u8;
+}
+
+impl Element for i8 {}
+impl Element for bool {}
+
+/// `Option<T>`: a tag byte (0 for `None`, 1 for `Some`) followed by `T`'s slot, which is
+/// all zeros for `None`.
+impl<T: Required> Value for Option<T> {
+    const TYPE: ValueType<'static> = T::TYPE;
+    const NULLABLE: bool = true;
+    type View<'a> = Option<T::View<'a>>;
+
+    #[inline]
+    fn encode(&self, out: &mut Vec<u8>, slot: usize, record: usize) {
+        if let Some(value) = self {
+            out[slot] = 1;
+            value.encode(out, slot + 1, record);
+        }
+    }
+
+    #[inline]
+    fn read<'a>(slot: &'a [u8], record: &'a [u8]) -> Result<Self::View<'a>, Corrupt> {
+        match slot.split_first() {
+            Some((0, _)) => Ok(None),
+            Some((1, inner)) => T::read(inner, record).map(Some),
+            _ => Err(Corrupt("an option's tag is neither 0 nor 1")),
+        }
+    }
+
+    fn read_required<'a>(slot: &'a [u8], record: &'a [u8]) -> Result<Self::View<'a>, Corrupt> {
+        T::read(slot, record).map(Some)
+    }
+
+    fn default_view<'a>() -> Self::View<'a> {
+        None
+    }
+
+    #[inline]
+    fn from_view(view: Self::View<'_>) -> Self {
+        view.map(T::from_view)
+    }
+}
+
+impl<T: Required + Indexable> Indexable for Option<T> {}
+impl<T: Required + Text> Text for Option<T> {}

@@ -1,0 +1,93 @@
+//! The traits that `#[derive(Collection)]` and `#[derive(Embedded)]` implement.
+
+use crate::codec::{Layouts, Value};
+use crate::{Error, Id, Result, Schema};
+
+/// The largest record, in bytes: offsets inside a record are `u32`.
+pub const MAX_RECORD_LEN: usize = u32::MAX as usize;
+
+/// A struct stored as a collection of objects. Derive it with `#[derive(Collection)]`.
+///
+/// ```
+/// use insula::prelude::*;
+///
+/// #[derive(Collection, Debug, Default, PartialEq)]
+/// pub struct Message {
+///     #[id]
+///     pub id: Id,
+///     #[index]
+///     pub author: String,
+///     pub likes: u32,
+/// }
+///
+/// let message = Message { id: 7, author: "ada".into(), likes: 3 };
+/// let mut record = Vec::new();
+/// message.encode(&mut record)?;
+///
+/// // A view reads fields straight from the record.
+/// let view = Message::view(7, &record)?;
+/// assert_eq!((view.author(), view.likes()), ("ada", 3));
+/// assert_eq!(Message::decode(7, &record)?, message);
+/// assert_eq!(Message::SCHEMA.name(), "Message");
+/// # Ok::<(), insula::Error>(())
+/// ```
+pub trait Collection: Sized + 'static {
+    /// The schema; its hash is computed at compile time.
+    const SCHEMA: Schema<'static>;
+
+    /// The zero-copy view of a stored object: one accessor per field, reading from the
+    /// record without allocating.
+    type View<'a>: Copy + core::fmt::Debug;
+
+    /// The object's id.
+    fn id(&self) -> Id;
+
+    /// Sets the object's id (after `put` assigns one).
+    fn set_id(&mut self, id: Id);
+
+    /// Encodes the object (without its id, which is the record's key) into `out`,
+    /// replacing what `out` held. Reusing one buffer avoids an allocation per object.
+    fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
+        self.encode_fields(out);
+        if out.len() > MAX_RECORD_LEN {
+            return Err(Error::TooLarge { collection: Self::SCHEMA.name(), len: out.len() });
+        }
+        Ok(())
+    }
+
+    /// Appends the record of this object to `out` (the derive implements it).
+    #[doc(hidden)]
+    fn encode_fields(&self, out: &mut Vec<u8>);
+
+    /// A view of the record of object `id`, which may be in an older layout listed in
+    /// `layouts`. Every reference in the record is checked here, once.
+    fn view_in<'a>(id: Id, record: &'a [u8], layouts: &'a Layouts) -> Result<Self::View<'a>>;
+
+    /// A view of a record in the current layout.
+    fn view(id: Id, record: &[u8]) -> Result<Self::View<'_>> {
+        Self::view_in(id, record, Layouts::none())
+    }
+
+    /// The owned object a view shows.
+    fn from_view(view: Self::View<'_>) -> Self;
+
+    /// Decodes the record of object `id`.
+    fn decode(id: Id, record: &[u8]) -> Result<Self> {
+        Self::view(id, record).map(Self::from_view)
+    }
+}
+
+/// A struct stored inside a collection's objects. Derive it with `#[derive(Embedded)]`;
+/// the derive also implements [`Value`] for it.
+pub trait Embedded: Value + Sized + 'static {
+    /// The embedded struct's fields.
+    const SCHEMA: crate::schema::EmbeddedSchema<'static>;
+}
+
+/// A fieldless enum stored by the name of its variant. Derive it with
+/// `#[derive(Enumerated)]`; the derive also implements [`Value`] for it.
+pub trait Enumerated: Value + Copy + Sized + 'static {
+    /// The variants' stored names, in declaration order.
+    const VARIANTS: &'static [&'static str];
+}

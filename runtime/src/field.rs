@@ -1,0 +1,50 @@
+//! Typed field handles: `Message::LIKES`, from which queries are built.
+
+use core::marker::PhantomData;
+
+/// A stored field of collection `C` whose Rust type is `T`. The derive makes one
+/// associated constant per stored field, in SCREAMING_CASE (`Message::LIKES`), the id
+/// included.
+pub struct Field<C, T> {
+    name: &'static str,
+    slot: Option<usize>,
+    marker: PhantomData<fn() -> (C, T)>,
+}
+
+impl<C, T> Field<C, T> {
+    /// The handle of the stored field `name`, at position `slot` in the record layout
+    /// (`None` for the id, which is the record's key).
+    #[doc(hidden)]
+    pub const fn new(name: &'static str, slot: Option<usize>) -> Self {
+        Field { name, slot, marker: PhantomData }
+    }
+
+    /// The stored name of the field.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Whether this is the id field.
+    pub const fn is_id(&self) -> bool {
+        self.slot.is_none()
+    }
+
+    /// The position of the field in the record layout (`None` for the id).
+    pub const fn slot(&self) -> Option<usize> {
+        self.slot
+    }
+}
+
+impl<C, T> Clone for Field<C, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C, T> Copy for Field<C, T> {}
+
+impl<C, T> core::fmt::Debug for Field<C, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Field({})", self.name)
+    }
+}

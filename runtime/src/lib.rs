@@ -1,0 +1,92 @@
+//! Insula: an embedded object database for Rust.
+//!
+//! Put `#[derive(Collection)]` on a plain struct and Insula generates its schema (with
+//! a hash computed at compile time), a zero-copy codec, a view type that reads any field
+//! straight from the stored bytes, and typed field handles for queries.
+//!
+//! ```
+//! use insula::prelude::*;
+//!
+//! #[derive(Collection, Debug, Clone, Default, PartialEq)]
+//! pub struct Message {
+//!     #[id]
+//!     pub id: Id,
+//!     #[index]
+//!     pub author: String,
+//!     pub content: String,
+//!     pub likes: u32,
+//!     pub tags: Vec<String>,
+//!     pub reply_to: Option<Id>,
+//! }
+//!
+//! let message = Message {
+//!     id: 1,
+//!     author: "ada".into(),
+//!     content: "hello".into(),
+//!     likes: 12,
+//!     tags: vec!["intro".into()],
+//!     reply_to: None,
+//! };
+//! let mut record = Vec::new();
+//! message.encode(&mut record)?;
+//! let view = Message::view(1, &record)?;
+//! assert_eq!(view.likes(), 12);
+//! assert_eq!(view.tags().iter().collect::<Vec<_>>(), ["intro"]);
+//! assert_eq!(Message::LIKES.name(), "likes");
+//! # Ok::<(), insula::Error>(())
+//! ```
+//!
+//! The record format is specified in `FORMAT.md`, beside this crate's `Cargo.toml`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+// Lets the derives name `::insula` from inside this crate's own tests.
+extern crate self as insula;
+
+mod codec;
+mod collection;
+mod error;
+mod field;
+mod schema;
+
+pub use codec::{Corrupt, Element, Indexable, LayoutError, Layouts, ListIter, ListView, Required, Text, Value};
+pub use collection::{Collection, Embedded, Enumerated, MAX_RECORD_LEN};
+pub use error::{Error, Result};
+pub use field::Field;
+pub use insula_macros::{Collection, Embedded, Enumerated};
+pub use schema::{EmbeddedSchema, EnumSchema, FieldSchema, Id, IndexSchema, Schema, ValueType};
+
+/// What most programs need: `use insula::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Collection, Embedded, Enumerated, Id};
+}
+
+/// What the derives' generated code names. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::codec::{
+        Corrupt, CurrentLayout, IdType, RecordReader, TAG_WIDTH, assert_distinct_tags, begin_record,
+        read_ref, read_u32, variant_tag, write_ref, write_u32,
+    };
+    pub use crate::{EmbeddedSchema, EnumSchema, Layouts};
+    pub use core;
+    pub use std::{string::String, vec::Vec};
+
+    /// Names the collection in a codec error.
+    pub fn corrupted(collection: &'static str) -> impl Fn(Corrupt) -> crate::Error {
+        move |reason| crate::Error::Corrupted { collection, reason }
+    }
+
+    /// Compile-time checks the derive asks for, one function per property so that an
+    /// error names the property.
+    pub const fn assert_value<T: crate::Value>() {}
+    /// See [`assert_value`].
+    pub const fn assert_id<T: IdType>() {}
+    /// See [`assert_value`].
+    pub const fn assert_indexable<T: crate::Indexable>() {}
+    /// See [`assert_value`].
+    pub const fn assert_text<T: crate::Text>() {}
+    /// See [`assert_value`].
+    pub const fn assert_default<T: core::default::Default>() {}
+}

@@ -1,0 +1,356 @@
+//! The schema model: what a collection stores, as constant data.
+//!
+//! `#[derive(Collection)]` builds a [`Schema`] in a `const`, so its hash is computed by
+//! the compiler. The same types describe the schemas recorded in a database file and
+//! in the lock file of `cargo xtask schema-check`, borrowed from wherever they were
+//! read, so there is exactly one definition of the hash: [`Schema::hash`].
+
+use xxhash_rust::const_xxh3::xxh3_64_with_seed;
+
+/// The id of an object: the key it is stored under. `0` means "assign the next id" on
+/// `put`.
+pub type Id = u64;
+
+/// A collection's schema: its stored name, the id field, every stored field and every
+/// index.
+///
+/// Fields are kept in the order of their stored names, which is also the order of their
+/// slots in a record (see `runtime/FORMAT.md`), so declaration order changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schema<'a> {
+    name: &'a str,
+    id: &'a str,
+    fields: &'a [FieldSchema<'a>],
+    indexes: &'a [IndexSchema<'a>],
+    hash: u64,
+}
+
+impl<'a> Schema<'a> {
+    /// Describes a collection. `fields` must be sorted by stored name (the derive sorts
+    /// them); the hash is computed here, at compile time when called in a `const`.
+    pub const fn new(
+        name: &'a str,
+        id: &'a str,
+        fields: &'a [FieldSchema<'a>],
+        indexes: &'a [IndexSchema<'a>],
+    ) -> Self {
+        let hash = schema_hash(name, id, fields, indexes);
+        Schema { name, id, fields, indexes, hash }
+    }
+
+    /// The stored name of the collection.
+    pub const fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The stored name of the id field.
+    pub const fn id_field(&self) -> &'a str {
+        self.id
+    }
+
+    /// The stored fields (the id excluded), sorted by stored name.
+    pub const fn fields(&self) -> &'a [FieldSchema<'a>] {
+        self.fields
+    }
+
+    /// The indexes, in declaration order.
+    pub const fn indexes(&self) -> &'a [IndexSchema<'a>] {
+        self.indexes
+    }
+
+    /// The schema hash: it covers the collection's stored name, each stored field's
+    /// name, type and nullability, the id field and every index, and nothing else. It
+    /// does not depend on the order of fields or indexes, and is the same on every
+    /// platform and build.
+    pub const fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    /// The tag written at the head of every record: a hash of the record layout (the
+    /// fields, in slot order, with their types and nullability). Two schemas with the
+    /// same layout share a tag, whatever their indexes.
+    pub const fn layout_tag(&self) -> u32 {
+        layout_tag(self.fields)
+    }
+
+    /// The field with this stored name, if any.
+    pub fn field(&self, name: &str) -> Option<&'a FieldSchema<'a>> {
+        self.fields.iter().find(|field| field.name == name)
+    }
+}
+
+/// One stored field: its stored name, its type and whether it may be `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSchema<'a> {
+    /// The stored name (`#[field(name = "..")]`, or the Rust name).
+    pub name: &'a str,
+    /// The stored type.
+    pub ty: ValueType<'a>,
+    /// Whether the field is an `Option`.
+    pub nullable: bool,
+}
+
+impl<'a> FieldSchema<'a> {
+    /// Describes a field of Rust type `T`, asking `T` for its stored type.
+    pub const fn of<T: crate::Value>(name: &'a str) -> Self {
+        FieldSchema { name, ty: T::TYPE, nullable: T::NULLABLE }
+    }
+
+    /// The width of this field's slot in the fixed part of a record, in bytes.
+    pub const fn width(&self) -> usize {
+        self.ty.width() + self.nullable as usize
+    }
+}
+
+/// A stored type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValueType<'a> {
+    /// `bool`, one byte.
+    Bool,
+    /// `u8`.
+    U8,
+    /// `u16`, little-endian.
+    U16,
+    /// `u32`, little-endian.
+    U32,
+    /// `u64`, little-endian.
+    U64,
+    /// `i8`.
+    I8,
+    /// `i16`, little-endian.
+    I16,
+    /// `i32`, little-endian.
+    I32,
+    /// `i64`, little-endian.
+    I64,
+    /// `f32`, IEEE 754, little-endian.
+    F32,
+    /// `f64`, IEEE 754, little-endian.
+    F64,
+    /// `String`: UTF-8 bytes in the tail.
+    String,
+    /// `Vec<u8>`: raw bytes in the tail.
+    Bytes,
+    /// `Vec<T>`: elements in the tail.
+    List(&'a ValueType<'a>),
+    /// A fieldless enum that derives `Enumerated`, stored by variant name.
+    Enum(&'a EnumSchema<'a>),
+    /// A struct that derives `Embedded`, stored as a nested record in the tail.
+    Embedded(&'a EmbeddedSchema<'a>),
+}
+
+impl ValueType<'_> {
+    /// The width of a slot of this type, in bytes, without the `Option` tag.
+    pub const fn width(&self) -> usize {
+        match self {
+            ValueType::Bool | ValueType::U8 | ValueType::I8 => 1,
+            ValueType::U16 | ValueType::I16 => 2,
+            ValueType::U32 | ValueType::I32 | ValueType::F32 | ValueType::Enum(_) => 4,
+            ValueType::U64 | ValueType::I64 | ValueType::F64 => 8,
+            // A tail reference: u32 offset and u32 length (or element count).
+            ValueType::String
+            | ValueType::Bytes
+            | ValueType::List(_)
+            | ValueType::Embedded(_) => 8,
+        }
+    }
+
+    /// A short name of the type, as written in messages and in the schema lock file.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            ValueType::Bool => "bool",
+            ValueType::U8 => "u8",
+            ValueType::U16 => "u16",
+            ValueType::U32 => "u32",
+            ValueType::U64 => "u64",
+            ValueType::I8 => "i8",
+            ValueType::I16 => "i16",
+            ValueType::I32 => "i32",
+            ValueType::I64 => "i64",
+            ValueType::F32 => "f32",
+            ValueType::F64 => "f64",
+            ValueType::String => "string",
+            ValueType::Bytes => "bytes",
+            ValueType::List(_) => "list",
+            ValueType::Enum(_) => "enum",
+            ValueType::Embedded(_) => "embedded",
+        }
+    }
+}
+
+impl core::fmt::Display for ValueType<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ValueType::List(element) => write!(f, "list<{element}>"),
+            ValueType::Enum(schema) => write!(f, "enum {}{:?}", schema.name, schema.variants),
+            ValueType::Embedded(schema) => {
+                write!(f, "embedded {} {{", schema.name)?;
+                for (i, field) in schema.fields.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { ", " };
+                    write!(f, "{sep}{}: {}", field.name, field.ty)?;
+                    if field.nullable {
+                        f.write_str("?")?;
+                    }
+                }
+                f.write_str(" }")
+            }
+            other => f.write_str(other.kind()),
+        }
+    }
+}
+
+/// The variants of an enum that derives `Enumerated`, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnumSchema<'a> {
+    /// The Rust name of the enum (not part of the hash).
+    pub name: &'a str,
+    /// The stored names of the variants, in declaration order.
+    pub variants: &'a [&'a str],
+}
+
+/// The fields of a struct that derives `Embedded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmbeddedSchema<'a> {
+    /// The Rust name of the struct (not part of the hash).
+    pub name: &'a str,
+    /// The stored fields, sorted by stored name.
+    pub fields: &'a [FieldSchema<'a>],
+}
+
+impl EmbeddedSchema<'_> {
+    /// The tag written at the head of each nested record of this type.
+    pub const fn layout_tag(&self) -> u32 {
+        layout_tag(self.fields)
+    }
+}
+
+/// An index over one field, or over several (a composite index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSchema<'a> {
+    /// The stored names of the indexed fields, most significant first.
+    pub fields: &'a [&'a str],
+    /// Whether two objects may not share a key.
+    pub unique: bool,
+    /// Whether a `put` that collides on this unique index replaces the other object.
+    pub replace: bool,
+    /// Whether strings are compared without regard to case.
+    pub case_insensitive: bool,
+}
+
+impl IndexSchema<'_> {
+    /// The index's name as messages and the lock file write it: its fields joined by `+`.
+    pub fn display_name(&self) -> String {
+        self.fields.join("+")
+    }
+}
+
+// The hash. Every part is folded in through xxh3 with the running value as the seed,
+// and the parts whose order must not matter (fields, indexes) are hashed one by one and
+// added: a sum of well-mixed values does not depend on their order.
+
+const TAG_COLLECTION: u64 = 0x4353_4348_454d_4131; // arbitrary, fixed forever
+const TAG_LAYOUT: u64 = 0x4c41_594f_5554_3031;
+
+const fn mix(seed: u64, value: u64) -> u64 {
+    xxh3_64_with_seed(&value.to_le_bytes(), seed)
+}
+
+const fn mix_str(seed: u64, text: &str) -> u64 {
+    // The length goes in first so that ("ab", "c") and ("a", "bc") differ.
+    xxh3_64_with_seed(text.as_bytes(), mix(seed, text.len() as u64))
+}
+
+const fn type_hash(seed: u64, ty: &ValueType<'_>) -> u64 {
+    let code = match ty {
+        ValueType::Bool => 1,
+        ValueType::U8 => 2,
+        ValueType::U16 => 3,
+        ValueType::U32 => 4,
+        ValueType::U64 => 5,
+        ValueType::I8 => 6,
+        ValueType::I16 => 7,
+        ValueType::I32 => 8,
+        ValueType::I64 => 9,
+        ValueType::F32 => 10,
+        ValueType::F64 => 11,
+        ValueType::String => 12,
+        ValueType::Bytes => 13,
+        ValueType::List(_) => 14,
+        ValueType::Enum(_) => 15,
+        ValueType::Embedded(_) => 16,
+    };
+    let seed = mix(seed, code);
+    match ty {
+        ValueType::List(element) => type_hash(seed, element),
+        ValueType::Enum(schema) => {
+            let mut sum = 0u64;
+            let mut i = 0;
+            while i < schema.variants.len() {
+                sum = sum.wrapping_add(mix_str(seed, schema.variants[i]));
+                i += 1;
+            }
+            mix(seed, sum)
+        }
+        ValueType::Embedded(schema) => mix(seed, fields_hash(seed, schema.fields)),
+        _ => seed,
+    }
+}
+
+const fn field_hash(seed: u64, field: &FieldSchema<'_>) -> u64 {
+    let seed = mix_str(seed, field.name);
+    let seed = type_hash(seed, &field.ty);
+    mix(seed, field.nullable as u64)
+}
+
+/// Order-independent: a sum of one hash per field.
+const fn fields_hash(seed: u64, fields: &[FieldSchema<'_>]) -> u64 {
+    let mut sum = 0u64;
+    let mut i = 0;
+    while i < fields.len() {
+        sum = sum.wrapping_add(field_hash(seed, &fields[i]));
+        i += 1;
+    }
+    sum
+}
+
+const fn index_hash(seed: u64, index: &IndexSchema<'_>) -> u64 {
+    let mut seed = mix(seed, index.fields.len() as u64);
+    let mut i = 0;
+    // The order of a composite index's fields matters: it is the key's order.
+    while i < index.fields.len() {
+        seed = mix_str(seed, index.fields[i]);
+        i += 1;
+    }
+    let flags = index.unique as u64 | (index.replace as u64) << 1 | (index.case_insensitive as u64) << 2;
+    mix(seed, flags)
+}
+
+const fn schema_hash(
+    name: &str,
+    id: &str,
+    fields: &[FieldSchema<'_>],
+    indexes: &[IndexSchema<'_>],
+) -> u64 {
+    let seed = mix_str(TAG_COLLECTION, name);
+    let seed = mix_str(seed, id);
+    let seed = mix(seed, fields_hash(seed, fields));
+    let mut sum = 0u64;
+    let mut i = 0;
+    while i < indexes.len() {
+        sum = sum.wrapping_add(index_hash(seed, &indexes[i]));
+        i += 1;
+    }
+    mix(seed, sum)
+}
+
+/// Order-dependent: a record's slots follow the order of `fields`.
+const fn layout_tag(fields: &[FieldSchema<'_>]) -> u32 {
+    let mut seed = TAG_LAYOUT;
+    let mut i = 0;
+    while i < fields.len() {
+        seed = field_hash(seed, &fields[i]);
+        i += 1;
+    }
+    (seed ^ (seed >> 32)) as u32
+}
