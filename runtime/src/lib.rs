@@ -40,6 +40,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
 // Lets the derives name `::insula` from inside this crate's own tests.
 extern crate self as insula;
