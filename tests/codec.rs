@@ -114,7 +114,8 @@ fn a_record_with_a_damaged_tag_is_corrupted() {
 
 #[test]
 fn nan_and_negative_zero_keep_their_bits() {
-    let object = Everything { single: f32::NAN, double: -0.0, doubles: vec![f64::NAN, -0.0], ..Default::default() };
+    let object =
+        Everything { single: f32::NAN, double: -0.0, doubles: vec![f64::NAN, -0.0], ..Default::default() };
     let decoded = Everything::decode(0, &encode(&object)).unwrap();
     assert_eq!(decoded.single.to_bits(), f32::NAN.to_bits());
     assert_eq!(decoded.double.to_bits(), (-0.0f64).to_bits());

@@ -89,7 +89,8 @@ fn an_old_record_reads_in_the_new_layout() {
 
 #[test]
 fn new_records_need_no_older_layout() {
-    let new = v2::Note { id: 1, title: "t".into(), tags: vec!["a".into()], stars: None, ..Default::default() };
+    let new =
+        v2::Note { id: 1, title: "t".into(), tags: vec!["a".into()], stars: None, ..Default::default() };
     let mut record = Vec::new();
     new.encode(&mut record).unwrap();
     assert_eq!(v2::Note::view_in(1, &record, &v2_layouts()).map(v2::Note::from_view).unwrap(), new);
@@ -108,5 +109,8 @@ fn a_changed_field_type_cannot_be_read_in_place() {
     let (old, new) = (v1::Note::SCHEMA, v3::Note::SCHEMA);
     let error = layouts.add(old.layout_tag(), old.fields(), new.fields()).unwrap_err();
     assert_eq!(error.field, "title");
-    assert_eq!(error.to_string(), "field `title` was stored as string and is now u64: records cannot be read in place");
+    assert_eq!(
+        error.to_string(),
+        "field `title` was stored as string and is now u64: records cannot be read in place"
+    );
 }

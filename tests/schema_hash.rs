@@ -218,7 +218,8 @@ fn every_change_to_what_is_stored_moves_the_hash() {
 fn indexes_do_not_move_the_layout_tag_but_fields_do() {
     let base = base::Note::SCHEMA.layout_tag();
     for (change, schema) in CHANGED {
-        let layout_changes = !change.starts_with("index_") && *change != "collection_renamed" && *change != "id_renamed";
+        let layout_changes =
+            !change.starts_with("index_") && *change != "collection_renamed" && *change != "id_renamed";
         assert_eq!(schema.layout_tag() != base, layout_changes, "{change}");
     }
 }

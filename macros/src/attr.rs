@@ -175,7 +175,10 @@ pub(crate) fn container_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> ContainerAt
     let mut out = ContainerAttrs::default();
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("collection")) {
         if let Meta::Path(path) = &attr.meta {
-            cx.error_spanned_by(path, "expected `#[collection(name = \"..\")]` or `#[collection(accessor = \"..\")]`");
+            cx.error_spanned_by(
+                path,
+                "expected `#[collection(name = \"..\")]` or `#[collection(accessor = \"..\")]`",
+            );
             continue;
         }
         parse_options(cx, attr, |cx, meta| {

@@ -16,7 +16,10 @@ pub(crate) fn collection(cx: &mut Ctxt, record: &Record<'_>) {
         [_] => {}
         [_, rest @ ..] => {
             for extra in rest {
-                cx.error_spanned_by(&extra.attrs.id, "a collection has exactly one `#[id]` field; this is a second one");
+                cx.error_spanned_by(
+                    &extra.attrs.id,
+                    "a collection has exactly one `#[id]` field; this is a second one",
+                );
             }
         }
     }
@@ -26,7 +29,10 @@ pub(crate) fn collection(cx: &mut Ctxt, record: &Record<'_>) {
                 cx.error_spanned_by(ignore, "the `#[id]` field cannot be ignored");
             }
             if let Some(index) = field.attrs.indexes.first() {
-                cx.error_spanned_by(&index.path, "the `#[id]` field is the key already; it needs no `#[index]`");
+                cx.error_spanned_by(
+                    &index.path,
+                    "the `#[id]` field is the key already; it needs no `#[index]`",
+                );
             }
         }
     }
@@ -70,18 +76,26 @@ fn check_indexes(cx: &mut Ctxt, record: &Record<'_>) {
     for field in &record.fields {
         for index in field.indexes() {
             if let (Some(replace), None) = (&index.replace, &index.unique) {
-                cx.error_spanned_by(replace, "`replace` applies to unique indexes only; write `#[index(unique, replace)]`");
+                cx.error_spanned_by(
+                    replace,
+                    "`replace` applies to unique indexes only; write `#[index(unique, replace)]`",
+                );
             }
             let mut named = vec![field.ident];
             for other in &index.composite {
                 match record.fields.iter().find(|candidate| candidate.ident == other) {
                     None => cx.error_spanned_by(
                         other,
-                        format!("the composite index names `{other}`, which is not a field of `{}`", record.ident),
+                        format!(
+                            "the composite index names `{other}`, which is not a field of `{}`",
+                            record.ident
+                        ),
                     ),
                     Some(target) if !target.is_stored() => cx.error_spanned_by(
                         other,
-                        format!("the composite index names `{other}`, which is not stored (the id, or ignored)"),
+                        format!(
+                            "the composite index names `{other}`, which is not stored (the id, or ignored)"
+                        ),
                     ),
                     Some(_) if named.contains(&other) => {
                         cx.error_spanned_by(other, format!("the composite index names `{other}` twice"))

@@ -46,7 +46,9 @@ impl<'a> Record<'a> {
         if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
             cx.error_spanned_by(
                 &input.generics,
-                format!("`#[derive({what})]` does not support generic structs: a stored type has one fixed schema"),
+                format!(
+                    "`#[derive({what})]` does not support generic structs: a stored type has one fixed schema"
+                ),
             );
         }
         let fields = match &input.data {

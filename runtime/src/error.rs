@@ -8,7 +8,9 @@
 pub enum Error {
     /// Stored bytes could not be read: the record or file is damaged, or was not
     /// written by Insula.
-    #[error("collection `{collection}`: a stored record is corrupted ({reason}); restore the file from a backup")]
+    #[error(
+        "collection `{collection}`: a stored record is corrupted ({reason}); restore the file from a backup"
+    )]
     Corrupted {
         /// The stored name of the collection.
         collection: &'static str,
@@ -16,7 +18,10 @@ pub enum Error {
         reason: crate::codec::Corrupt,
     },
     /// An object encodes to more than [`crate::MAX_RECORD_LEN`] bytes.
-    #[error("collection `{collection}`: an object encodes to {len} bytes, over the limit of {} bytes; store large blobs outside the database", crate::MAX_RECORD_LEN)]
+    #[error(
+        "collection `{collection}`: an object encodes to {len} bytes, over the limit of {} bytes; store large blobs outside the database",
+        crate::MAX_RECORD_LEN
+    )]
     TooLarge {
         /// The stored name of the collection.
         collection: &'static str,

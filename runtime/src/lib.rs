@@ -51,7 +51,9 @@ mod error;
 mod field;
 mod schema;
 
-pub use codec::{Corrupt, Element, Indexable, LayoutError, Layouts, ListIter, ListView, Required, Text, Value};
+pub use codec::{
+    Corrupt, Element, Indexable, LayoutError, Layouts, ListIter, ListView, Required, Text, Value,
+};
 pub use collection::{Collection, Embedded, Enumerated, MAX_RECORD_LEN};
 pub use error::{Error, Result};
 pub use field::Field;
@@ -79,15 +81,9 @@ pub mod __private {
         move |reason| crate::Error::Corrupted { collection, reason }
     }
 
-    /// Compile-time checks the derive asks for, one function per property so that an
-    /// error names the property.
-    pub const fn assert_value<T: crate::Value>() {}
-    /// See [`assert_value`].
-    pub const fn assert_id<T: IdType>() {}
-    /// See [`assert_value`].
+    /// Fails compilation, on the field's type, when an indexed field cannot be indexed.
     pub const fn assert_indexable<T: crate::Indexable>() {}
-    /// See [`assert_value`].
+    /// Fails compilation, on the field's type, when a case-insensitive index covers a
+    /// field that is not a string.
     pub const fn assert_text<T: crate::Text>() {}
-    /// See [`assert_value`].
-    pub const fn assert_default<T: core::default::Default>() {}
 }

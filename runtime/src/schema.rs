@@ -149,10 +149,7 @@ impl ValueType<'_> {
             ValueType::U32 | ValueType::I32 | ValueType::F32 | ValueType::Enum(_) => 4,
             ValueType::U64 | ValueType::I64 | ValueType::F64 => 8,
             // A tail reference: u32 offset and u32 length (or element count).
-            ValueType::String
-            | ValueType::Bytes
-            | ValueType::List(_)
-            | ValueType::Embedded(_) => 8,
+            ValueType::String | ValueType::Bytes | ValueType::List(_) | ValueType::Embedded(_) => 8,
         }
     }
 
@@ -326,12 +323,7 @@ const fn index_hash(seed: u64, index: &IndexSchema<'_>) -> u64 {
     mix(seed, flags)
 }
 
-const fn schema_hash(
-    name: &str,
-    id: &str,
-    fields: &[FieldSchema<'_>],
-    indexes: &[IndexSchema<'_>],
-) -> u64 {
+const fn schema_hash(name: &str, id: &str, fields: &[FieldSchema<'_>], indexes: &[IndexSchema<'_>]) -> u64 {
     let seed = mix_str(TAG_COLLECTION, name);
     let seed = mix_str(seed, id);
     let seed = mix(seed, fields_hash(seed, fields));

@@ -19,7 +19,10 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     match (cx.check(), record) {
         (Ok(()), Some(record)) => match record.id_field() {
             Some(id) => generate(&record, id),
-            None => fallback::collection(input, syn::Error::new_spanned(input, "a collection needs an `#[id]` field")),
+            None => fallback::collection(
+                input,
+                syn::Error::new_spanned(input, "a collection needs an `#[id]` field"),
+            ),
         },
         (Err(errors), _) => fallback::collection(input, errors),
         (Ok(()), None) => fallback::collection(input, syn::Error::new_spanned(input, "unsupported input")),
@@ -37,7 +40,6 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
     let handles = field_handles(record, &stored, id);
     let fields = record::field_schemas(&stored);
     let indexes = index_schemas(record);
-    let type_checks = record::type_checks(&stored);
     let index_checks = index_checks(record);
     let encode_fields = record::encode_fields(&stored);
     let read_fields = record::read_fields(&stored, &quote!(&corrupted));
@@ -55,7 +57,6 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
                 ::insula::Schema::new(#name, #id_name, __FIELDS, #indexes);
             const __LAYOUT: ::insula::__private::CurrentLayout<'static> =
                 ::insula::__private::CurrentLayout::new(__SCHEMA.layout_tag(), __FIELDS);
-            #type_checks
             #index_checks
 
             #[automatically_derived]
@@ -162,9 +163,12 @@ fn index_checks(record: &Record<'_>) -> TokenStream {
     for field in &record.fields {
         let ty = field.ty;
         if field.indexes().iter().any(|index| index.case_insensitive.is_some()) {
-            checks.extend(quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_text::<#ty>();));
+            checks
+                .extend(quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_text::<#ty>();));
         } else if !field.indexes().is_empty() {
-            checks.extend(quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_indexable::<#ty>();));
+            checks.extend(
+                quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_indexable::<#ty>();),
+            );
         }
         for index in field.indexes() {
             for other in &index.composite {

@@ -28,7 +28,6 @@ fn generate(record: &Record<'_>) -> TokenStream {
     let stored = record.stored_fields();
     let view_type = record::view_type(record, &stored, None);
     let fields = record::field_schemas(&stored);
-    let type_checks = record::type_checks(&stored);
     let encode_fields = record::encode_fields(&stored);
     let read_fields = record::read_fields(&stored, &quote!(::core::convert::identity));
     let from_view_fields = record::from_view_fields(record);
@@ -45,7 +44,6 @@ fn generate(record: &Record<'_>) -> TokenStream {
                 ::insula::__private::EmbeddedSchema { name: #rust_name, fields: #fields };
             const __LAYOUT: ::insula::__private::CurrentLayout<'static> =
                 ::insula::__private::CurrentLayout::new(__SCHEMA.layout_tag(), __SCHEMA.fields);
-            #type_checks
 
             #[automatically_derived]
             impl ::insula::Embedded for #ident {

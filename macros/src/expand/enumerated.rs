@@ -22,7 +22,10 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
             let mut seen = std::collections::HashMap::new();
             for variant in &data.variants {
                 if !matches!(variant.fields, Fields::Unit) {
-                    cx.error_spanned_by(&variant.fields, "`#[derive(Enumerated)]` stores fieldless variants only");
+                    cx.error_spanned_by(
+                        &variant.fields,
+                        "`#[derive(Enumerated)]` stores fieldless variants only",
+                    );
                 }
                 let renamed = attr::variant_name(&mut cx, &variant.attrs);
                 let stored = renamed.as_ref().map_or_else(|| variant.ident.to_string(), syn::LitStr::value);

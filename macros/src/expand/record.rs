@@ -21,22 +21,12 @@ pub(crate) fn field_schemas(stored: &[&Field<'_>]) -> TokenStream {
     quote!(&[#(#schemas),*])
 }
 
-/// One `const _` per stored field that fails to compile, on the field's type, when the
-/// type cannot be stored.
-pub(crate) fn type_checks(stored: &[&Field<'_>]) -> TokenStream {
-    let checks = stored.iter().map(|field| {
-        let ty = field.ty;
-        quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_value::<#ty>();)
-    });
-    quote!(#(#checks)*)
-}
-
 /// The statements that write every stored field of `self` into `out`, as one record
 /// laid out by the `__LAYOUT` constant in scope; `record` is bound to its start.
 pub(crate) fn encode_fields(stored: &[&Field<'_>]) -> TokenStream {
     let writes = stored.iter().enumerate().map(|(slot, field)| {
         let (ident, ty) = (field.ident, field.ty);
-        quote! {
+        quote_spanned! {ty.span()=>
             <#ty as ::insula::Value>::encode(
                 &self.#ident,
                 out,
@@ -56,7 +46,7 @@ pub(crate) fn encode_fields(stored: &[&Field<'_>]) -> TokenStream {
 pub(crate) fn read_fields(stored: &[&Field<'_>], map_err: &TokenStream) -> TokenStream {
     let reads = stored.iter().enumerate().map(|(slot, field)| {
         let (ident, ty) = (field.ident, field.ty);
-        quote! {
+        quote_spanned! {ty.span()=>
             #ident: reader.field::<#ty>(#slot, const { __LAYOUT.offset(#slot) }).map_err(#map_err)?,
         }
     });
@@ -71,9 +61,9 @@ pub(crate) fn from_view_fields(record: &Record<'_>) -> TokenStream {
         if field.attrs.ignore.is_some() {
             quote_spanned!(ty.span()=> #ident: <#ty as ::core::default::Default>::default(),)
         } else if field.attrs.id.is_some() {
-            quote!(#ident: view.#ident,)
+            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::__private::IdType>::from_id(view.#ident),)
         } else {
-            quote!(#ident: <#ty as ::insula::Value>::from_view(view.#ident),)
+            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::Value>::from_view(view.#ident),)
         }
     });
     quote!(#(#fields)*)
@@ -103,17 +93,20 @@ pub(crate) fn view_type(record: &Record<'_>, stored: &[&Field<'_>], id: Option<&
             }
         }
     });
+    // Every use of a field's type is spanned on the type, so that a type that cannot be
+    // stored gets its errors there, where rustc folds them together.
+    let view_of = |ty: &syn::Type| quote_spanned!(ty.span()=> <#ty as ::insula::Value>::View<'a>);
     let fields = stored.iter().map(|field| {
-        let (ident, ty) = (field.ident, field.ty);
-        quote!(#ident: <#ty as ::insula::Value>::View<'a>,)
+        let (ident, view) = (field.ident, view_of(field.ty));
+        quote!(#ident: #view,)
     });
     let accessors = stored.iter().map(|field| {
-        let (ident, ty) = (field.ident, field.ty);
+        let (ident, view) = (field.ident, view_of(field.ty));
         let doc = format!("The `{}` field.", field.stored);
         quote! {
             #[doc = #doc]
             #[inline]
-            #vis fn #ident(&self) -> <#ty as ::insula::Value>::View<'a> {
+            #vis fn #ident(&self) -> #view {
                 self.#ident
             }
         }

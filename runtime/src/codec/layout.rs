@@ -113,11 +113,7 @@ impl Layouts {
                 } else if was.ty == new.ty && !was.nullable && new.nullable {
                     Ok(Some(OldSlot { offset, widened: true }))
                 } else {
-                    Err(LayoutError {
-                        field: new.name.to_owned(),
-                        old: describe(was),
-                        new: describe(new),
-                    })
+                    Err(LayoutError { field: new.name.to_owned(), old: describe(was), new: describe(new) })
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -147,12 +143,9 @@ impl<'a> RecordReader<'a> {
     /// Checks the record's tag and the length of its fixed part. A record in an older
     /// layout is read through `layouts`; an unknown tag is corruption.
     #[inline]
-    pub fn open(
-        record: &'a [u8],
-        layout: &CurrentLayout<'_>,
-        layouts: &'a Layouts,
-    ) -> Result<Self, Corrupt> {
-        let (tag, _) = U32::read_from_prefix(record).map_err(|_| Corrupt("a record is shorter than its tag"))?;
+    pub fn open(record: &'a [u8], layout: &CurrentLayout<'_>, layouts: &'a Layouts) -> Result<Self, Corrupt> {
+        let (tag, _) =
+            U32::read_from_prefix(record).map_err(|_| Corrupt("a record is shorter than its tag"))?;
         let tag = tag.get();
         let (remap, fixed_len) = if tag == layout.tag {
             (None, layout.fixed_len)
@@ -177,10 +170,8 @@ impl<'a> RecordReader<'a> {
             },
         };
         let width = if widened { T::WIDTH - 1 } else { T::WIDTH };
-        let slot = self
-            .fixed
-            .get(offset..offset + width)
-            .ok_or(Corrupt("a slot lies outside the fixed part"))?;
+        let slot =
+            self.fixed.get(offset..offset + width).ok_or(Corrupt("a slot lies outside the fixed part"))?;
         if widened { T::read_required(slot, self.record) } else { T::read(slot, self.record) }
     }
 }

@@ -19,8 +19,8 @@ pub use layout::{CurrentLayout, LayoutError, Layouts, RecordReader, begin_record
 pub use list::{ListIter, ListView};
 
 use crate::schema::ValueType;
-use zerocopy::{FromBytes, IntoBytes};
 use zerocopy::byteorder::little_endian::U32;
+use zerocopy::{FromBytes, IntoBytes};
 
 /// The width of the layout tag at the head of every record.
 pub const TAG_WIDTH: usize = 4;
@@ -47,7 +47,7 @@ impl core::fmt::Display for Corrupt {
     note = "supported: bool, u8..u64, i8..i64, f32, f64, String, Vec<u8>, Vec<T> of those \
             scalars or String, Option<T> of any of them, structs that derive `Embedded` \
             (and Vec of them), enums that derive `Enumerated`",
-    note = "to keep a field out of the database, mark it `#[ignore]`"
+    note = "to keep a field out of the database, mark it `#[field(ignore)]`"
 )]
 pub trait Value: Sized {
     /// The stored type.
@@ -148,16 +148,11 @@ pub fn write_ref(out: &mut [u8], slot: usize, offset: usize, len: usize) {
 }
 
 /// Reads a tail reference and returns the `len * width` bytes it points to in `record`.
-pub fn read_ref<'a>(
-    slot: &[u8],
-    record: &'a [u8],
-    width: usize,
-) -> Result<(&'a [u8], usize), Corrupt> {
+pub fn read_ref<'a>(slot: &[u8], record: &'a [u8], width: usize) -> Result<(&'a [u8], usize), Corrupt> {
     let (offset, len) = match slot {
-        [a, b, c, d, e, f, g, h, ..] => (
-            u32::from_le_bytes([*a, *b, *c, *d]) as usize,
-            u32::from_le_bytes([*e, *f, *g, *h]) as usize,
-        ),
+        [a, b, c, d, e, f, g, h, ..] => {
+            (u32::from_le_bytes([*a, *b, *c, *d]) as usize, u32::from_le_bytes([*e, *f, *g, *h]) as usize)
+        }
         _ => return Err(Corrupt("a tail reference is cut short")),
     };
     let size = len.checked_mul(width).ok_or(Corrupt("a list length overflows"))?;
@@ -185,7 +180,10 @@ pub const fn assert_distinct_tags(tags: &[u32]) {
     while i < tags.len() {
         let mut j = i + 1;
         while j < tags.len() {
-            assert!(tags[i] != tags[j], "two variants of this enum hash to the same stored tag; rename one with #[variant(name = \"..\")]");
+            assert!(
+                tags[i] != tags[j],
+                "two variants of this enum hash to the same stored tag; rename one with #[variant(name = \"..\")]"
+            );
             j += 1;
         }
         i += 1;
@@ -194,7 +192,9 @@ pub const fn assert_distinct_tags(tags: &[u32]) {
 
 /// Reads the `u32` in a 4-byte slot.
 pub fn read_u32(slot: &[u8]) -> Result<u32, Corrupt> {
-    U32::read_from_bytes(slot).map(|value| value.get()).map_err(|_| Corrupt("a fixed slot has the wrong width"))
+    U32::read_from_bytes(slot)
+        .map(|value| value.get())
+        .map_err(|_| Corrupt("a fixed slot has the wrong width"))
 }
 
 /// Writes a `u32` into the 4-byte slot at `out[slot..]`.

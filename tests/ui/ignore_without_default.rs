@@ -1,0 +1,13 @@
+use insula::prelude::*;
+
+pub struct Connection;
+
+#[derive(Collection)]
+pub struct Message {
+    #[id]
+    pub id: Id,
+    #[field(ignore)]
+    pub connection: Connection,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use insula::prelude::*;
+
+#[derive(Collection)]
+pub struct Message(Id, String);
+
+fn main() {}
