@@ -149,3 +149,24 @@ fn enums_are_stored_by_variant_name() {
     other[at..at + 4].copy_from_slice(&insula::__private::variant_tag("Sad").to_le_bytes());
     assert_eq!(Everything::decode(0, &other).unwrap().mood, common::Mood::Sad);
 }
+
+/// The worked example of `runtime/FORMAT.md`, byte for byte.
+#[test]
+fn the_format_document_example_holds() {
+    use insula::prelude::*;
+
+    #[derive(Collection)]
+    struct Note {
+        #[id]
+        id: Id,
+        title: String,
+        stars: u32,
+    }
+
+    let record = encode(&Note { id: 4, title: "hi".into(), stars: 5 });
+    let mut expected = Note::SCHEMA.layout_tag().to_le_bytes().to_vec();
+    expected.extend_from_slice(&[5, 0, 0, 0]);
+    expected.extend_from_slice(&[16, 0, 0, 0, 2, 0, 0, 0]);
+    expected.extend_from_slice(b"hi");
+    assert_eq!(record, expected);
+}
