@@ -2,7 +2,7 @@
 //! rewritten: a field the record lacks reads as its default, a field the schema dropped
 //! is skipped, a field widened to `Option` reads as `Some`.
 
-use insula::{Collection, Error, Layouts};
+use insula::{Collection, Error, FieldDef, Layouts};
 
 mod v1 {
     use insula::prelude::*;
@@ -65,7 +65,7 @@ fn v1_record() -> Vec<u8> {
 fn v2_layouts() -> Layouts {
     let mut layouts = Layouts::default();
     let (old, new) = (v1::Note::SCHEMA, v2::Note::SCHEMA);
-    layouts.add(old.layout_tag(), old.fields(), new.fields()).unwrap();
+    layouts.add(old.layout_tag(), &defs(old.fields()), &defs(new.fields())).unwrap();
     layouts
 }
 
@@ -107,10 +107,14 @@ fn an_old_record_without_its_layout_is_corrupted_not_misread() {
 fn a_changed_field_type_cannot_be_read_in_place() {
     let mut layouts = Layouts::default();
     let (old, new) = (v1::Note::SCHEMA, v3::Note::SCHEMA);
-    let error = layouts.add(old.layout_tag(), old.fields(), new.fields()).unwrap_err();
+    let error = layouts.add(old.layout_tag(), &defs(old.fields()), &defs(new.fields())).unwrap_err();
     assert_eq!(error.field, "title");
     assert_eq!(
         error.to_string(),
-        "field `title` was stored as string and is now u64: records cannot be read in place"
+        "field `title` was stored as `title: string` and is now `title: u64`: records cannot be read in place"
     );
+}
+
+fn defs(fields: &[insula::FieldSchema<'_>]) -> Vec<FieldDef> {
+    fields.iter().map(FieldDef::from).collect()
 }

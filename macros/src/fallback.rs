@@ -34,6 +34,10 @@ pub(crate) fn collection(input: &DeriveInput, errors: syn::Error) -> TokenStream
                 ) -> ::core::result::Result<(), ::insula::Error> {
                     ::core::unimplemented!()
                 }
+                fn index_keys(_: &(), _: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
+                    ::core::unimplemented!()
+                }
+                fn index_value(_: &(), _: usize) -> ::insula::__private::String { ::core::unimplemented!() }
                 fn from_view(_: ()) -> Self { ::core::unimplemented!() }
             }
         };
@@ -76,5 +80,16 @@ pub(crate) fn enumerated(input: &DeriveInput, errors: syn::Error) -> TokenStream
     }
     let stub = value_stub(input);
     let ident = &input.ident;
-    quote!(#errors const _: () = { #stub impl ::insula::Indexable for #ident {} };)
+    quote! {
+        #errors
+        const _: () = {
+            #stub
+            impl ::insula::KeyPart for #ident {
+                fn write_key(_: (), _: bool, _: &mut ::insula::__private::Vec<u8>) {}
+            }
+            impl ::insula::Indexable for #ident {
+                fn index_keys(_: (), _: bool, _: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>) {}
+            }
+        };
+    }
 }

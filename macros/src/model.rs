@@ -12,7 +12,6 @@ pub(crate) struct Record<'a> {
     /// The stored collection name (`#[collection(name)]`, or the struct's name).
     pub(crate) name: String,
     /// The accessor's name (`#[collection(accessor)]`, or snake case plus `s`).
-    #[expect(dead_code, reason = "the accessor trait is generated once the runtime has `Db`")]
     pub(crate) accessor: Ident,
     pub(crate) fields: Vec<Field<'a>>,
 }

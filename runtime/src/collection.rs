@@ -69,6 +69,17 @@ pub trait Collection: Sized + 'static {
         Self::view_in(id, record, Layouts::none())
     }
 
+    /// The keys of index number `index` (in the order of `SCHEMA.indexes()`) for the
+    /// object `view` shows: none, one, or one per element of a list (the derive
+    /// implements it).
+    #[doc(hidden)]
+    fn index_keys(view: &Self::View<'_>, index: usize) -> Vec<Vec<u8>>;
+
+    /// The values index number `index` covers in the object `view` shows, for error
+    /// messages (the derive implements it).
+    #[doc(hidden)]
+    fn index_value(view: &Self::View<'_>, index: usize) -> String;
+
     /// The owned object a view shows.
     fn from_view(view: Self::View<'_>) -> Self;
 

@@ -1,11 +1,103 @@
 //! The one error type of Insula.
 
+use crate::evolution::{Change, CollectionDiff, write_list};
+use std::fmt;
+use std::path::PathBuf;
+
 /// Everything that can go wrong in Insula.
 ///
-/// Each message names what was involved (the collection, the field) and what to do.
+/// Each message names what was involved (the instance, the collection, the field) and
+/// what to do. [`std::error::Error::source`] leads to the storage or I/O error, where
+/// there is one.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The instance is open with another set of collection schemas than the caller asked
+    /// for. Every handle of an instance shares one schema set.
+    #[error("instance `{instance}` is open with other schemas than asked for: {}; open it with the same collections everywhere in the process", List(.differences))]
+    SchemaMismatch {
+        /// The instance's name.
+        instance: String,
+        /// How each collection differs.
+        differences: Vec<CollectionDiff>,
+    },
+
+    /// The database file holds a collection whose schema differs from the code's in a
+    /// way that cannot be applied; the file was left as it was.
+    #[error("instance `{instance}`: collection `{collection}` in the file cannot be opened with this schema: {}; revert the change, or move the data to a new collection", List(.changes))]
+    SchemaIncompatible {
+        /// The instance's name.
+        instance: String,
+        /// The collection's stored name.
+        collection: String,
+        /// Every change from the file's schema to the code's.
+        changes: Vec<Change>,
+    },
+
+    /// A `put` would give a unique index a second object with the same key. Nothing of
+    /// that object was written.
+    #[error(
+        "collection `{collection}`: unique index `{index}` already holds {value} for object {existing}; use `#[index(unique, replace)]` to replace it instead"
+    )]
+    UniqueViolation {
+        /// The collection's stored name.
+        collection: &'static str,
+        /// The index's name (its fields joined by `+`).
+        index: String,
+        /// The conflicting value, as written in the object.
+        value: String,
+        /// The id of the object that holds the key.
+        existing: crate::Id,
+    },
+
+    /// A write transaction was started inside a write transaction of the same instance
+    /// on the same thread, which would wait for itself forever.
+    #[error(
+        "instance `{instance}`: a write transaction is already running on this thread; do the work in the outer transaction"
+    )]
+    NestedTransaction {
+        /// The instance's name.
+        instance: String,
+    },
+
+    /// Another process holds the database file.
+    #[error("{}: the database file is in use by another process; close it there first", .path.display())]
+    AlreadyOpen {
+        /// The database file.
+        path: PathBuf,
+    },
+
+    /// The instance name is open on another directory.
+    #[error("instance `{instance}` is open at {}, not at {}; give the second one another name", .open.display(), .requested.display())]
+    DirectoryMismatch {
+        /// The instance's name.
+        instance: String,
+        /// Where the open instance keeps its file.
+        open: PathBuf,
+        /// The directory the caller asked for.
+        requested: PathBuf,
+    },
+
+    /// An instance name that cannot be a file name.
+    #[error("invalid instance name {name:?}: {reason}")]
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// A collection the instance was not opened with.
+    #[error(
+        "instance `{instance}` has no collection `{collection}`; add `.collection::<{collection}>()` where it is opened"
+    )]
+    UnknownCollection {
+        /// The instance's name.
+        instance: String,
+        /// The collection's stored name.
+        collection: &'static str,
+    },
+
     /// Stored bytes could not be read: the record or file is damaged, or was not
     /// written by Insula.
     #[error(
@@ -17,6 +109,16 @@ pub enum Error {
         /// What was wrong with the bytes.
         reason: crate::codec::Corrupt,
     },
+
+    /// The database file's own data (its schema records) is damaged.
+    #[error("{}: the database file is corrupted ({reason}); restore it from a backup", .path.display())]
+    CorruptedFile {
+        /// The database file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+
     /// An object encodes to more than [`crate::MAX_RECORD_LEN`] bytes.
     #[error(
         "collection `{collection}`: an object encodes to {len} bytes, over the limit of {} bytes; store large blobs outside the database",
@@ -28,7 +130,55 @@ pub enum Error {
         /// The encoded length.
         len: usize,
     },
+
+    /// Every id up to `u64::MAX` is taken.
+    #[error("collection `{collection}`: no ids are left; the last id assigned was u64::MAX")]
+    IdsExhausted {
+        /// The stored name of the collection.
+        collection: &'static str,
+    },
+
+    /// The storage engine failed.
+    #[error("storage error: {0}")]
+    Storage(#[source] redb::Error),
+
+    /// The file system failed.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Displays a list as `a; b; c`.
+struct List<'a, T>(&'a [T]);
+
+impl<T: fmt::Display> fmt::Display for List<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_list(f, self.0)
+    }
+}
+
+macro_rules! storage_errors {
+    ($($ty:ident),*) => {$(
+        impl From<redb::$ty> for Error {
+            fn from(error: redb::$ty) -> Self {
+                Error::Storage(error.into())
+            }
+        }
+    )*};
+}
+
+storage_errors!(StorageError, TableError, TransactionError, CommitError);
+
+impl From<redb::Error> for Error {
+    fn from(error: redb::Error) -> Self {
+        Error::Storage(error)
+    }
+}

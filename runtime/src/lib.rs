@@ -47,22 +47,30 @@ extern crate self as insula;
 
 mod codec;
 mod collection;
+mod db;
 mod error;
+mod evolution;
 mod field;
+mod index;
 mod schema;
+mod schema_def;
 
-pub use codec::{
-    Corrupt, Element, Indexable, LayoutError, Layouts, ListIter, ListView, Required, Text, Value,
-};
+pub use codec::{Corrupt, Element, LayoutError, Layouts, ListIter, ListView, Required, Value};
 pub use collection::{Collection, Embedded, Enumerated, MAX_RECORD_LEN};
+pub use db::{
+    Access, DEFAULT_NAME, Db, DbBuilder, DbCollection, ReadCollection, ReadTxn, WriteCollection, WriteTxn,
+};
 pub use error::{Error, Result};
+pub use evolution::{Change, CollectionDiff, Verdict, classify};
 pub use field::Field;
+pub use index::key::{Indexable, KeyPart, LONG_KEY_PREFIX, Text};
 pub use insula_macros::{Collection, Embedded, Enumerated};
 pub use schema::{EmbeddedSchema, EnumSchema, FieldSchema, Id, IndexSchema, Schema, ValueType};
+pub use schema_def::{FieldDef, IndexDef, SchemaDef, SchemaTextError};
 
 /// What most programs need: `use insula::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Collection, Embedded, Enumerated, Id};
+    pub use crate::{Access, Collection, Db, Embedded, Enumerated, Id};
 }
 
 /// What the derives' generated code names. Not a public API: it changes without notice.
@@ -72,9 +80,15 @@ pub mod __private {
         Corrupt, CurrentLayout, IdType, RecordReader, TAG_WIDTH, assert_distinct_tags, begin_record,
         read_ref, read_u32, variant_tag, write_ref, write_u32,
     };
+    pub use crate::index::key::{combine_keys, write_bytes_key};
     pub use crate::{EmbeddedSchema, EnumSchema, Layouts};
     pub use core;
     pub use std::{string::String, vec::Vec};
+
+    /// The values of an index's fields in an object, for error messages.
+    pub fn debug_values(values: &[&dyn core::fmt::Debug]) -> String {
+        values.iter().map(|value| format!("{value:?}")).collect::<Vec<_>>().join(", ")
+    }
 
     /// Names the collection in a codec error.
     pub fn corrupted(collection: &'static str) -> impl Fn(Corrupt) -> crate::Error {

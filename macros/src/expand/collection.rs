@@ -1,6 +1,7 @@
 //! `#[derive(Collection)]`.
 
 use super::record;
+use crate::attr::IndexAttr;
 use crate::case::screaming_case;
 use crate::ctxt::Ctxt;
 use crate::model::{Field, Record, unraw};
@@ -41,6 +42,9 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
     let fields = record::field_schemas(&stored);
     let indexes = index_schemas(record);
     let index_checks = index_checks(record);
+    let index_keys = index_keys(record);
+    let index_values = index_values(record);
+    let accessor = accessor_trait(record);
     let encode_fields = record::encode_fields(&stored);
     let read_fields = record::read_fields(&stored, &quote!(&corrupted));
     let from_view_fields = record::from_view_fields(record);
@@ -50,6 +54,7 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
     quote! {
         #view_type
         #handles
+        #accessor
 
         const _: () = {
             const __FIELDS: &[::insula::FieldSchema<'static>] = #fields;
@@ -91,6 +96,14 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
                         #read_fields
                         __record: ::core::marker::PhantomData,
                     })
+                }
+
+                fn index_keys(view: &#view<'_>, index: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
+                    #index_keys
+                }
+
+                fn index_value(view: &#view<'_>, index: usize) -> ::insula::__private::String {
+                    #index_values
                 }
 
                 fn from_view(view: #view<'_>) -> Self {
@@ -154,6 +167,84 @@ fn index_schemas(record: &Record<'_>) -> TokenStream {
         })
     });
     quote!(&[#(#indexes),*])
+}
+
+/// The indexes in `Collection::index_keys` order, each with the fields it covers.
+fn indexes<'r, 'a>(record: &'r Record<'a>) -> impl Iterator<Item = (&'r IndexAttr, Vec<&'r Field<'a>>)> {
+    record.fields.iter().flat_map(move |field| {
+        field.indexes().iter().map(move |index| {
+            let others =
+                index.composite.iter().filter_map(|other| record.fields.iter().find(|f| f.ident == other));
+            (index, std::iter::once(field).chain(others).collect())
+        })
+    })
+}
+
+/// The body of `Collection::index_value`.
+fn index_values(record: &Record<'_>) -> TokenStream {
+    let arms = indexes(record).enumerate().map(|(number, (_, covered))| {
+        let idents = covered.iter().map(|field| field.ident);
+        quote! {
+            #number => ::insula::__private::debug_values(&[#(&view.#idents as &dyn ::core::fmt::Debug),*]),
+        }
+    });
+    quote! {
+        match index {
+            #(#arms)*
+            _ => ::insula::__private::String::new(),
+        }
+    }
+}
+
+/// The trait that gives `messages()` on `Db` and on read and write transactions. It has
+/// the struct's visibility, so importing the struct's module brings it.
+fn accessor_trait(record: &Record<'_>) -> TokenStream {
+    let (ident, vis, accessor) = (record.ident, record.vis, &record.accessor);
+    let name = format_ident!("{}Accessor", ident);
+    let doc = format!(
+        "Gives `{accessor}()`, the handle of the [`{ident}`] collection, on `Db`, `ReadTxn` and `WriteTxn`."
+    );
+    let method_doc = format!("The [`{ident}`] collection.");
+    quote! {
+        #[doc = #doc]
+        #vis trait #name: ::insula::Access {
+            #[doc = #method_doc]
+            fn #accessor(&self) -> <Self as ::insula::Access>::Collection<'_, #ident>;
+        }
+
+        #[automatically_derived]
+        impl<S: ::insula::Access> #name for S {
+            #[inline]
+            fn #accessor(&self) -> <S as ::insula::Access>::Collection<'_, #ident> {
+                <S as ::insula::Access>::collection::<#ident>(self)
+            }
+        }
+    }
+}
+
+/// The body of `Collection::index_keys`: a `match` on the index number, each arm
+/// gathering the keys of the index's fields and combining them.
+fn index_keys(record: &Record<'_>) -> TokenStream {
+    let arms = indexes(record).enumerate().map(|(number, (index, covered))| {
+        let case_insensitive = index.case_insensitive.is_some();
+        let parts = covered.iter().map(|covered| {
+            let (ident, ty) = (covered.ident, covered.ty);
+            quote_spanned! {ty.span()=> {
+                let mut keys = ::insula::__private::Vec::new();
+                <#ty as ::insula::Indexable>::index_keys(view.#ident, #case_insensitive, &mut keys);
+                keys
+            }}
+        });
+        quote! {
+            #number => ::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*])),
+        }
+    });
+    quote! {
+        match index {
+            #(#arms)*
+            _ => ::insula::__private::Vec::new(),
+        }
+    }
 }
 
 /// Fails compilation, on the field's type, when an index covers a field that cannot be

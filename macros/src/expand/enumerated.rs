@@ -101,7 +101,27 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
 
             impl ::insula::Required for #ident {}
             impl ::insula::Element for #ident {}
-            impl ::insula::Indexable for #ident {}
+            /// Enums are indexed by their variant's stored name.
+            impl ::insula::KeyPart for #ident {
+                fn write_key(view: #ident, _: bool, out: &mut ::insula::__private::Vec<u8>) {
+                    let name: &str = match view {
+                        #(#ident::#idents => #names,)*
+                    };
+                    ::insula::__private::write_bytes_key(name.as_bytes(), out);
+                }
+            }
+
+            impl ::insula::Indexable for #ident {
+                fn index_keys(
+                    view: #ident,
+                    _: bool,
+                    keys: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>,
+                ) {
+                    let mut key = ::insula::__private::Vec::new();
+                    <#ident as ::insula::KeyPart>::write_key(view, false, &mut key);
+                    keys.push(key);
+                }
+            }
         };
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{Corrupt, TAG_WIDTH, Value};
 use crate::schema::FieldSchema;
+use crate::schema_def::FieldDef;
 use zerocopy::FromBytes;
 use zerocopy::byteorder::little_endian::U32;
 
@@ -60,13 +61,13 @@ struct Remap {
 
 /// Why an older layout cannot be read in the current one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("field `{field}` was stored as {old} and is now {new}: records cannot be read in place")]
+#[error("field `{field}` was stored as `{old}` and is now `{new}`: records cannot be read in place")]
 pub struct LayoutError {
     /// The stored name of the field.
     pub field: String,
-    /// The old type, as the schema writes it.
+    /// The old field, as the schema text writes it (`name: type`).
     pub old: String,
-    /// The new type.
+    /// The new field.
     pub new: String,
 }
 
@@ -88,17 +89,16 @@ impl Layouts {
 
     /// Adds the layout of `old` (with tag `old_tag`), to be read as `current`. A field
     /// in both must have the same type, or be widened from `T` to `Option<T>`.
-    pub fn add(
-        &mut self,
-        old_tag: u32,
-        old: &[FieldSchema<'_>],
-        current: &[FieldSchema<'_>],
-    ) -> Result<(), LayoutError> {
+    pub fn add(&mut self, old_tag: u32, old: &[FieldDef], current: &[FieldDef]) -> Result<(), LayoutError> {
         let mut offsets = Vec::with_capacity(old.len());
         let mut fixed_len = 0;
         for field in old {
             offsets.push(fixed_len);
-            fixed_len += field.width();
+            fixed_len += field.width().ok_or_else(|| LayoutError {
+                field: field.name.clone(),
+                old: field.to_string(),
+                new: "a type this version of Insula does not know".to_owned(),
+            })?;
         }
         let slots = current
             .iter()
@@ -113,7 +113,7 @@ impl Layouts {
                 } else if was.ty == new.ty && !was.nullable && new.nullable {
                     Ok(Some(OldSlot { offset, widened: true }))
                 } else {
-                    Err(LayoutError { field: new.name.to_owned(), old: describe(was), new: describe(new) })
+                    Err(LayoutError { field: new.name.clone(), old: was.to_string(), new: new.to_string() })
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -122,13 +122,14 @@ impl Layouts {
         Ok(())
     }
 
+    /// Whether no older layout is known.
+    pub fn is_empty(&self) -> bool {
+        self.older.is_empty()
+    }
+
     fn find(&self, tag: u32) -> Option<&Remap> {
         self.older.iter().find(|remap| remap.tag == tag)
     }
-}
-
-fn describe(field: &FieldSchema<'_>) -> String {
-    if field.nullable { format!("Option<{}>", field.ty) } else { field.ty.to_string() }
 }
 
 /// A record being read: its bytes, its fixed part, and the way to find each slot.

@@ -1,7 +1,7 @@
 //! `Vec<T>`: a tail reference to an array of element slots, each as wide as `T`'s slot;
 //! strings and nested records of the elements follow in the tail.
 
-use super::{Corrupt, Element, Indexable, Required, Text, Value, read_ref, write_ref};
+use super::{Corrupt, Element, Required, Value, read_ref, write_ref};
 use crate::schema::ValueType;
 
 impl<T: Element> Value for Vec<T> {
@@ -37,8 +37,6 @@ impl<T: Element> Value for Vec<T> {
 }
 
 impl<T: Element> Required for Vec<T> {}
-impl<T: Element + Indexable> Indexable for Vec<T> {}
-impl Text for Vec<String> {}
 
 /// A stored `Vec<T>`, read in place: elements are read from the record as they are
 /// visited, and nothing is allocated.

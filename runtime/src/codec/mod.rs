@@ -99,23 +99,6 @@ pub trait Element: Value {}
 )]
 pub trait Required: Value {}
 
-/// A [`Value`] that an `#[index]` can cover.
-#[diagnostic::on_unimplemented(
-    message = "a field of type `{Self}` cannot be indexed",
-    label = "not indexable",
-    note = "indexable: bool, integers, f32, f64, String, Vec<u8>, enums that derive \
-            `Enumerated`, Vec of those (one entry per element), and Option of any of them"
-)]
-pub trait Indexable: Value {}
-
-/// A [`Value`] made of strings, which an `#[index(case_insensitive)]` can cover.
-#[diagnostic::on_unimplemented(
-    message = "`#[index(case_insensitive)]` needs a string field, not `{Self}`",
-    label = "not a string",
-    note = "case-insensitive indexes cover String, Option<String> and Vec<String>"
-)]
-pub trait Text: Indexable {}
-
 /// The type of the `#[id]` field.
 #[diagnostic::on_unimplemented(
     message = "the `#[id]` field must be an `insula::Id` (a `u64`), not `{Self}`",

@@ -1,6 +1,6 @@
 //! Fixed-size values: `bool`, the integers and the floats, and `Option<T>`.
 
-use super::{Corrupt, Element, Indexable, Required, Text, Value};
+use super::{Corrupt, Element, Required, Value};
 use crate::schema::ValueType;
 use zerocopy::byteorder::little_endian::{F32, F64, I16, I32, I64, U16, U32, U64};
 use zerocopy::{FromBytes, IntoBytes};
@@ -35,7 +35,6 @@ macro_rules! scalar {
         }
 
         impl Required for $rust {}
-        impl Indexable for $rust {}
     )*};
 }
 
@@ -89,7 +88,6 @@ macro_rules! byte {
         }
 
         impl Required for $rust {}
-        impl Indexable for $rust {}
     )*};
 }
 
@@ -143,6 +141,3 @@ impl<T: Required> Value for Option<T> {
         view.map(T::from_view)
     }
 }
-
-impl<T: Required + Indexable> Indexable for Option<T> {}
-impl<T: Required + Text> Text for Option<T> {}

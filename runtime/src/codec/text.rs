@@ -1,6 +1,6 @@
 //! Variable-size values kept in the tail: `String` and `Vec<u8>`.
 
-use super::{Corrupt, Element, Indexable, Required, Text, Value, read_ref, write_ref};
+use super::{Corrupt, Element, Required, Value, read_ref, write_ref};
 use crate::schema::ValueType;
 
 /// Appends `bytes` to the tail and points the slot at them.
@@ -36,8 +36,6 @@ impl Value for String {
 
 impl Required for String {}
 impl Element for String {}
-impl Indexable for String {}
-impl Text for String {}
 
 impl Value for Vec<u8> {
     const TYPE: ValueType<'static> = ValueType::Bytes;
@@ -63,4 +61,3 @@ impl Value for Vec<u8> {
 }
 
 impl Required for Vec<u8> {}
-impl Indexable for Vec<u8> {}

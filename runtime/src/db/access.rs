@@ -1,0 +1,244 @@
+//! Collection handles: what `db.messages()`, `read_txn.messages()` and
+//! `write_txn.messages()` return. Only the write transaction's handle writes.
+
+use super::Db;
+use super::instance::CollectionState;
+use super::store::{self, WriteTables};
+use super::txn::{ReadTxn, WriteTxn};
+use crate::{Collection, Id, Result};
+use redb::{ReadOnlyTable, ReadableDatabase, ReadableTableMetadata};
+use std::cell::OnceCell;
+use std::marker::PhantomData;
+
+/// What the generated accessors (`db.messages()`) are built on: [`Db`], [`ReadTxn`] and
+/// [`WriteTxn`] each hand out their own kind of collection handle.
+pub trait Access {
+    /// The handle this gives for collection `C`.
+    type Collection<'a, C: Collection>
+    where
+        Self: 'a;
+
+    /// The handle of collection `C`.
+    fn collection<C: Collection>(&self) -> Self::Collection<'_, C>;
+}
+
+impl Access for Db {
+    type Collection<'a, C: Collection> = DbCollection<'a, C>;
+
+    fn collection<C: Collection>(&self) -> DbCollection<'_, C> {
+        DbCollection { db: self, marker: PhantomData }
+    }
+}
+
+impl<'db> Access for ReadTxn<'db> {
+    type Collection<'a, C: Collection>
+        = ReadCollection<'a, C>
+    where
+        Self: 'a;
+
+    fn collection<C: Collection>(&self) -> ReadCollection<'_, C> {
+        ReadCollection { txn: self, records: OnceCell::new(), marker: PhantomData }
+    }
+}
+
+impl<'db> Access for WriteTxn<'db> {
+    type Collection<'a, C: Collection>
+        = WriteCollection<'a, C>
+    where
+        Self: 'a;
+
+    fn collection<C: Collection>(&self) -> WriteCollection<'_, C> {
+        WriteCollection { txn: self, marker: PhantomData }
+    }
+}
+
+/// A collection of an open instance, outside any transaction: each read runs in a
+/// read transaction of its own. It cannot write; writes need `Db::write_txn_sync`.
+pub struct DbCollection<'a, C> {
+    db: &'a Db,
+    marker: PhantomData<fn() -> C>,
+}
+
+impl<C: Collection> DbCollection<'_, C> {
+    fn read<R>(&self, f: impl FnOnce(&ReadCollection<'_, C>) -> Result<R>) -> Result<R> {
+        let txn = ReadTxn { instance: &self.db.instance, txn: self.db.instance.database().begin_read()? };
+        f(&txn.collection::<C>())
+    }
+
+    /// The object with this id.
+    pub fn get(&self, id: Id) -> Result<Option<C>> {
+        self.read(|collection| collection.get(id))
+    }
+
+    /// The objects with these ids, in the same order; `None` where there is none.
+    pub fn get_all(&self, ids: &[Id]) -> Result<Vec<Option<C>>> {
+        self.read(|collection| collection.get_all(ids))
+    }
+
+    /// The number of objects.
+    pub fn count(&self) -> Result<u64> {
+        self.read(|collection| collection.count())
+    }
+
+    /// Every object, in id order, from one snapshot.
+    pub fn all(&self) -> Result<Vec<C>> {
+        self.read(|collection| collection.iter()?.collect())
+    }
+}
+
+/// A collection in a read transaction.
+pub struct ReadCollection<'a, C> {
+    txn: &'a ReadTxn<'a>,
+    /// Opened on first use and kept for the handle's life.
+    records: OnceCell<ReadOnlyTable<u64, &'static [u8]>>,
+    marker: PhantomData<fn() -> C>,
+}
+
+impl<'a, C: Collection> ReadCollection<'a, C> {
+    fn state(&self) -> Result<&'a CollectionState> {
+        self.txn.instance.collection::<C>()
+    }
+
+    fn records(&self) -> Result<(&ReadOnlyTable<u64, &'static [u8]>, &'a CollectionState)> {
+        let state = self.state()?;
+        if self.records.get().is_none() {
+            let table = self.txn.txn.open_table(store::records_table(state))?;
+            // Nothing else sets it: the cell is private and this handle is not `Sync`.
+            let _ = self.records.set(table);
+        }
+        let table = self.records.get().expect("set above");
+        Ok((table, state))
+    }
+
+    /// The object with this id.
+    pub fn get(&self, id: Id) -> Result<Option<C>> {
+        let (records, state) = self.records()?;
+        store::get(records, state, id)
+    }
+
+    /// The objects with these ids, in the same order; `None` where there is none.
+    pub fn get_all(&self, ids: &[Id]) -> Result<Vec<Option<C>>> {
+        let (records, state) = self.records()?;
+        ids.iter().map(|&id| store::get(records, state, id)).collect()
+    }
+
+    /// Calls `f` with a zero-copy view of object `id`, which reads the stored bytes in
+    /// place; `None` if there is no such object.
+    pub fn with_view<R>(&self, id: Id, f: impl FnOnce(C::View<'_>) -> R) -> Result<Option<R>> {
+        let (records, state) = self.records()?;
+        store::with_view::<C, R>(records, state, id, f)
+    }
+
+    /// The number of objects.
+    pub fn count(&self) -> Result<u64> {
+        Ok(self.records()?.0.len()?)
+    }
+
+    /// Every object, in id order.
+    pub fn iter(&self) -> Result<impl Iterator<Item = Result<C>> + 'a> {
+        let (records, state) = self.records()?;
+        let range = records.range::<u64>(..)?;
+        Ok(range.map(move |entry| {
+            let (id, record) = entry?;
+            let id = id.value();
+            C::view_in(id, record.value(), &state.layouts).map(C::from_view)
+        }))
+    }
+}
+
+/// A collection in a write transaction: reads see the transaction's own writes.
+pub struct WriteCollection<'a, C> {
+    txn: &'a WriteTxn<'a>,
+    marker: PhantomData<fn() -> C>,
+}
+
+impl<'a, C: Collection> WriteCollection<'a, C> {
+    /// Runs `f` on the collection's tables, writing the id counter back if `f` succeeds.
+    fn write<R>(&self, f: impl FnOnce(&mut WriteTables<'_, '_>, &mut Vec<u8>) -> Result<R>) -> Result<R> {
+        let state = self.txn.instance.collection::<C>()?;
+        let mut tables = WriteTables::open(&self.txn.txn, state)?;
+        let mut buffer = self.txn.buffer.borrow_mut();
+        let result = f(&mut tables, &mut buffer)?;
+        tables.finish()?;
+        Ok(result)
+    }
+
+    /// Stores `object`. An id of 0 takes the next id from the collection's counter, and
+    /// the id is written back into `object`; an existing id replaces that object.
+    pub fn put(&self, object: &mut C) -> Result<Id> {
+        let id = self.write(|tables, buffer| tables.put(object, buffer))?;
+        object.set_id(id);
+        Ok(id)
+    }
+
+    /// Stores every object of `objects`, writing the assigned ids back; returns them.
+    pub fn put_all(&self, objects: &mut [C]) -> Result<Vec<Id>> {
+        let ids =
+            self.write(|tables, buffer| objects.iter().map(|object| tables.put(object, buffer)).collect())?;
+        for (object, &id) in objects.iter_mut().zip(&ids) {
+            object.set_id(id);
+        }
+        Ok(ids)
+    }
+
+    /// Removes object `id`; whether it existed.
+    pub fn delete(&self, id: Id) -> Result<bool> {
+        self.write(|tables, _| tables.delete::<C>(id))
+    }
+
+    /// Removes the objects with these ids; how many existed.
+    pub fn delete_all(&self, ids: &[Id]) -> Result<usize> {
+        self.write(|tables, _| {
+            let mut deleted = 0;
+            for &id in ids {
+                deleted += usize::from(tables.delete::<C>(id)?);
+            }
+            Ok(deleted)
+        })
+    }
+
+    /// Removes every object, and resets the id counter.
+    pub fn clear(&self) -> Result<()> {
+        let state = self.txn.instance.collection::<C>()?;
+        store::clear(&self.txn.txn, state)
+    }
+
+    /// The object with this id.
+    pub fn get(&self, id: Id) -> Result<Option<C>> {
+        let state = self.txn.instance.collection::<C>()?;
+        let records = self.txn.txn.open_table(store::records_table(state))?;
+        store::get(&records, state, id)
+    }
+
+    /// The objects with these ids, in the same order; `None` where there is none.
+    pub fn get_all(&self, ids: &[Id]) -> Result<Vec<Option<C>>> {
+        let state = self.txn.instance.collection::<C>()?;
+        let records = self.txn.txn.open_table(store::records_table(state))?;
+        ids.iter().map(|&id| store::get(&records, state, id)).collect()
+    }
+
+    /// Calls `f` with a zero-copy view of object `id`; `None` if there is none.
+    pub fn with_view<R>(&self, id: Id, f: impl FnOnce(C::View<'_>) -> R) -> Result<Option<R>> {
+        let state = self.txn.instance.collection::<C>()?;
+        let records = self.txn.txn.open_table(store::records_table(state))?;
+        store::with_view::<C, R>(&records, state, id, f)
+    }
+
+    /// The number of objects.
+    pub fn count(&self) -> Result<u64> {
+        let state = self.txn.instance.collection::<C>()?;
+        Ok(self.txn.txn.open_table(store::records_table(state))?.len()?)
+    }
+}
+
+macro_rules! debug_handle {
+    ($($handle:ident),*) => {$(
+        impl<C: Collection> std::fmt::Debug for $handle<'_, C> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_tuple(stringify!($handle)).field(&C::SCHEMA.name()).finish()
+            }
+        }
+    )*};
+}
+
+debug_handle!(DbCollection, ReadCollection, WriteCollection);

@@ -1,0 +1,96 @@
+//! An open instance: the redb file, and what it knows of each collection.
+
+use super::catalog;
+use super::registry;
+use crate::codec::Layouts;
+use crate::schema_def::SchemaDef;
+use crate::{Collection, Error, Result};
+use std::path::PathBuf;
+
+/// One collection of an open instance.
+#[derive(Debug)]
+pub(crate) struct CollectionState {
+    pub(crate) schema: SchemaDef,
+    /// The older layouts whose records may still be in the file.
+    pub(crate) layouts: Layouts,
+    /// The name of the records table.
+    pub(crate) records: String,
+    /// The names of the index tables, in the order of the schema's indexes.
+    pub(crate) indexes: Vec<String>,
+}
+
+impl CollectionState {
+    pub(crate) fn new(schema: SchemaDef, layouts: Layouts) -> Self {
+        let records = format!("insula:c:{}", schema.name);
+        let indexes =
+            schema.indexes.iter().map(|index| format!("insula:i:{}:{index}", schema.name)).collect();
+        CollectionState { schema, layouts, records, indexes }
+    }
+}
+
+/// An open instance. `Db` handles share it; it closes when the last one drops.
+#[derive(Debug)]
+pub(crate) struct Instance {
+    pub(crate) name: String,
+    /// The canonical directory.
+    pub(crate) dir: PathBuf,
+    pub(crate) path: PathBuf,
+    /// `None` only while the instance is being dropped.
+    database: Option<redb::Database>,
+    /// Sorted by stored name.
+    pub(crate) collections: Vec<CollectionState>,
+}
+
+impl Instance {
+    /// Opens (creating if needed) `dir/<name>.insula` and checks every asked-for schema
+    /// against the file's (see [`catalog::reconcile`]).
+    pub(crate) fn open(name: &str, dir: PathBuf, asked: Vec<SchemaDef>) -> Result<Instance> {
+        let path = dir.join(format!("{name}.insula"));
+        let database = redb::Database::builder().create(&path).map_err(|error| match error {
+            redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
+                Error::AlreadyOpen { path: path.clone() }
+            }
+            redb::DatabaseError::Storage(redb::StorageError::Io(source)) => {
+                Error::Io { path: path.clone(), source }
+            }
+            other => Error::Storage(other.into()),
+        })?;
+        let collections = catalog::reconcile(&database, name, &path, asked)?;
+        Ok(Instance { name: name.to_owned(), dir, path, database: Some(database), collections })
+    }
+
+    pub(crate) fn database(&self) -> &redb::Database {
+        // Set from `open` until `drop`, which nothing can observe.
+        self.database.as_ref().expect("the database is open until the instance drops")
+    }
+
+    /// The state of collection `C`, which must be one the instance was opened with.
+    pub(crate) fn collection<C: Collection>(&self) -> Result<&CollectionState> {
+        let name = C::SCHEMA.name();
+        match self.collections.binary_search_by(|state| state.schema.name.as_str().cmp(name)) {
+            Ok(at) if self.collections[at].schema.hash == C::SCHEMA.hash() => Ok(&self.collections[at]),
+            Ok(at) => Err(Error::SchemaMismatch {
+                instance: self.name.clone(),
+                differences: crate::evolution::diff_sets(
+                    std::slice::from_ref(&self.collections[at].schema),
+                    &[SchemaDef::from(&C::SCHEMA)],
+                ),
+            }),
+            Err(_) => Err(Error::UnknownCollection { instance: self.name.clone(), collection: name }),
+        }
+    }
+
+    /// The schemas the instance was opened with, sorted by name.
+    pub(crate) fn schemas(&self) -> Vec<SchemaDef> {
+        self.collections.iter().map(|state| state.schema.clone()).collect()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // Close the file first, then free the name, so that a new open of the name
+        // never finds the file still locked by this instance.
+        drop(self.database.take());
+        registry::remove_closed(&self.name);
+    }
+}

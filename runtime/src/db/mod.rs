@@ -1,0 +1,192 @@
+//! Named instances: [`Db`], its builder, and its transactions.
+
+mod access;
+mod catalog;
+mod instance;
+mod registry;
+mod store;
+mod txn;
+
+pub use access::{Access, DbCollection, ReadCollection, WriteCollection};
+pub use txn::{ReadTxn, WriteTxn};
+
+use crate::evolution::{CollectionDiff, classify, diff_sets};
+use crate::schema_def::SchemaDef;
+use crate::{Collection, Error, Result};
+use instance::Instance;
+use redb::ReadableDatabase;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The name an instance gets when none is given.
+pub const DEFAULT_NAME: &str = "default";
+
+/// A handle of an open, named instance. Cloning it is cheap; every clone, and every
+/// handle any thread opens under the same name, shares one instance, which closes when
+/// the last handle drops.
+///
+/// ```
+/// use insula::prelude::*;
+///
+/// #[derive(Collection, Debug, Default)]
+/// pub struct Note {
+///     #[id]
+///     pub id: Id,
+///     pub text: String,
+/// }
+///
+/// # let dir = tempfile::tempdir()?;
+/// let db = Db::builder().name("notes").collection::<Note>().open(dir.path())?;
+/// let mut note = Note { text: "hello".into(), ..Default::default() };
+/// db.write_txn_sync(|txn| txn.notes().put(&mut note))?;
+/// assert_eq!(note.id, 1);
+/// assert_eq!(db.notes().get(1)?.map(|note| note.text), Some("hello".to_owned()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Db {
+    instance: Arc<Instance>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("name", &self.instance.name).field("path", &self.instance.path).finish()
+    }
+}
+
+impl Db {
+    /// Starts describing an instance to open.
+    pub fn builder() -> DbBuilder {
+        DbBuilder { name: DEFAULT_NAME.to_owned(), schemas: Vec::new() }
+    }
+
+    /// The open instance called `name`, if there is one.
+    pub fn instance(name: &str) -> Option<Db> {
+        registry::get(name).map(|instance| Db { instance })
+    }
+
+    /// The instance's name.
+    pub fn name(&self) -> &str {
+        &self.instance.name
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.instance.path
+    }
+
+    /// Runs `f` in a read transaction: every read in it sees one snapshot, the state
+    /// after the last commit before it began.
+    pub fn read_txn_sync<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&ReadTxn<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let txn = self.instance.database().begin_read().map_err(Error::from)?;
+        f(&ReadTxn { instance: &self.instance, txn })
+    }
+
+    /// Runs `f` in a write transaction, which commits when `f` returns `Ok` and aborts
+    /// when it returns `Err` or panics (the panic goes on; the instance stays usable).
+    /// Write transactions of one instance run one at a time; starting one inside
+    /// another on the same thread is [`Error::NestedTransaction`].
+    pub fn write_txn_sync<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&WriteTxn<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let _writing = txn::WritingGuard::enter(&self.instance)?;
+        let txn = self.instance.database().begin_write().map_err(Error::from)?;
+        let write = WriteTxn { instance: &self.instance, txn, buffer: Default::default() };
+        // On `Err` or a panic, `write` drops here and redb aborts it.
+        let result = f(&write)?;
+        write.txn.commit().map_err(Error::from)?;
+        Ok(result)
+    }
+}
+
+/// Describes an instance to open: its name and its collections.
+#[derive(Debug, Clone)]
+pub struct DbBuilder {
+    name: String,
+    schemas: Vec<SchemaDef>,
+}
+
+impl DbBuilder {
+    /// The instance's name (default `"default"`); its file is `<dir>/<name>.insula`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// A collection of the instance.
+    pub fn collection<C: Collection>(mut self) -> Self {
+        self.schemas.push(SchemaDef::from(&C::SCHEMA));
+        self
+    }
+
+    /// Opens the instance in `dir` (created if missing), or returns the instance already
+    /// open under the same name, if it has the same collections and directory.
+    pub fn open(self, dir: impl AsRef<Path>) -> Result<Db> {
+        validate_name(&self.name)?;
+        let dir = dir.as_ref();
+        let io = |source| Error::Io { path: dir.to_owned(), source };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let dir = dir.canonicalize().map_err(io)?;
+        let asked = schema_set(&self.name, self.schemas)?;
+
+        match registry::entry(&self.name) {
+            registry::Entry::Open(instance) => {
+                if instance.dir != dir {
+                    return Err(Error::DirectoryMismatch {
+                        instance: self.name,
+                        open: instance.dir.clone(),
+                        requested: dir,
+                    });
+                }
+                let differences = diff_sets(&instance.schemas(), &asked);
+                if !differences.is_empty() {
+                    return Err(Error::SchemaMismatch { instance: self.name, differences });
+                }
+                Ok(Db { instance })
+            }
+            registry::Entry::Vacant(guard) => {
+                let instance = Arc::new(Instance::open(&self.name, dir, asked)?);
+                guard.register(&instance);
+                Ok(Db { instance })
+            }
+        }
+    }
+}
+
+/// The asked-for schemas, sorted by name; the same collection asked for twice counts
+/// once, two different schemas under one name are a mismatch.
+fn schema_set(instance: &str, mut schemas: Vec<SchemaDef>) -> Result<Vec<SchemaDef>> {
+    schemas.sort_by(|a, b| a.name.cmp(&b.name).then(a.hash.cmp(&b.hash)));
+    schemas.dedup_by(|a, b| a.name == b.name && a.hash == b.hash);
+    if let Some(pair) = schemas.windows(2).find(|pair| pair[0].name == pair[1].name) {
+        return Err(Error::SchemaMismatch {
+            instance: instance.to_owned(),
+            differences: vec![CollectionDiff::Changed {
+                collection: pair[0].name.clone(),
+                changes: classify(&pair[0], &pair[1]),
+            }],
+        });
+    }
+    Ok(schemas)
+}
+
+/// An instance name becomes a file name: letters, digits, `_`, `-` and `.`, not
+/// starting with `.`, at most 64 bytes.
+fn validate_name(name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        "it is empty"
+    } else if name.len() > 64 {
+        "it is longer than 64 bytes"
+    } else if name.starts_with('.') {
+        "it starts with `.`"
+    } else if !name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"_-.".contains(&byte)) {
+        "it may only contain ASCII letters, digits, `_`, `-` and `.`"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidName { name: name.to_owned(), reason })
+}

@@ -1,0 +1,261 @@
+//! Objects and their index entries in the tables of one collection.
+//!
+//! Every write keeps the indexes exact: a `put` removes the entries of the object it
+//! replaces and adds the new object's; a `delete` removes the object's entries; a unique
+//! index is checked before anything of the object is written.
+
+use super::catalog::COUNTERS;
+use super::instance::CollectionState;
+use crate::{Collection, Error, Id, Result};
+use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
+
+/// The records table: id -> record.
+pub(crate) fn records_table(state: &CollectionState) -> TableDefinition<'_, u64, &'static [u8]> {
+    TableDefinition::new(&state.records)
+}
+
+fn unique_table(name: &str) -> TableDefinition<'_, &'static [u8], u64> {
+    TableDefinition::new(name)
+}
+
+fn multi_table(name: &str) -> TableDefinition<'_, &'static [u8], ()> {
+    TableDefinition::new(name)
+}
+
+/// Creates the collection's tables, empty.
+pub(crate) fn create_tables(txn: &WriteTransaction, state: &CollectionState) -> Result<()> {
+    txn.open_table(records_table(state))?;
+    for (index, name) in state.schema.indexes.iter().zip(&state.indexes) {
+        if index.unique {
+            txn.open_table(unique_table(name))?;
+        } else {
+            txn.open_table(multi_table(name))?;
+        }
+    }
+    Ok(())
+}
+
+/// An index table, open for writing. A unique index maps a key to its object's id; the
+/// others hold `key ++ id` (big-endian), so one key can have many objects, in id order.
+enum IndexTable<'t> {
+    Unique(Table<'t, &'static [u8], u64>),
+    Multi(Table<'t, &'static [u8], ()>),
+}
+
+impl IndexTable<'_> {
+    fn insert(&mut self, key: &[u8], id: Id) -> Result<()> {
+        match self {
+            IndexTable::Unique(table) => {
+                table.insert(key, id)?;
+            }
+            IndexTable::Multi(table) => {
+                table.insert(with_id(key, id).as_slice(), ())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn remove(&mut self, key: &[u8], id: Id) -> Result<()> {
+        match self {
+            IndexTable::Unique(table) => {
+                // Only if the entry is this object's: a replaced object's key may
+                // already belong to its replacement.
+                let owner = table.get(key)?.map(|guard| guard.value());
+                if owner == Some(id) {
+                    table.remove(key)?;
+                }
+            }
+            IndexTable::Multi(table) => {
+                table.remove(with_id(key, id).as_slice())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn with_id(key: &[u8], id: Id) -> Vec<u8> {
+    let mut entry = Vec::with_capacity(key.len() + 8);
+    entry.extend_from_slice(key);
+    entry.extend_from_slice(&id.to_be_bytes());
+    entry
+}
+
+/// The id counter of a collection, as a transaction sees it. It is written back only if
+/// it moved, so an aborted transaction leaves it as it was.
+pub(crate) struct Counter {
+    last: u64,
+    moved: bool,
+}
+
+impl Counter {
+    fn next<C: Collection>(&mut self) -> Result<Id> {
+        self.last = self.last.checked_add(1).ok_or(Error::IdsExhausted { collection: C::SCHEMA.name() })?;
+        self.moved = true;
+        Ok(self.last)
+    }
+
+    fn observe(&mut self, id: Id) {
+        if id > self.last {
+            self.last = id;
+            self.moved = true;
+        }
+    }
+}
+
+/// A collection's tables, open in a write transaction for one operation.
+pub(crate) struct WriteTables<'t, 's> {
+    state: &'s CollectionState,
+    records: Table<'t, u64, &'static [u8]>,
+    indexes: Vec<IndexTable<'t>>,
+    counters: Table<'t, &'static str, u64>,
+    counter: Counter,
+}
+
+impl<'t, 's> WriteTables<'t, 's> {
+    pub(crate) fn open(txn: &'t WriteTransaction, state: &'s CollectionState) -> Result<Self> {
+        let records = txn.open_table(records_table(state))?;
+        let indexes = state
+            .schema
+            .indexes
+            .iter()
+            .zip(&state.indexes)
+            .map(|(index, name)| {
+                Ok(if index.unique {
+                    IndexTable::Unique(txn.open_table(unique_table(name))?)
+                } else {
+                    IndexTable::Multi(txn.open_table(multi_table(name))?)
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let counters = txn.open_table(COUNTERS)?;
+        let last = counters.get(state.schema.name.as_str())?.map_or(0, |last| last.value());
+        Ok(WriteTables { state, records, indexes, counters, counter: Counter { last, moved: false } })
+    }
+
+    /// Writes the counter back if it moved. Call once the operation succeeded.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        if self.counter.moved {
+            self.counters.insert(self.state.schema.name.as_str(), self.counter.last)?;
+        }
+        Ok(())
+    }
+
+    /// Stores `object` under its id, or under the next id if its id is 0, and returns
+    /// the id. `buffer` is reused for the record.
+    pub(crate) fn put<C: Collection>(&mut self, object: &C, buffer: &mut Vec<u8>) -> Result<Id> {
+        let id = match object.id() {
+            0 => self.counter.next::<C>()?,
+            id => {
+                self.counter.observe(id);
+                id
+            }
+        };
+        object.encode(buffer)?;
+        if self.indexes.is_empty() {
+            self.records.insert(id, buffer.as_slice())?;
+            return Ok(id);
+        }
+
+        let view = C::view(id, buffer)?;
+        let new_keys: Vec<_> = (0..self.indexes.len()).map(|index| C::index_keys(&view, index)).collect();
+        let old_keys = match self.records.get(id)? {
+            Some(old) => {
+                let old = C::view_in(id, old.value(), &self.state.layouts)?;
+                Some((0..self.indexes.len()).map(|index| C::index_keys(&old, index)).collect::<Vec<_>>())
+            }
+            None => None,
+        };
+
+        // Unique indexes first, before anything is written.
+        let mut displaced = Vec::new();
+        for (number, (index, table)) in self.state.schema.indexes.iter().zip(&self.indexes).enumerate() {
+            let IndexTable::Unique(table) = table else { continue };
+            for key in &new_keys[number] {
+                let Some(owner) = table.get(key.as_slice())?.map(|guard| guard.value()) else { continue };
+                if owner == id {
+                    continue;
+                }
+                if !index.replace {
+                    return Err(Error::UniqueViolation {
+                        collection: C::SCHEMA.name(),
+                        index: index.name(),
+                        value: C::index_value(&view, number),
+                        existing: owner,
+                    });
+                }
+                displaced.push(owner);
+            }
+        }
+        displaced.sort_unstable();
+        displaced.dedup();
+        for owner in displaced {
+            self.delete::<C>(owner)?;
+        }
+
+        for (number, table) in self.indexes.iter_mut().enumerate() {
+            if let Some(old_keys) = &old_keys {
+                for key in old_keys[number].iter().filter(|key| !new_keys[number].contains(key)) {
+                    table.remove(key, id)?;
+                }
+            }
+            for key in &new_keys[number] {
+                table.insert(key, id)?;
+            }
+        }
+        self.records.insert(id, buffer.as_slice())?;
+        Ok(id)
+    }
+
+    /// Removes object `id` and its index entries; whether it existed.
+    pub(crate) fn delete<C: Collection>(&mut self, id: Id) -> Result<bool> {
+        let Some(old) = self.records.remove(id)? else { return Ok(false) };
+        if !self.indexes.is_empty() {
+            let view = C::view_in(id, old.value(), &self.state.layouts)?;
+            for (number, table) in self.indexes.iter_mut().enumerate() {
+                for key in C::index_keys(&view, number) {
+                    table.remove(&key, id)?;
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Removes every object, index entry and the id counter of a collection.
+pub(crate) fn clear(txn: &WriteTransaction, state: &CollectionState) -> Result<()> {
+    txn.delete_table(records_table(state))?;
+    for (index, name) in state.schema.indexes.iter().zip(&state.indexes) {
+        if index.unique {
+            txn.delete_table(unique_table(name))?;
+        } else {
+            txn.delete_table(multi_table(name))?;
+        }
+    }
+    txn.open_table(COUNTERS)?.remove(state.schema.name.as_str())?;
+    create_tables(txn, state)
+}
+
+/// Object `id` from a records table, decoded.
+pub(crate) fn get<C: Collection>(
+    records: &impl ReadableTable<u64, &'static [u8]>,
+    state: &CollectionState,
+    id: Id,
+) -> Result<Option<C>> {
+    match records.get(id)? {
+        Some(record) => C::view_in(id, record.value(), &state.layouts).map(|view| Some(C::from_view(view))),
+        None => Ok(None),
+    }
+}
+
+/// Calls `f` with the view of object `id` from a records table.
+pub(crate) fn with_view<C: Collection, R>(
+    records: &impl ReadableTable<u64, &'static [u8]>,
+    state: &CollectionState,
+    id: Id,
+    f: impl FnOnce(C::View<'_>) -> R,
+) -> Result<Option<R>> {
+    match records.get(id)? {
+        Some(record) => C::view_in(id, record.value(), &state.layouts).map(|view| Some(f(view))),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,189 @@
+//! The one classifier of schema changes. Opening a database uses it to decide between
+//! going on, migrating and refusing; the schema lock check uses it to report drift. They
+//! cannot disagree, because there is only this one.
+
+use crate::schema_def::{FieldDef, IndexDef, SchemaDef};
+use std::fmt;
+
+/// Whether a change can be applied to existing data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Existing records stay readable as they are.
+    Compatible,
+    /// Existing records would be misread or lost.
+    Breaking,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Compatible => "compatible",
+            Verdict::Breaking => "breaking",
+        })
+    }
+}
+
+/// One difference between two versions of a collection's schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// A field was added; old records read its default.
+    FieldAdded(FieldDef),
+    /// A field was removed; its bytes in old records are skipped.
+    FieldRemoved(FieldDef),
+    /// A field went from `T` to `Option<T>`; old records read `Some`.
+    FieldWidened {
+        /// The field before.
+        old: FieldDef,
+    },
+    /// A field's type changed in a way old records cannot be read under.
+    FieldTypeChanged {
+        /// The field before.
+        old: FieldDef,
+        /// The field after.
+        new: FieldDef,
+    },
+    /// The id field's stored name changed.
+    IdChanged {
+        /// The stored name before.
+        old: String,
+        /// The stored name after.
+        new: String,
+    },
+    /// An index was added. A unique one can only be built when no two existing objects
+    /// share a key, which only the data can tell.
+    IndexAdded(IndexDef),
+    /// An index was removed.
+    IndexRemoved(IndexDef),
+}
+
+impl Change {
+    /// What applying the change to existing data would do.
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Change::FieldAdded(_)
+            | Change::FieldRemoved(_)
+            | Change::FieldWidened { .. }
+            | Change::IndexAdded(_)
+            | Change::IndexRemoved(_) => Verdict::Compatible,
+            Change::FieldTypeChanged { .. } | Change::IdChanged { .. } => Verdict::Breaking,
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::FieldAdded(field) => write!(f, "field `{field}` added"),
+            Change::FieldRemoved(field) => write!(f, "field `{field}` removed"),
+            Change::FieldWidened { old } => write!(f, "field `{}` made optional (was `{old}`)", old.name),
+            Change::FieldTypeChanged { old, new } => {
+                write!(f, "field `{}` changed from `{old}` to `{new}`", old.name)
+            }
+            Change::IdChanged { old, new } => write!(f, "id field changed from `{old}` to `{new}`"),
+            Change::IndexAdded(index) if index.unique => {
+                write!(f, "index `{index}` added (refused if existing objects share a key)")
+            }
+            Change::IndexAdded(index) => write!(f, "index `{index}` added"),
+            Change::IndexRemoved(index) => write!(f, "index `{index}` removed"),
+        }?;
+        write!(f, " [{}]", self.verdict())
+    }
+}
+
+/// Every difference from `old` to `new`, two versions of one collection's schema. Field
+/// order is not a difference: fields are identified by stored name.
+pub fn classify(old: &SchemaDef, new: &SchemaDef) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if old.id != new.id {
+        changes.push(Change::IdChanged { old: old.id.clone(), new: new.id.clone() });
+    }
+    for field in &new.fields {
+        match old.field(&field.name) {
+            None => changes.push(Change::FieldAdded(field.clone())),
+            Some(was) if was == field => {}
+            Some(was) if was.ty == field.ty && !was.nullable && field.nullable => {
+                changes.push(Change::FieldWidened { old: was.clone() })
+            }
+            Some(was) => changes.push(Change::FieldTypeChanged { old: was.clone(), new: field.clone() }),
+        }
+    }
+    for field in &old.fields {
+        if new.field(&field.name).is_none() {
+            changes.push(Change::FieldRemoved(field.clone()));
+        }
+    }
+    for index in &new.indexes {
+        if !old.indexes.contains(index) {
+            changes.push(Change::IndexAdded(index.clone()));
+        }
+    }
+    for index in &old.indexes {
+        if !new.indexes.contains(index) {
+            changes.push(Change::IndexRemoved(index.clone()));
+        }
+    }
+    changes
+}
+
+/// How one collection differs between the schema set an instance is open with and the
+/// one a caller asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectionDiff {
+    /// The open instance has this collection; the caller did not ask for it.
+    Missing(String),
+    /// The caller asked for this collection; the open instance does not have it.
+    Extra(String),
+    /// Both have it, with different schemas.
+    Changed {
+        /// The collection's stored name.
+        collection: String,
+        /// From the open instance's schema to the caller's.
+        changes: Vec<Change>,
+    },
+}
+
+impl fmt::Display for CollectionDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CollectionDiff::Missing(name) => write!(f, "collection `{name}` is open but was not asked for"),
+            CollectionDiff::Extra(name) => write!(f, "collection `{name}` was asked for but is not open"),
+            CollectionDiff::Changed { collection, changes } => {
+                write!(f, "collection `{collection}` differs: ")?;
+                write_list(f, changes)
+            }
+        }
+    }
+}
+
+/// Writes `items` separated by `; `.
+pub(crate) fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: &[T]) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str("; ")?;
+        }
+        write!(f, "{item}")?;
+    }
+    Ok(())
+}
+
+/// The differences between two schema sets, each sorted by collection name.
+pub(crate) fn diff_sets(open: &[SchemaDef], asked: &[SchemaDef]) -> Vec<CollectionDiff> {
+    let mut diffs = Vec::new();
+    for schema in open {
+        match asked.iter().find(|other| other.name == schema.name) {
+            None => diffs.push(CollectionDiff::Missing(schema.name.clone())),
+            Some(other) if other.hash != schema.hash => diffs.push(CollectionDiff::Changed {
+                collection: schema.name.clone(),
+                changes: classify(schema, other),
+            }),
+            Some(_) => {}
+        }
+    }
+    for schema in asked {
+        if !open.iter().any(|other| other.name == schema.name) {
+            diffs.push(CollectionDiff::Extra(schema.name.clone()));
+        }
+    }
+    diffs
+}

@@ -1,0 +1,218 @@
+//! Index keys: byte strings that sort, compared as bytes, in the natural order of the
+//! values they encode.
+//!
+//! | value | key |
+//! | --- | --- |
+//! | `bool` | `0` or `1` |
+//! | unsigned integer | big-endian |
+//! | signed integer | big-endian with the sign bit flipped, so negatives come first |
+//! | `f32`, `f64` | IEEE bits, big-endian; positive: sign bit flipped; negative: all bits flipped. `-0.0` is stored as `0.0` (they are equal), and every NaN as one NaN that sorts after `+inf` |
+//! | `String`, `Vec<u8>` | the bytes with each `00` written `00 01`, then `00 00`; a value longer than [`LONG_KEY_PREFIX`] bytes keeps that prefix, then `00 02` and the xxh3-64 of the whole value, big-endian |
+//! | enum | its variant's stored name, as a string |
+//! | `Option<T>` | `00` for `None`; `01` then `T`'s key for `Some` |
+//! | `Vec<T>` | one entry per distinct element (a multi-entry index) |
+//!
+//! Every key is self-delimiting, so a composite index concatenates its fields' keys. A
+//! case-insensitive index lowercases strings (Unicode lowercase) first.
+//!
+//! Long strings: two values that share their first [`LONG_KEY_PREFIX`] bytes sort by
+//! hash rather than by content, and equality on such a key is confirmed against the
+//! stored object, so a hash collision can never return a wrong object.
+
+use crate::codec::{Element, Required, Value};
+
+/// Strings and byte strings longer than this are indexed by this many bytes plus a hash.
+pub const LONG_KEY_PREFIX: usize = 256;
+
+/// A [`Value`] that an `#[index]` can cover.
+#[diagnostic::on_unimplemented(
+    message = "a field of type `{Self}` cannot be indexed",
+    label = "not indexable",
+    note = "indexable: bool, integers, f32, f64, String, Vec<u8>, enums that derive \
+            `Enumerated`, Option of those, and Vec of those (one entry per element)"
+)]
+pub trait Indexable: Value {
+    /// Pushes the key of each index entry `view` makes: one for a single value, one per
+    /// distinct element for a list.
+    fn index_keys(view: Self::View<'_>, case_insensitive: bool, keys: &mut Vec<Vec<u8>>);
+}
+
+/// A single-valued [`Indexable`]: it has exactly one key.
+pub trait KeyPart: Value {
+    /// Appends the key of `view` to `out`.
+    fn write_key(view: Self::View<'_>, case_insensitive: bool, out: &mut Vec<u8>);
+}
+
+/// A [`Value`] made of strings, which an `#[index(case_insensitive)]` can cover.
+#[diagnostic::on_unimplemented(
+    message = "`#[index(case_insensitive)]` needs a string field, not `{Self}`",
+    label = "not a string",
+    note = "case-insensitive indexes cover String, Option<String> and Vec<String>"
+)]
+pub trait Text: Indexable {}
+
+impl Text for String {}
+impl Text for Option<String> {}
+impl Text for Vec<String> {}
+
+macro_rules! single_key {
+    ($($ty:ty),*) => {$(
+        impl Indexable for $ty {
+            fn index_keys(view: Self::View<'_>, case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
+                let mut key = Vec::new();
+                <$ty as KeyPart>::write_key(view, case_insensitive, &mut key);
+                keys.push(key);
+            }
+        }
+    )*};
+}
+
+single_key!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64, String, Vec<u8>);
+
+macro_rules! unsigned_key {
+    ($($ty:ty),*) => {$(
+        impl KeyPart for $ty {
+            #[inline]
+            fn write_key(view: $ty, _: bool, out: &mut Vec<u8>) {
+                out.extend_from_slice(&view.to_be_bytes());
+            }
+        }
+    )*};
+}
+
+unsigned_key!(u8, u16, u32, u64);
+
+macro_rules! signed_key {
+    ($($ty:ty => $unsigned:ty),*) => {$(
+        impl KeyPart for $ty {
+            #[inline]
+            fn write_key(view: $ty, _: bool, out: &mut Vec<u8>) {
+                let flipped = (view as $unsigned) ^ (1 << (<$unsigned>::BITS - 1));
+                out.extend_from_slice(&flipped.to_be_bytes());
+            }
+        }
+    )*};
+}
+
+signed_key!(i8 => u8, i16 => u16, i32 => u32, i64 => u64);
+
+macro_rules! float_key {
+    ($($ty:ty => $bits:ty),*) => {$(
+        impl KeyPart for $ty {
+            #[inline]
+            fn write_key(view: $ty, _: bool, out: &mut Vec<u8>) {
+                let value = if view == 0.0 { 0.0 } else if view.is_nan() { <$ty>::NAN } else { view };
+                let bits = value.to_bits();
+                let sign = 1 << (<$bits>::BITS - 1);
+                let ordered = if bits & sign != 0 { !bits } else { bits ^ sign };
+                out.extend_from_slice(&ordered.to_be_bytes());
+            }
+        }
+    )*};
+}
+
+float_key!(f32 => u32, f64 => u64);
+
+impl KeyPart for bool {
+    #[inline]
+    fn write_key(view: bool, _: bool, out: &mut Vec<u8>) {
+        out.push(u8::from(view));
+    }
+}
+
+impl KeyPart for String {
+    fn write_key(view: &str, case_insensitive: bool, out: &mut Vec<u8>) {
+        if case_insensitive && view.chars().any(char::is_uppercase) {
+            write_bytes_key(view.to_lowercase().as_bytes(), out);
+        } else {
+            write_bytes_key(view.as_bytes(), out);
+        }
+    }
+}
+
+impl KeyPart for Vec<u8> {
+    fn write_key(view: &[u8], _: bool, out: &mut Vec<u8>) {
+        write_bytes_key(view, out);
+    }
+}
+
+/// The escaped, terminated encoding of a byte string (see the module docs).
+pub fn write_bytes_key(bytes: &[u8], out: &mut Vec<u8>) {
+    let long = bytes.len() > LONG_KEY_PREFIX;
+    let prefix = if long { &bytes[..LONG_KEY_PREFIX] } else { bytes };
+    for &byte in prefix {
+        out.push(byte);
+        if byte == 0 {
+            out.push(1);
+        }
+    }
+    if long {
+        out.extend_from_slice(&[0, 2]);
+        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(bytes).to_be_bytes());
+    } else {
+        out.extend_from_slice(&[0, 0]);
+    }
+}
+
+impl<T: Required + KeyPart> KeyPart for Option<T> {
+    fn write_key(view: Self::View<'_>, case_insensitive: bool, out: &mut Vec<u8>) {
+        match view {
+            None => out.push(0),
+            Some(value) => {
+                out.push(1);
+                T::write_key(value, case_insensitive, out);
+            }
+        }
+    }
+}
+
+impl<T: Required + KeyPart> Indexable for Option<T> {
+    fn index_keys(view: Self::View<'_>, case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
+        let mut key = Vec::new();
+        Self::write_key(view, case_insensitive, &mut key);
+        keys.push(key);
+    }
+}
+
+impl<T: Element + KeyPart> Indexable for Vec<T> {
+    fn index_keys(view: Self::View<'_>, case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
+        let start = keys.len();
+        for element in view.iter() {
+            let mut key = Vec::new();
+            T::write_key(element, case_insensitive, &mut key);
+            keys.push(key);
+        }
+        // One entry per distinct element.
+        keys[start..].sort_unstable();
+        let mut distinct = start;
+        for i in start..keys.len() {
+            if distinct == start || keys[i] != keys[distinct - 1] {
+                keys.swap(distinct, i);
+                distinct += 1;
+            }
+        }
+        keys.truncate(distinct);
+    }
+}
+
+/// The keys of a composite index: every combination of one key per field, each the
+/// concatenation of the fields' keys in order. `parts` holds each field's keys.
+pub fn combine_keys(mut parts: Vec<Vec<Vec<u8>>>) -> Vec<Vec<u8>> {
+    if parts.len() == 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    let mut keys = vec![Vec::new()];
+    for part in &parts {
+        keys = keys
+            .iter()
+            .flat_map(|prefix| {
+                part.iter().map(move |key| {
+                    let mut combined = prefix.clone();
+                    combined.extend_from_slice(key);
+                    combined
+                })
+            })
+            .collect();
+    }
+    keys
+}

@@ -1,0 +1,3 @@
+//! Secondary indexes: their key encoding and their tables.
+
+pub(crate) mod key;
