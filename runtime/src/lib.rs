@@ -95,8 +95,6 @@ pub mod __private {
         move |reason| crate::Error::Corrupted { collection, reason }
     }
 
-    /// Fails compilation, on the field's type, when an indexed field cannot be indexed.
-    pub const fn assert_indexable<T: crate::Indexable>() {}
     /// Fails compilation, on the field's type, when a case-insensitive index covers a
     /// field that is not a string.
     pub const fn assert_text<T: crate::Text>() {}

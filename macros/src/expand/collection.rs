@@ -247,28 +247,17 @@ fn index_keys(record: &Record<'_>) -> TokenStream {
     }
 }
 
-/// Fails compilation, on the field's type, when an index covers a field that cannot be
-/// indexed, or a case-insensitive index covers one that is not a string.
+/// Fails compilation, on the field's type, when a case-insensitive index covers a field
+/// that is not a string. (A field that cannot be indexed at all fails in
+/// `Collection::index_keys`, on its type too.)
 fn index_checks(record: &Record<'_>) -> TokenStream {
-    let mut checks = TokenStream::new();
-    for field in &record.fields {
+    let checks = record
+        .fields
+        .iter()
+        .filter(|field| field.indexes().iter().any(|index| index.case_insensitive.is_some()));
+    let checks = checks.map(|field| {
         let ty = field.ty;
-        if field.indexes().iter().any(|index| index.case_insensitive.is_some()) {
-            checks
-                .extend(quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_text::<#ty>();));
-        } else if !field.indexes().is_empty() {
-            checks.extend(
-                quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_indexable::<#ty>();),
-            );
-        }
-        for index in field.indexes() {
-            for other in &index.composite {
-                if let Some(target) = record.fields.iter().find(|candidate| candidate.ident == other) {
-                    let ty = target.ty;
-                    checks.extend(quote_spanned!(other.span()=> const _: () = ::insula::__private::assert_indexable::<#ty>();));
-                }
-            }
-        }
-    }
-    checks
+        quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_text::<#ty>();)
+    });
+    quote!(#(#checks)*)
 }
