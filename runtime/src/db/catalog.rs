@@ -26,16 +26,15 @@ pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("in
 /// The format version this build writes and reads.
 const FORMAT_VERSION: u64 = 1;
 
-/// Checks each asked-for schema against the file's record of it, and records the new
-/// ones. An identical schema (same hash) reads no records. A collection whose schema
-/// changed is refused with every change listed, and nothing is written. Collections in
-/// the file that were not asked for are left untouched.
-pub(crate) fn reconcile(
-    database: &redb::Database,
+/// Checks each asked-for schema against the file's record of it, reading nothing else,
+/// and returns the collections the file does not have yet. A collection whose schema
+/// changed is refused with every change listed.
+pub(crate) fn check<'a>(
+    database: &impl ReadableDatabase,
     instance: &str,
     path: &Path,
-    asked: Vec<SchemaDef>,
-) -> Result<Vec<CollectionState>> {
+    asked: &'a [SchemaDef],
+) -> Result<Vec<&'a SchemaDef>> {
     let corrupted = |reason: String| Error::CorruptedFile { path: path.to_owned(), reason };
     let read = database.begin_read()?;
     match read.open_table(META) {
@@ -56,7 +55,7 @@ pub(crate) fn reconcile(
     };
 
     let mut missing = Vec::new();
-    for schema in &asked {
+    for schema in asked {
         let stored = match &schemas {
             Some(table) => table.get(schema.name.as_str())?.map(|text| SchemaDef::parse(text.value())),
             None => None,
@@ -74,8 +73,19 @@ pub(crate) fn reconcile(
             }
         }
     }
-    drop((schemas, read));
+    Ok(missing)
+}
 
+/// Checks the asked-for schemas (see [`check`]) and records the new ones, with their
+/// tables. An identical schema (same hash) reads no records; collections in the file
+/// that were not asked for are left untouched.
+pub(crate) fn reconcile(
+    database: &redb::Database,
+    instance: &str,
+    path: &Path,
+    asked: Vec<SchemaDef>,
+) -> Result<Vec<CollectionState>> {
+    let missing = check(database, instance, path, &asked)?;
     if !missing.is_empty() {
         let write = database.begin_write()?;
         write.open_table(META)?.insert("format", FORMAT_VERSION)?;

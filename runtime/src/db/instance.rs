@@ -46,7 +46,7 @@ impl Instance {
     /// against the file's (see [`catalog::reconcile`]).
     pub(crate) fn open(name: &str, dir: PathBuf, asked: Vec<SchemaDef>) -> Result<Instance> {
         let path = dir.join(format!("{name}.insula"));
-        let database = redb::Database::builder().create(&path).map_err(|error| match error {
+        let open_error = |error| match error {
             redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
                 Error::AlreadyOpen { path: path.clone() }
             }
@@ -54,7 +54,21 @@ impl Instance {
                 Error::Io { path: path.clone(), source }
             }
             other => Error::Storage(other.into()),
-        })?;
+        };
+        // redb writes to a file it opens for writing, so an existing file is checked
+        // read-only first: a refused open leaves it byte for byte as it was. (A file
+        // that needs recovery cannot be opened read-only; the writable open below
+        // recovers it and checks it then.)
+        if path.exists() {
+            match redb::Database::builder().open_read_only(&path) {
+                Ok(read_only) => {
+                    catalog::check(&read_only, name, &path, &asked)?;
+                }
+                Err(redb::DatabaseError::RepairAborted) => {}
+                Err(error) => return Err(open_error(error)),
+            }
+        }
+        let database = redb::Database::builder().create(&path).map_err(open_error)?;
         let collections = catalog::reconcile(&database, name, &path, asked)?;
         Ok(Instance { name: name.to_owned(), dir, path, database: Some(database), collections })
     }
