@@ -1,7 +1,7 @@
-//! Quickstart: define a collection, encode objects into records in a data directory,
-//! and read them back through zero-copy views.
+//! Quickstart: open an instance, write objects in a transaction, read them back.
 //!
-//! Run with `cargo run --example quickstart`; it writes to `./data/quickstart`.
+//! Run with `cargo run --example quickstart`; the database goes to
+//! `./data/quickstart.insula`.
 
 use insula::prelude::*;
 
@@ -19,38 +19,28 @@ pub struct Message {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::path::Path::new("data/quickstart");
-    std::fs::create_dir_all(dir)?;
+    // The directory is created if it is missing.
+    let db = Db::builder().name("quickstart").collection::<Message>().open("data")?;
+    println!("opened {}", db.path().display());
 
-    let schema = Message::SCHEMA;
-    println!("collection {} has schema hash {:#018x}", schema.name(), schema.hash());
-
-    let mut record = Vec::new();
-    for id in 1..=3u64 {
-        let message = Message {
-            id,
+    // Write: ids of 0 are assigned from the collection's counter and written back.
+    let mut batch: Vec<Message> = (1..=3)
+        .map(|i| Message {
             author: "ada".into(),
-            content: format!("message number {id}"),
-            likes: id as u32 * 10,
+            content: format!("message number {i}"),
+            likes: i * 10,
             tags: vec!["hello".into()],
             ..Default::default()
-        };
-        message.encode(&mut record)?;
-        std::fs::write(dir.join(format!("{id}.record")), &record)?;
-    }
+        })
+        .collect();
+    let ids = db.write_txn_sync(|txn| txn.messages().put_all(&mut batch))?;
+    println!("stored ids {ids:?}");
 
-    for id in 1..=3u64 {
-        let bytes = std::fs::read(dir.join(format!("{id}.record")))?;
-        let view = Message::view(id, &bytes)?;
-        println!(
-            "#{} by {}: {:?}, {} likes, tags {:?} ({} bytes)",
-            view.id(),
-            view.author(),
-            view.content(),
-            view.likes(),
-            view.tags(),
-            bytes.len()
-        );
-    }
+    // Read: by id, all at once, or through a zero-copy view in a read transaction.
+    let first = db.messages().get(ids[0])?.expect("just written");
+    println!("#{} by {}: {:?}", first.id, first.author, first.content);
+    let likes = db.read_txn_sync(|txn| txn.messages().with_view(ids[2], |view| view.likes()))?;
+    println!("message #{} has {} likes (read in place)", ids[2], likes.unwrap_or_default());
+    println!("{} messages in the collection", db.messages().count()?);
     Ok(())
 }

@@ -1,0 +1,203 @@
+//! Synchronous transactions from any thread: commit on `Ok`, abort on `Err` or panic,
+//! no deadlock on nesting, one snapshot per read, and ids that an aborted transaction
+//! does not consume.
+
+mod common;
+
+use common::*;
+use insula::Error;
+use insula::prelude::*;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+
+fn open(dir: &tempfile::TempDir, name: &str) -> Db {
+    Db::builder().name(name).collection::<Message>().open(dir.path()).unwrap()
+}
+
+fn message(content: &str) -> Message {
+    Message { author: "ada".into(), content: content.into(), ..Default::default() }
+}
+
+/// A caller's own error type: closures may return it when it converts from ours.
+#[derive(Debug)]
+enum AppError {
+    #[allow(dead_code, reason = "carried for the caller to inspect")]
+    Db(Error),
+    Rejected,
+}
+
+impl From<Error> for AppError {
+    fn from(error: Error) -> Self {
+        AppError::Db(error)
+    }
+}
+
+#[test]
+fn a_write_commits_on_ok_and_aborts_on_err() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "commit");
+    db.write_txn_sync(|txn| txn.messages().put(&mut message("kept"))).unwrap();
+
+    let result: Result<(), AppError> = db.write_txn_sync(|txn| {
+        txn.messages().put(&mut message("dropped"))?;
+        assert_eq!(txn.messages().count()?, 2, "the transaction sees its own write");
+        Err(AppError::Rejected)
+    });
+    assert!(matches!(result, Err(AppError::Rejected)));
+    assert_eq!(db.messages().count().unwrap(), 1);
+    assert!(db.messages().get(2).unwrap().is_none());
+}
+
+#[test]
+fn a_panicking_write_aborts_the_panic_goes_on_and_the_instance_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "panic");
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        let _: Result<(), Error> = db.write_txn_sync(|txn| {
+            txn.messages().put(&mut message("lost"))?;
+            panic!("boom");
+        });
+    }));
+    let payload = panicked.expect_err("the panic reaches the caller");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    assert_eq!(db.messages().count().unwrap(), 0);
+
+    // The instance works: writes commit, and the nesting guard was released.
+    let mut next = message("after");
+    db.write_txn_sync(|txn| txn.messages().put(&mut next)).unwrap();
+    assert_eq!(next.id, 1, "the aborted transaction consumed no id");
+}
+
+#[test]
+fn a_write_inside_a_write_on_the_same_thread_is_an_error_not_a_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "nested");
+    let outer = db.write_txn_sync(|txn| {
+        txn.messages().put(&mut message("outer"))?;
+        let inner = db.write_txn_sync(|txn| txn.messages().put(&mut message("inner")));
+        assert!(
+            matches!(inner, Err(Error::NestedTransaction { ref instance }) if instance == "nested"),
+            "{inner:?}"
+        );
+        // Reads inside a write are fine.
+        assert_eq!(db.messages().count()?, 0, "outside the transaction, nothing is committed yet");
+        Ok::<_, Error>(())
+    });
+    outer.unwrap();
+    assert_eq!(db.messages().count().unwrap(), 1);
+}
+
+#[test]
+fn writes_from_other_threads_wait_their_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "turns");
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    db.write_txn_sync(|txn| txn.messages().put(&mut message(&format!("{t}/{i}")))).unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let all = db.messages().all().unwrap();
+    assert_eq!(all.len(), 200);
+    let ids: Vec<Id> = all.iter().map(|m| m.id).collect();
+    assert_eq!(ids, (1..=200).collect::<Vec<_>>(), "every id once, in order");
+}
+
+#[test]
+fn a_read_sees_one_snapshot_for_its_whole_life() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "snapshot");
+    db.write_txn_sync(|txn| txn.messages().put(&mut message("v1"))).unwrap();
+
+    let (began, begun) = mpsc::channel();
+    let (wrote, written) = mpsc::channel();
+    let writer = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            begun.recv().unwrap();
+            db.write_txn_sync(|txn| {
+                let mut changed = txn.messages().get(1)?.unwrap();
+                changed.content = "v2".into();
+                txn.messages().put(&mut changed)?;
+                txn.messages().put(&mut message("new"))
+            })
+            .unwrap();
+            wrote.send(()).unwrap();
+        })
+    };
+    db.read_txn_sync(|txn| {
+        let messages = txn.messages();
+        assert_eq!(messages.get(1)?.unwrap().content, "v1");
+        began.send(()).unwrap();
+        written.recv().unwrap();
+        assert_eq!(messages.get(1)?.unwrap().content, "v1", "the commit is not visible in this snapshot");
+        assert_eq!(txn.messages().count()?, 1);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    writer.join().unwrap();
+    assert_eq!(db.messages().get(1).unwrap().unwrap().content, "v2");
+}
+
+#[test]
+fn ids_come_from_a_counter_kept_in_the_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "ids");
+    let mut batch: Vec<Message> = (0..3).map(|i| message(&i.to_string())).collect();
+    let ids = db.write_txn_sync(|txn| txn.messages().put_all(&mut batch)).unwrap();
+    assert_eq!(ids, [1, 2, 3]);
+    assert_eq!(batch.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2, 3], "ids written back");
+
+    // An aborted transaction consumes none.
+    let _ = db.write_txn_sync(|txn| {
+        txn.messages().put(&mut message("aborted"))?;
+        Err::<(), _>(Error::NestedTransaction { instance: "pretend".into() })
+    });
+    // An explicit id inserts and moves the counter past it.
+    let mut explicit = Message { id: 10, ..message("explicit") };
+    let mut next = message("next");
+    db.write_txn_sync(|txn| {
+        txn.messages().put(&mut explicit)?;
+        txn.messages().put(&mut next)
+    })
+    .unwrap();
+    assert_eq!((explicit.id, next.id), (10, 11));
+
+    // A put of an existing id replaces the object.
+    let mut replacement = Message { id: 2, ..message("replaced") };
+    db.write_txn_sync(|txn| txn.messages().put(&mut replacement)).unwrap();
+    assert_eq!(db.messages().get(2).unwrap().unwrap().content, "replaced");
+    assert_eq!(db.messages().count().unwrap(), 5);
+
+    // The counter survives reopening.
+    drop(db);
+    let db = open(&dir, "ids");
+    let mut later = message("later");
+    db.write_txn_sync(|txn| txn.messages().put(&mut later)).unwrap();
+    assert_eq!(later.id, 12);
+
+    // `clear` removes everything and resets the counter.
+    db.write_txn_sync(|txn| txn.messages().clear()).unwrap();
+    assert_eq!(db.messages().count().unwrap(), 0);
+    let mut first = message("first again");
+    db.write_txn_sync(|txn| txn.messages().put(&mut first)).unwrap();
+    assert_eq!(first.id, 1);
+}
+
+#[test]
+fn the_last_id_is_reported_not_wrapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "exhausted");
+    let mut last = Message { id: u64::MAX, ..message("last") };
+    db.write_txn_sync(|txn| txn.messages().put(&mut last)).unwrap();
+    let result = db.write_txn_sync(|txn| txn.messages().put(&mut message("one too many")));
+    assert!(matches!(result, Err(Error::IdsExhausted { collection: "Message" })), "{result:?}");
+    assert_eq!(db.messages().count().unwrap(), 1);
+}
