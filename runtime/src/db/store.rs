@@ -143,6 +143,9 @@ impl<'t, 's> WriteTables<'t, 's> {
     /// Stores `object` under its id, or under the next id if its id is 0, and returns
     /// the id. `buffer` is reused for the record.
     pub(crate) fn put<C: Collection>(&mut self, object: &C, buffer: &mut Vec<u8>) -> Result<Id> {
+        // A fresh id is above every id in the collection (the counter moves past
+        // explicit ones), so no old object can hold it.
+        let fresh = object.id() == 0;
         let id = match object.id() {
             0 => self.counter.next::<C>()?,
             id => {
@@ -158,7 +161,7 @@ impl<'t, 's> WriteTables<'t, 's> {
 
         let view = C::view(id, buffer)?;
         let new_keys: Vec<_> = (0..self.indexes.len()).map(|index| C::index_keys(&view, index)).collect();
-        let old_keys = match self.records.get(id)? {
+        let old_keys = match if fresh { None } else { self.records.get(id)? } {
             Some(old) => {
                 let old = C::view_in(id, old.value(), &self.state.layouts)?;
                 Some((0..self.indexes.len()).map(|index| C::index_keys(&old, index)).collect::<Vec<_>>())
