@@ -1,10 +1,10 @@
 //! The derives of Insula. Use them through the `insula` crate, which re-exports them:
 //! `use insula::prelude::*;`.
 //!
-//! Each derive runs in four steps: [`model`] reads the input and its attributes,
-//! [`check`] finds every mistake (each on its own span), and `expand` generates code
+//! Each derive runs in four steps: `model` reads the input and its attributes,
+//! `check` finds every mistake (each on its own span), and `expand` generates code
 //! that names the runtime only through `::insula::__private`. When a step finds errors,
-//! [`fallback`] emits them with stub impls, so the user sees those errors and no cascade.
+//! `fallback` emits them with stub impls, so the user sees those errors and no cascade.
 
 #![forbid(unsafe_code)]
 
