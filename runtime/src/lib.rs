@@ -54,6 +54,7 @@ mod field;
 mod index;
 mod schema;
 mod schema_def;
+mod watch;
 
 pub use codec::{Corrupt, Element, LayoutError, Layouts, ListIter, ListView, Required, Value};
 pub use collection::{Collection, Embedded, Enumerated, MAX_RECORD_LEN};
@@ -67,6 +68,7 @@ pub use index::key::{Indexable, KeyPart, LONG_KEY_PREFIX, Text};
 pub use insula_macros::{Collection, Embedded, Enumerated};
 pub use schema::{EmbeddedSchema, EnumSchema, FieldSchema, Id, IndexSchema, Schema, ValueType};
 pub use schema_def::{FieldDef, IndexDef, SchemaDef, SchemaTextError};
+pub use watch::{WatchGuard, Watcher};
 
 /// What most programs need: `use insula::prelude::*;`.
 pub mod prelude {

@@ -2,13 +2,16 @@
 //! `write_txn.messages()` return. Only the write transaction's handle writes.
 
 use super::Db;
-use super::instance::CollectionState;
+use super::instance::{CollectionState, Instance};
 use super::store::{self, WriteTables};
 use super::txn::{ReadTxn, WriteTxn};
+use super::watchers::{Interest, Watchers};
+use crate::watch::Watcher;
 use crate::{Collection, Id, Result};
 use redb::{ReadOnlyTable, ReadableDatabase, ReadableTableMetadata};
 use std::cell::OnceCell;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// What the generated accessors (`db.messages()`) are built on: [`Db`], [`ReadTxn`] and
 /// [`WriteTxn`] each hand out their own kind of collection handle.
@@ -84,6 +87,44 @@ impl<C: Collection> DbCollection<'_, C> {
     pub fn all(&self) -> Result<Vec<C>> {
         self.read(|collection| collection.iter()?.collect())
     }
+
+    /// A watcher that receives `()` after each commit that changed this collection, from
+    /// any thread and any handle of the instance. A collection the instance was not
+    /// opened with gives a watcher that is disconnected from the start.
+    pub fn watch_lazy(&self) -> Watcher<()> {
+        let instance = &self.db.instance;
+        if instance.collection::<C>().is_err() {
+            return Watchers::closed();
+        }
+        instance.watchers.subscribe(
+            C::SCHEMA.name(),
+            Interest::Collection,
+            |_| Some(()),
+            Box::new(|| Some(())),
+        )
+    }
+
+    /// A watcher that receives object `id` as committed, or `None` once it is deleted,
+    /// after each commit that wrote or deleted it.
+    pub fn watch_object(&self, id: Id) -> Watcher<Option<C>>
+    where
+        C: Send,
+    {
+        let instance = &self.db.instance;
+        if instance.collection::<C>().is_err() {
+            return Watchers::closed();
+        }
+        let weak = Arc::downgrade(instance);
+        let current = move || weak.upgrade().and_then(|instance| read_object::<C>(&instance, id).ok());
+        let produce = move |instance: &Instance| read_object::<C>(instance, id).ok();
+        instance.watchers.subscribe(C::SCHEMA.name(), Interest::Object(id), produce, Box::new(current))
+    }
+}
+
+/// Object `id` as the instance's last commit left it.
+fn read_object<C: Collection>(instance: &Instance, id: Id) -> Result<Option<C>> {
+    let txn = ReadTxn { instance, txn: instance.database().begin_read()? };
+    txn.collection::<C>().get(id)
 }
 
 /// A collection in a read transaction.
@@ -158,9 +199,11 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
         let state = self.txn.instance.collection::<C>()?;
         let mut tables = WriteTables::open(&self.txn.txn, state)?;
         let mut buffer = self.txn.buffer.borrow_mut();
-        let result = f(&mut tables, &mut buffer)?;
-        tables.finish()?;
-        Ok(result)
+        let result = f(&mut tables, &mut buffer).and_then(|result| tables.finish().map(|()| result));
+        // Even a failed operation may have written (and the caller may commit anyway):
+        // watchers hear of every id it touched.
+        self.txn.changes.borrow_mut().touch(C::SCHEMA.name(), tables.touched.drain(..));
+        result
     }
 
     /// Stores `object`. An id of 0 takes the next id from the collection's counter, and
@@ -200,6 +243,7 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     /// Removes every object, and resets the id counter.
     pub fn clear(&self) -> Result<()> {
         let state = self.txn.instance.collection::<C>()?;
+        self.txn.changes.borrow_mut().touch_all(C::SCHEMA.name());
         store::clear(&self.txn.txn, state)
     }
 

@@ -2,10 +2,12 @@
 
 use super::catalog;
 use super::registry;
+use super::watchers::Watchers;
 use crate::codec::Layouts;
 use crate::schema_def::SchemaDef;
 use crate::{Collection, Error, Result};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 /// One collection of an open instance.
 #[derive(Debug)]
@@ -39,6 +41,10 @@ pub(crate) struct Instance {
     database: Option<redb::Database>,
     /// Sorted by stored name.
     pub(crate) collections: Vec<CollectionState>,
+    pub(crate) watchers: Arc<Watchers>,
+    /// Held by each write transaction from its start to the end of its notifications,
+    /// so that events are published in commit order.
+    pub(crate) write_lock: Mutex<()>,
 }
 
 impl Instance {
@@ -70,7 +76,15 @@ impl Instance {
         }
         let database = redb::Database::builder().create(&path).map_err(open_error)?;
         let collections = catalog::reconcile(&database, name, &path, asked)?;
-        Ok(Instance { name: name.to_owned(), dir, path, database: Some(database), collections })
+        Ok(Instance {
+            name: name.to_owned(),
+            dir,
+            path,
+            database: Some(database),
+            collections,
+            watchers: Arc::default(),
+            write_lock: Mutex::new(()),
+        })
     }
 
     pub(crate) fn database(&self) -> &redb::Database {
@@ -102,6 +116,8 @@ impl Instance {
 
 impl Drop for Instance {
     fn drop(&mut self) {
+        // Watchers learn that no more events will come.
+        self.watchers.close_all();
         // Close the file first, then free the name, so that a new open of the name
         // never finds the file still locked by this instance.
         drop(self.database.take());

@@ -6,6 +6,7 @@ mod instance;
 mod registry;
 mod store;
 mod txn;
+mod watchers;
 
 pub use access::{Access, DbCollection, ReadCollection, WriteCollection};
 pub use txn::{ReadTxn, WriteTxn};
@@ -16,7 +17,7 @@ use crate::{Collection, Error, Result};
 use instance::Instance;
 use redb::ReadableDatabase;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 /// The name an instance gets when none is given.
 pub const DEFAULT_NAME: &str = "default";
@@ -75,6 +76,12 @@ impl Db {
         &self.instance.path
     }
 
+    /// How many watchers of the instance are subscribed: dropping a watcher (or the
+    /// guard of its callback) unsubscribes it.
+    pub fn watcher_count(&self) -> usize {
+        self.instance.watchers.len()
+    }
+
     /// Runs `f` in a read transaction: every read in it sees one snapshot, the state
     /// after the last commit before it began.
     pub fn read_txn_sync<R, E: From<Error>>(
@@ -94,11 +101,20 @@ impl Db {
         f: impl FnOnce(&WriteTxn<'_>) -> Result<R, E>,
     ) -> Result<R, E> {
         let _writing = txn::WritingGuard::enter(&self.instance)?;
+        // A panic in an earlier transaction's closure poisons nothing this guards.
+        let _serial = self.instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let txn = self.instance.database().begin_write().map_err(Error::from)?;
-        let write = WriteTxn { instance: &self.instance, txn, buffer: Default::default() };
+        let write = WriteTxn {
+            instance: &self.instance,
+            txn,
+            buffer: Default::default(),
+            changes: Default::default(),
+        };
         // On `Err` or a panic, `write` drops here and redb aborts it.
         let result = f(&write)?;
-        write.txn.commit().map_err(Error::from)?;
+        let WriteTxn { txn, changes, .. } = write;
+        txn.commit().map_err(Error::from)?;
+        self.instance.watchers.notify(&self.instance, &mut changes.into_inner());
         Ok(result)
     }
 }

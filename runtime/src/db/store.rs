@@ -109,6 +109,8 @@ pub(crate) struct WriteTables<'t, 's> {
     indexes: Vec<IndexTable<'t>>,
     counters: Table<'t, &'static str, u64>,
     counter: Counter,
+    /// The ids written or deleted, for the watchers.
+    pub(crate) touched: Vec<Id>,
 }
 
 impl<'t, 's> WriteTables<'t, 's> {
@@ -129,11 +131,18 @@ impl<'t, 's> WriteTables<'t, 's> {
             .collect::<Result<Vec<_>>>()?;
         let counters = txn.open_table(COUNTERS)?;
         let last = counters.get(state.schema.name.as_str())?.map_or(0, |last| last.value());
-        Ok(WriteTables { state, records, indexes, counters, counter: Counter { last, moved: false } })
+        Ok(WriteTables {
+            state,
+            records,
+            indexes,
+            counters,
+            counter: Counter { last, moved: false },
+            touched: Vec::new(),
+        })
     }
 
     /// Writes the counter back if it moved. Call once the operation succeeded.
-    pub(crate) fn finish(mut self) -> Result<()> {
+    pub(crate) fn finish(&mut self) -> Result<()> {
         if self.counter.moved {
             self.counters.insert(self.state.schema.name.as_str(), self.counter.last)?;
         }
@@ -156,6 +165,7 @@ impl<'t, 's> WriteTables<'t, 's> {
         object.encode(buffer)?;
         if self.indexes.is_empty() {
             self.records.insert(id, buffer.as_slice())?;
+            self.touched.push(id);
             return Ok(id);
         }
 
@@ -206,12 +216,14 @@ impl<'t, 's> WriteTables<'t, 's> {
             }
         }
         self.records.insert(id, buffer.as_slice())?;
+        self.touched.push(id);
         Ok(id)
     }
 
     /// Removes object `id` and its index entries; whether it existed.
     pub(crate) fn delete<C: Collection>(&mut self, id: Id) -> Result<bool> {
         let Some(old) = self.records.remove(id)? else { return Ok(false) };
+        self.touched.push(id);
         if !self.indexes.is_empty() {
             let view = C::view_in(id, old.value(), &self.state.layouts)?;
             for (number, table) in self.indexes.iter_mut().enumerate() {

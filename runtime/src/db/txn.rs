@@ -20,6 +20,8 @@ pub struct WriteTxn<'db> {
     pub(crate) txn: redb::WriteTransaction,
     /// The encoding buffer every `put` of the transaction reuses.
     pub(crate) buffer: RefCell<Vec<u8>>,
+    /// What the transaction wrote, for the watchers once it commits.
+    pub(crate) changes: RefCell<super::watchers::Changes>,
 }
 
 impl std::fmt::Debug for ReadTxn<'_> {

@@ -1,0 +1,175 @@
+//! The subscriptions of an instance, and their notification after each commit.
+//!
+//! Commits of an instance are serialized, and each notifies its subscriptions before
+//! the next commit begins, so events reach every watcher in commit order. Notifying
+//! means producing the watched state (nothing, or the object read from the committed
+//! state) and leaving it in the watcher's one-event slot: a writer never waits for a
+//! consumer.
+
+use super::instance::Instance;
+use crate::Id;
+use crate::watch::{Slot, Unsubscribe, Watcher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// What a subscription watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interest {
+    /// Any change in the collection.
+    Collection,
+    /// One object.
+    Object(Id),
+}
+
+struct Subscription {
+    id: u64,
+    collection: &'static str,
+    interest: Interest,
+    /// Produces the watched state from the committed data and publishes it.
+    publish: Box<dyn Fn(&Instance) + Send + Sync>,
+    close: Box<dyn Fn() + Send + Sync>,
+}
+
+/// The subscriptions of one instance.
+#[derive(Default)]
+pub(crate) struct Watchers {
+    next: AtomicU64,
+    subscriptions: Mutex<Vec<Subscription>>,
+}
+
+impl std::fmt::Debug for Watchers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watchers").field("subscriptions", &self.lock().len()).finish()
+    }
+}
+
+impl Watchers {
+    /// Every change is one push or remove, so a poisoned lock is used as it is.
+    fn lock(&self) -> MutexGuard<'_, Vec<Subscription>> {
+        self.subscriptions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Subscribes to `interest` in `collection`. `produce` makes the event from the
+    /// committed data (`None`: nothing to send).
+    pub(crate) fn subscribe<T: Send + 'static>(
+        self: &Arc<Self>,
+        collection: &'static str,
+        interest: Interest,
+        produce: impl Fn(&Instance) -> Option<T> + Send + Sync + 'static,
+        current: Box<dyn Fn() -> Option<T> + Send + Sync>,
+    ) -> Watcher<T> {
+        let slot = Slot::new();
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (publish_to, close) = (Arc::clone(&slot), Arc::clone(&slot));
+        self.lock().push(Subscription {
+            id,
+            collection,
+            interest,
+            publish: Box::new(move |instance| {
+                if let Some(event) = produce(instance) {
+                    publish_to.publish(event);
+                }
+            }),
+            close: Box::new(move || close.close()),
+        });
+        let registry: Arc<dyn Unsubscribe> = Arc::clone(self) as Arc<dyn Unsubscribe>;
+        Watcher::new(slot, id, Arc::downgrade(&registry), current)
+    }
+
+    /// A watcher that is closed from the start, for a collection the instance lacks.
+    pub(crate) fn closed<T: Send + 'static>() -> Watcher<T> {
+        let slot = Slot::new();
+        slot.close();
+        let registry: std::sync::Weak<dyn Unsubscribe> = std::sync::Weak::<Watchers>::new();
+        Watcher::new(slot, u64::MAX, registry, Box::new(|| None))
+    }
+
+    /// How many subscriptions there are (for tests that check nothing is left).
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Publishes to every subscription the committed `changes` touched.
+    pub(crate) fn notify(&self, instance: &Instance, changes: &mut Changes) {
+        if changes.is_empty() {
+            return;
+        }
+        changes.prepare();
+        for subscription in self.lock().iter() {
+            if changes.touches(subscription.collection, subscription.interest) {
+                (subscription.publish)(instance);
+            }
+        }
+    }
+
+    /// Ends every watcher's stream: the instance is closing.
+    pub(crate) fn close_all(&self) {
+        for subscription in self.lock().drain(..) {
+            (subscription.close)();
+        }
+    }
+}
+
+impl Unsubscribe for Watchers {
+    fn unsubscribe(&self, subscription: u64) {
+        self.lock().retain(|candidate| candidate.id != subscription);
+    }
+}
+
+/// What a write transaction touched, per collection.
+#[derive(Debug, Default)]
+pub(crate) struct Changes {
+    collections: Vec<(&'static str, Touched)>,
+}
+
+#[derive(Debug, Default)]
+struct Touched {
+    /// Every object may have changed (`clear`).
+    all: bool,
+    /// The ids written or deleted; sorted and deduplicated by [`Changes::prepare`].
+    ids: Vec<Id>,
+}
+
+impl Changes {
+    fn entry(&mut self, collection: &'static str) -> &mut Touched {
+        let at = match self.collections.iter().position(|(name, _)| *name == collection) {
+            Some(at) => at,
+            None => {
+                self.collections.push((collection, Touched::default()));
+                self.collections.len() - 1
+            }
+        };
+        &mut self.collections[at].1
+    }
+
+    /// Records that objects `ids` of `collection` were written or deleted.
+    pub(crate) fn touch(&mut self, collection: &'static str, ids: impl IntoIterator<Item = Id>) {
+        self.entry(collection).ids.extend(ids);
+    }
+
+    /// Records that every object of `collection` may have changed.
+    pub(crate) fn touch_all(&mut self, collection: &'static str) {
+        self.entry(collection).all = true;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.collections.iter().all(|(_, touched)| !touched.all && touched.ids.is_empty())
+    }
+
+    fn prepare(&mut self) {
+        for (_, touched) in &mut self.collections {
+            touched.ids.sort_unstable();
+            touched.ids.dedup();
+        }
+    }
+
+    fn touches(&self, collection: &str, interest: Interest) -> bool {
+        let Some((_, touched)) = self.collections.iter().find(|(name, _)| *name == collection) else {
+            return false;
+        };
+        match interest {
+            Interest::Collection => touched.all || !touched.ids.is_empty(),
+            Interest::Object(id) => touched.all || touched.ids.binary_search(&id).is_ok(),
+        }
+    }
+}

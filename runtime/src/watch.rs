@@ -1,0 +1,190 @@
+//! Watchers: what a thread receives after commits that touched what it watches.
+//!
+//! A [`Watcher`] reads like a `std::sync::mpsc::Receiver`, with one difference that
+//! keeps memory flat: it holds at most one pending event. A commit replaces the pending
+//! event with its own, so a slow or absent consumer gets the newest state, once, instead
+//! of a queue of stale ones.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{RecvError, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// The one-event mailbox a watcher and its subscription share.
+#[derive(Debug)]
+pub(crate) struct Slot<T> {
+    state: Mutex<SlotState<T>>,
+    ready: Condvar,
+}
+
+#[derive(Debug)]
+struct SlotState<T> {
+    pending: Option<T>,
+    /// No more events will come: the watcher was cancelled or the instance closed.
+    closed: bool,
+}
+
+impl<T> Slot<T> {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Slot {
+            state: Mutex::new(SlotState { pending: None, closed: false }),
+            ready: Condvar::new(),
+        })
+    }
+
+    /// A consumer that panicked cannot leave the state half-changed (each change is one
+    /// assignment), so a poisoned lock is used as it is.
+    fn lock(&self) -> MutexGuard<'_, SlotState<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Makes `event` the pending event, replacing an unreceived one.
+    pub(crate) fn publish(&self, event: T) {
+        let mut state = self.lock();
+        if !state.closed {
+            state.pending = Some(event);
+            self.ready.notify_all();
+        }
+    }
+
+    /// Ends the stream: a pending event can still be received, then receiving fails.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    fn take(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let mut state = self.lock();
+        loop {
+            if let Some(event) = state.pending.take() {
+                return Ok(event);
+            }
+            if state.closed {
+                return Err(RecvTimeoutError::Disconnected);
+            }
+            state = match deadline {
+                None => self.ready.wait(state).unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(RecvTimeoutError::Timeout);
+                    }
+                    self.ready.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner).0
+                }
+            };
+        }
+    }
+}
+
+/// Removes a subscription when its watcher goes away.
+pub(crate) trait Unsubscribe: Send + Sync {
+    fn unsubscribe(&self, subscription: u64);
+}
+
+/// Receives what changed after each commit that touched what it watches: `()` from
+/// `watch_lazy`, the object's new value (or `None` once deleted) from `watch_object`.
+///
+/// Its methods mirror [`std::sync::mpsc::Receiver`], with its error types. Events
+/// coalesce: while one is pending, a newer commit replaces it, so a slow consumer skips
+/// to the newest state and memory never grows. When an event arrives, a read
+/// transaction begun afterwards sees the commit that caused it. Dropping the watcher
+/// unsubscribes; when the instance closes, receiving returns a disconnection error.
+pub struct Watcher<T> {
+    slot: Arc<Slot<T>>,
+    subscription: u64,
+    registry: std::sync::Weak<dyn Unsubscribe>,
+    /// Produces the current state, for [`Watcher::fire_immediately`].
+    current: Box<dyn Fn() -> Option<T> + Send + Sync>,
+}
+
+impl<T> std::fmt::Debug for Watcher<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watcher").field("subscription", &self.subscription).finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + 'static> Watcher<T> {
+    pub(crate) fn new(
+        slot: Arc<Slot<T>>,
+        subscription: u64,
+        registry: std::sync::Weak<dyn Unsubscribe>,
+        current: Box<dyn Fn() -> Option<T> + Send + Sync>,
+    ) -> Self {
+        Watcher { slot, subscription, registry, current }
+    }
+
+    /// Makes the current state pending at once, as if a commit had just touched it.
+    #[must_use]
+    pub fn fire_immediately(self) -> Self {
+        if let Some(event) = (self.current)() {
+            self.slot.publish(event);
+        }
+        self
+    }
+
+    /// Waits for the next event. Fails once the instance has closed.
+    pub fn recv(&self) -> Result<T, RecvError> {
+        self.slot.take(None).map_err(|_| RecvError)
+    }
+
+    /// Waits at most `timeout` for the next event.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        // A timeout too large for an `Instant` waits without a deadline.
+        self.slot.take(Instant::now().checked_add(timeout))
+    }
+
+    /// The pending event, if there is one, without waiting.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.slot.take(Some(Instant::now())).map_err(|error| match error {
+            RecvTimeoutError::Timeout => TryRecvError::Empty,
+            RecvTimeoutError::Disconnected => TryRecvError::Disconnected,
+        })
+    }
+
+    /// Events as they come, until the instance closes.
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
+        std::iter::from_fn(|| self.recv().ok())
+    }
+
+    /// Calls `callback` with each event on a thread of its own, so the caller needs
+    /// none. A callback that panics or blocks harms neither writers nor other watchers;
+    /// after a panic, the next event calls it again. Dropping the returned guard stops
+    /// the calls and unsubscribes. Fails only if the thread cannot be started.
+    pub fn on_change(self, mut callback: impl FnMut(T) + Send + 'static) -> std::io::Result<WatchGuard> {
+        let slot = Arc::clone(&self.slot);
+        std::thread::Builder::new().name("insula-watch".to_owned()).spawn(move || {
+            for event in self.iter() {
+                // A panic is the callback's own; the watcher lives on.
+                let _ = catch_unwind(AssertUnwindSafe(|| callback(event)));
+            }
+        })?;
+        Ok(WatchGuard { stop: Arc::new(move || slot.close()) })
+    }
+}
+
+impl<T> Drop for Watcher<T> {
+    fn drop(&mut self) {
+        if let Some(registry) = self.registry.upgrade() {
+            registry.unsubscribe(self.subscription);
+        }
+    }
+}
+
+/// Keeps an [`on_change`](Watcher::on_change) callback subscribed; dropping it stops
+/// the calls.
+#[must_use = "dropping the guard stops the callback at once"]
+pub struct WatchGuard {
+    stop: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for WatchGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        (self.stop)();
+    }
+}
