@@ -85,7 +85,9 @@ pub(crate) fn enumerated(input: &DeriveInput, errors: syn::Error) -> TokenStream
         const _: () = {
             #stub
             impl ::insula::KeyPart for #ident {
-                fn write_key(_: (), _: bool, _: &mut ::insula::__private::Vec<u8>) {}
+                fn write_key(_: (), _: ::insula::KeyMode, _: &mut ::insula::__private::Vec<u8>) {}
+                fn compare(_: (), _: ()) -> ::core::cmp::Ordering { ::core::cmp::Ordering::Equal }
+                fn as_view(&self) {}
             }
             impl ::insula::Indexable for #ident {
                 fn index_keys(_: (), _: bool, _: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>) {}

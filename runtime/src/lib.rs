@@ -64,7 +64,7 @@ pub use db::{
 pub use error::{Error, Result};
 pub use evolution::{Change, CollectionDiff, Verdict, classify};
 pub use field::Field;
-pub use index::key::{Indexable, KeyPart, LONG_KEY_PREFIX, Text};
+pub use index::key::{Indexable, KeyMode, KeyPart, LONG_KEY_PREFIX, Text};
 pub use insula_macros::{Collection, Embedded, Enumerated};
 pub use schema::{EmbeddedSchema, EnumSchema, FieldSchema, Id, IndexSchema, Schema, ValueType};
 pub use schema_def::{FieldDef, IndexDef, SchemaDef, SchemaTextError};

@@ -103,11 +103,24 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
             impl ::insula::Element for #ident {}
             /// Enums are indexed by their variant's stored name.
             impl ::insula::KeyPart for #ident {
-                fn write_key(view: #ident, _: bool, out: &mut ::insula::__private::Vec<u8>) {
+                fn write_key(view: #ident, mode: ::insula::KeyMode, out: &mut ::insula::__private::Vec<u8>) {
                     let name: &str = match view {
                         #(#ident::#idents => #names,)*
                     };
-                    ::insula::__private::write_bytes_key(name.as_bytes(), out);
+                    ::insula::__private::write_bytes_key(name.as_bytes(), mode, out);
+                }
+
+                fn compare(a: #ident, b: #ident) -> ::core::cmp::Ordering {
+                    let name = |view: #ident| -> &'static str {
+                        match view {
+                            #(#ident::#idents => #names,)*
+                        }
+                    };
+                    ::core::cmp::Ord::cmp(name(a).as_bytes(), name(b).as_bytes())
+                }
+
+                fn as_view(&self) -> #ident {
+                    *self
                 }
             }
 
@@ -118,7 +131,7 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
                     keys: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>,
                 ) {
                     let mut key = ::insula::__private::Vec::new();
-                    <#ident as ::insula::KeyPart>::write_key(view, false, &mut key);
+                    <#ident as ::insula::KeyPart>::write_key(view, ::insula::KeyMode::Index { case_insensitive: false }, &mut key);
                     keys.push(key);
                 }
             }

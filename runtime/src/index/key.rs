@@ -20,6 +20,7 @@
 //! stored object, so a hash collision can never return a wrong object.
 
 use crate::codec::{Element, Required, Value};
+use std::cmp::Ordering;
 
 /// Strings and byte strings longer than this are indexed by this many bytes plus a hash.
 pub const LONG_KEY_PREFIX: usize = 256;
@@ -37,10 +38,38 @@ pub trait Indexable: Value {
     fn index_keys(view: Self::View<'_>, case_insensitive: bool, keys: &mut Vec<Vec<u8>>);
 }
 
-/// A single-valued [`Indexable`]: it has exactly one key.
+/// How a key is written. Only strings and byte strings are written differently in
+/// each mode; every other value has one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    /// As an index stores it: long values become a prefix and a hash, and a
+    /// case-insensitive index lowercases strings.
+    Index {
+        /// Whether strings are lowercased.
+        case_insensitive: bool,
+    },
+    /// Whole, for sorting: every value, however long, in its exact order.
+    Full,
+    /// A lower bound of the index keys of every value at or above this one.
+    Lower,
+    /// An upper bound (as a prefix) of the index keys of every value at or below this
+    /// one.
+    Upper,
+}
+
+/// A single-valued [`Indexable`]: it has exactly one key, and values compare in the
+/// order of their keys.
 pub trait KeyPart: Value {
-    /// Appends the key of `view` to `out`.
-    fn write_key(view: Self::View<'_>, case_insensitive: bool, out: &mut Vec<u8>);
+    /// Appends the key of `view` to `out`, in `mode`.
+    fn write_key(view: Self::View<'_>, mode: KeyMode, out: &mut Vec<u8>);
+
+    /// Compares two values in the order of their keys: integers and strings naturally,
+    /// floats by value with `-0.0 == 0.0` and NaN after `+inf`, `None` first, enums by
+    /// variant name. Queries compare with it, so a scan and an index agree.
+    fn compare(a: Self::View<'_>, b: Self::View<'_>) -> Ordering;
+
+    /// The view of an owned value, to compare it with stored ones.
+    fn as_view(&self) -> Self::View<'_>;
 }
 
 /// A [`Value`] made of strings, which an `#[index(case_insensitive)]` can cover.
@@ -60,7 +89,7 @@ macro_rules! single_key {
         impl Indexable for $ty {
             fn index_keys(view: Self::View<'_>, case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
                 let mut key = Vec::new();
-                <$ty as KeyPart>::write_key(view, case_insensitive, &mut key);
+                <$ty as KeyPart>::write_key(view, KeyMode::Index { case_insensitive }, &mut key);
                 keys.push(key);
             }
         }
@@ -73,8 +102,18 @@ macro_rules! unsigned_key {
     ($($ty:ty),*) => {$(
         impl KeyPart for $ty {
             #[inline]
-            fn write_key(view: $ty, _: bool, out: &mut Vec<u8>) {
+            fn write_key(view: $ty, _: KeyMode, out: &mut Vec<u8>) {
                 out.extend_from_slice(&view.to_be_bytes());
+            }
+
+            #[inline]
+            fn compare(a: $ty, b: $ty) -> Ordering {
+                a.cmp(&b)
+            }
+
+            #[inline]
+            fn as_view(&self) -> $ty {
+                *self
             }
         }
     )*};
@@ -86,9 +125,19 @@ macro_rules! signed_key {
     ($($ty:ty => $unsigned:ty),*) => {$(
         impl KeyPart for $ty {
             #[inline]
-            fn write_key(view: $ty, _: bool, out: &mut Vec<u8>) {
+            fn write_key(view: $ty, _: KeyMode, out: &mut Vec<u8>) {
                 let flipped = (view as $unsigned) ^ (1 << (<$unsigned>::BITS - 1));
                 out.extend_from_slice(&flipped.to_be_bytes());
+            }
+
+            #[inline]
+            fn compare(a: $ty, b: $ty) -> Ordering {
+                a.cmp(&b)
+            }
+
+            #[inline]
+            fn as_view(&self) -> $ty {
+                *self
             }
         }
     )*};
@@ -96,16 +145,40 @@ macro_rules! signed_key {
 
 signed_key!(i8 => u8, i16 => u16, i32 => u32, i64 => u64);
 
+/// The bits of a float as an unsigned integer that sorts like the float: `-0.0` is
+/// `0.0`, every NaN is the one NaN, which sorts after `+inf`.
+macro_rules! ordered_bits {
+    ($value:expr, $ty:ty, $bits:ty) => {{
+        let value: $ty = $value;
+        let value = if value == 0.0 {
+            0.0
+        } else if value.is_nan() {
+            <$ty>::NAN
+        } else {
+            value
+        };
+        let bits = value.to_bits();
+        let sign: $bits = 1 << (<$bits>::BITS - 1);
+        if bits & sign != 0 { !bits } else { bits ^ sign }
+    }};
+}
+
 macro_rules! float_key {
     ($($ty:ty => $bits:ty),*) => {$(
         impl KeyPart for $ty {
             #[inline]
-            fn write_key(view: $ty, _: bool, out: &mut Vec<u8>) {
-                let value = if view == 0.0 { 0.0 } else if view.is_nan() { <$ty>::NAN } else { view };
-                let bits = value.to_bits();
-                let sign = 1 << (<$bits>::BITS - 1);
-                let ordered = if bits & sign != 0 { !bits } else { bits ^ sign };
-                out.extend_from_slice(&ordered.to_be_bytes());
+            fn write_key(view: $ty, _: KeyMode, out: &mut Vec<u8>) {
+                out.extend_from_slice(&ordered_bits!(view, $ty, $bits).to_be_bytes());
+            }
+
+            #[inline]
+            fn compare(a: $ty, b: $ty) -> Ordering {
+                ordered_bits!(a, $ty, $bits).cmp(&ordered_bits!(b, $ty, $bits))
+            }
+
+            #[inline]
+            fn as_view(&self) -> $ty {
+                *self
             }
         }
     )*};
@@ -115,30 +188,54 @@ float_key!(f32 => u32, f64 => u64);
 
 impl KeyPart for bool {
     #[inline]
-    fn write_key(view: bool, _: bool, out: &mut Vec<u8>) {
+    fn write_key(view: bool, _: KeyMode, out: &mut Vec<u8>) {
         out.push(u8::from(view));
+    }
+
+    fn compare(a: bool, b: bool) -> Ordering {
+        a.cmp(&b)
+    }
+
+    fn as_view(&self) -> bool {
+        *self
     }
 }
 
 impl KeyPart for String {
-    fn write_key(view: &str, case_insensitive: bool, out: &mut Vec<u8>) {
-        if case_insensitive && view.chars().any(char::is_uppercase) {
-            write_bytes_key(view.to_lowercase().as_bytes(), out);
+    fn write_key(view: &str, mode: KeyMode, out: &mut Vec<u8>) {
+        if mode == (KeyMode::Index { case_insensitive: true }) && view.chars().any(char::is_uppercase) {
+            write_bytes_key(view.to_lowercase().as_bytes(), mode, out);
         } else {
-            write_bytes_key(view.as_bytes(), out);
+            write_bytes_key(view.as_bytes(), mode, out);
         }
+    }
+
+    fn compare(a: &str, b: &str) -> Ordering {
+        a.as_bytes().cmp(b.as_bytes())
+    }
+
+    fn as_view(&self) -> &str {
+        self
     }
 }
 
 impl KeyPart for Vec<u8> {
-    fn write_key(view: &[u8], _: bool, out: &mut Vec<u8>) {
-        write_bytes_key(view, out);
+    fn write_key(view: &[u8], mode: KeyMode, out: &mut Vec<u8>) {
+        write_bytes_key(view, mode, out);
+    }
+
+    fn compare(a: &[u8], b: &[u8]) -> Ordering {
+        a.cmp(b)
+    }
+
+    fn as_view(&self) -> &[u8] {
+        self
     }
 }
 
 /// The escaped, terminated encoding of a byte string (see the module docs).
-pub fn write_bytes_key(bytes: &[u8], out: &mut Vec<u8>) {
-    let long = bytes.len() > LONG_KEY_PREFIX;
+pub fn write_bytes_key(bytes: &[u8], mode: KeyMode, out: &mut Vec<u8>) {
+    let long = bytes.len() > LONG_KEY_PREFIX && mode != KeyMode::Full;
     let prefix = if long { &bytes[..LONG_KEY_PREFIX] } else { bytes };
     for &byte in prefix {
         out.push(byte);
@@ -146,30 +243,48 @@ pub fn write_bytes_key(bytes: &[u8], out: &mut Vec<u8>) {
             out.push(1);
         }
     }
-    if long {
-        out.extend_from_slice(&[0, 2]);
-        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(bytes).to_be_bytes());
-    } else {
-        out.extend_from_slice(&[0, 0]);
+    match (long, mode) {
+        (false, _) => out.extend_from_slice(&[0, 0]),
+        (true, KeyMode::Index { .. } | KeyMode::Full) => {
+            out.extend_from_slice(&[0, 2]);
+            out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(bytes).to_be_bytes());
+        }
+        // Every long value with this prefix has a key that starts with it...
+        (true, KeyMode::Lower) => {}
+        // ...and continues below 0xff (an escaped byte or the 00 02 marker).
+        (true, KeyMode::Upper) => out.push(0xff),
     }
 }
 
 impl<T: Required + KeyPart> KeyPart for Option<T> {
-    fn write_key(view: Self::View<'_>, case_insensitive: bool, out: &mut Vec<u8>) {
+    fn write_key(view: Self::View<'_>, mode: KeyMode, out: &mut Vec<u8>) {
         match view {
             None => out.push(0),
             Some(value) => {
                 out.push(1);
-                T::write_key(value, case_insensitive, out);
+                T::write_key(value, mode, out);
             }
         }
+    }
+
+    fn compare(a: Self::View<'_>, b: Self::View<'_>) -> Ordering {
+        match (a, b) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(a), Some(b)) => T::compare(a, b),
+        }
+    }
+
+    fn as_view(&self) -> Self::View<'_> {
+        self.as_ref().map(T::as_view)
     }
 }
 
 impl<T: Required + KeyPart> Indexable for Option<T> {
     fn index_keys(view: Self::View<'_>, case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
         let mut key = Vec::new();
-        Self::write_key(view, case_insensitive, &mut key);
+        Self::write_key(view, KeyMode::Index { case_insensitive }, &mut key);
         keys.push(key);
     }
 }
@@ -179,7 +294,7 @@ impl<T: Element + KeyPart> Indexable for Vec<T> {
         let start = keys.len();
         for element in view.iter() {
             let mut key = Vec::new();
-            T::write_key(element, case_insensitive, &mut key);
+            T::write_key(element, KeyMode::Index { case_insensitive }, &mut key);
             keys.push(key);
         }
         // One entry per distinct element.
