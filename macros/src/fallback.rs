@@ -23,6 +23,8 @@ pub(crate) fn collection(input: &DeriveInput, errors: syn::Error) -> TokenStream
             #[automatically_derived]
             impl ::insula::Collection for #ident {
                 const SCHEMA: ::insula::Schema<'static> = ::insula::Schema::new("", "", &[], &[]);
+                const LAYOUT: ::insula::__private::CurrentLayout<'static> =
+                    ::insula::__private::CurrentLayout::new(0, &[]);
                 type View<'a> = ();
                 fn id(&self) -> ::insula::Id { ::core::unimplemented!() }
                 fn set_id(&mut self, _: ::insula::Id) { ::core::unimplemented!() }

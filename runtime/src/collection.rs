@@ -35,6 +35,10 @@ pub trait Collection: Sized + 'static {
     /// The schema; its hash is computed at compile time.
     const SCHEMA: Schema<'static>;
 
+    /// The record layout of the schema.
+    #[doc(hidden)]
+    const LAYOUT: crate::codec::CurrentLayout<'static>;
+
     /// The zero-copy view of a stored object: one accessor per field, reading from the
     /// record without allocating.
     type View<'a>: Copy + core::fmt::Debug;

@@ -8,15 +8,17 @@ use core::marker::PhantomData;
 pub struct Field<C, T> {
     name: &'static str,
     slot: Option<usize>,
+    /// The slot's offset in the fixed part of a record in the current layout.
+    offset: usize,
     marker: PhantomData<fn() -> (C, T)>,
 }
 
 impl<C, T> Field<C, T> {
     /// The handle of the stored field `name`, at position `slot` in the record layout
-    /// (`None` for the id, which is the record's key).
+    /// (`None` for the id, which is the record's key), whose slot is at `offset`.
     #[doc(hidden)]
-    pub const fn new(name: &'static str, slot: Option<usize>) -> Self {
-        Field { name, slot, marker: PhantomData }
+    pub const fn new(name: &'static str, slot: Option<usize>, offset: usize) -> Self {
+        Field { name, slot, offset, marker: PhantomData }
     }
 
     /// The stored name of the field.
@@ -32,6 +34,23 @@ impl<C, T> Field<C, T> {
     /// The position of the field in the record layout (`None` for the id).
     pub const fn slot(&self) -> Option<usize> {
         self.slot
+    }
+
+    /// Reads the field from a record; the id field reads `id`, the record's key as
+    /// little-endian bytes.
+    pub(crate) fn read<'a>(
+        &self,
+        id: &'a [u8; 8],
+        record: &crate::codec::RecordReader<'a>,
+    ) -> Result<T::View<'a>, crate::codec::Corrupt>
+    where
+        T: crate::Value,
+    {
+        match self.slot {
+            Some(slot) => record.field::<T>(slot, self.offset),
+            // Only `Id` fields have no slot; a `u64` reads its 8 little-endian bytes.
+            None => T::read(id, &[]),
+        }
     }
 }
 

@@ -67,6 +67,7 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
             #[automatically_derived]
             impl ::insula::Collection for #ident {
                 const SCHEMA: ::insula::Schema<'static> = __SCHEMA;
+                const LAYOUT: ::insula::__private::CurrentLayout<'static> = __LAYOUT;
                 type View<'a> = #view<'a>;
 
                 #[inline]
@@ -129,11 +130,16 @@ fn field_handles(record: &Record<'_>, stored: &[&Field<'_>], id: &Field<'_>) -> 
             #vis const #name: ::insula::Field<#ident, #ty> = ::insula::Field::new(#stored, #slot);
         }
     };
-    let id_handle = handle(id, quote!(::core::option::Option::None));
-    let handles = stored
-        .iter()
-        .enumerate()
-        .map(|(slot, field)| handle(field, quote!(::core::option::Option::Some(#slot))));
+    let id_handle = handle(id, quote!(::core::option::Option::None, 0));
+    let handles = stored.iter().enumerate().map(|(slot, field)| {
+        handle(
+            field,
+            quote! {
+                ::core::option::Option::Some(#slot),
+                <#ident as ::insula::Collection>::LAYOUT.offset(#slot)
+            },
+        )
+    });
     quote! {
         #[automatically_derived]
         impl #ident {
