@@ -119,6 +119,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// An index disagrees with the objects (found by `verify`).
+    #[error(
+        "collection `{collection}`: index `{index}` disagrees with the objects: {detail}; the file is damaged, restore it from a backup"
+    )]
+    IndexInconsistent {
+        /// The stored name of the collection.
+        collection: &'static str,
+        /// The index's name.
+        index: String,
+        /// The first disagreement found.
+        detail: String,
+    },
+
     /// An object encodes to more than [`crate::MAX_RECORD_LEN`] bytes.
     #[error(
         "collection `{collection}`: an object encodes to {len} bytes, over the limit of {} bytes; store large blobs outside the database",

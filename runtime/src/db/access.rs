@@ -62,7 +62,7 @@ pub struct DbCollection<'a, C> {
     marker: PhantomData<fn() -> C>,
 }
 
-impl<C: Collection> DbCollection<'_, C> {
+impl<'a, C: Collection> DbCollection<'a, C> {
     fn read<R>(&self, f: impl FnOnce(&ReadCollection<'_, C>) -> Result<R>) -> Result<R> {
         let txn = ReadTxn { instance: &self.db.instance, txn: self.db.instance.database().begin_read()? };
         f(&txn.collection::<C>())
@@ -86,6 +86,27 @@ impl<C: Collection> DbCollection<'_, C> {
     /// Every object, in id order, from one snapshot.
     pub fn all(&self) -> Result<Vec<C>> {
         self.read(|collection| collection.iter()?.collect())
+    }
+
+    /// A query over the collection, run in a read transaction of its own.
+    pub fn query(&self) -> crate::Query<'a, C, Db> {
+        crate::Query::new(self.db)
+    }
+
+    /// The object whose `field` equals `value`: with a unique index on `field`, one index
+    /// lookup; without one, the first in id order.
+    pub fn get_by<T: crate::KeyPart + Send + Sync + 'static>(
+        &self,
+        field: crate::Field<C, T>,
+        value: T::View<'_>,
+    ) -> Result<Option<C>> {
+        self.query().filter(field.eq(value)).find_first()
+    }
+
+    /// Cross-checks every index entry against the objects: each object has exactly the
+    /// entries its values make, and no entry lacks its object.
+    pub fn verify(&self) -> Result<()> {
+        self.read(|collection| collection.verify())
     }
 
     /// A watcher that receives `()` after each commit that changed this collection, from
@@ -175,6 +196,27 @@ impl<'a, C: Collection> ReadCollection<'a, C> {
         Ok(self.records()?.0.len()?)
     }
 
+    /// A query over the collection, in this transaction's snapshot.
+    pub fn query(&self) -> crate::Query<'a, C, ReadTxn<'a>> {
+        crate::Query::new(self.txn)
+    }
+
+    /// The object whose `field` equals `value` (see [`DbCollection::get_by`]).
+    pub fn get_by<T: crate::KeyPart + Send + Sync + 'static>(
+        &self,
+        field: crate::Field<C, T>,
+        value: T::View<'_>,
+    ) -> Result<Option<C>> {
+        self.query().filter(field.eq(value)).find_first()
+    }
+
+    /// Cross-checks every index entry against the objects (see [`DbCollection::verify`]).
+    pub fn verify(&self) -> Result<()> {
+        let state = self.state()?;
+        let tables = crate::db::read_tables(&self.txn.txn, state)?;
+        crate::index::verify::<C>(&tables)
+    }
+
     /// Every object, in id order.
     pub fn iter(&self) -> Result<impl Iterator<Item = Result<C>> + 'a> {
         let (records, state) = self.records()?;
@@ -222,6 +264,30 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
             object.set_id(id);
         }
         Ok(ids)
+    }
+
+    /// A query over the collection, seeing this transaction's writes.
+    pub fn query(&self) -> crate::Query<'a, C, WriteTxn<'a>> {
+        crate::Query::new(self.txn)
+    }
+
+    /// The object whose `field` equals `value` (see [`DbCollection::get_by`]).
+    pub fn get_by<T: crate::KeyPart + Send + Sync + 'static>(
+        &self,
+        field: crate::Field<C, T>,
+        value: T::View<'_>,
+    ) -> Result<Option<C>> {
+        self.query().filter(field.eq(value)).find_first()
+    }
+
+    /// Deletes the objects whose `field` equals `value`; how many (at most one with a
+    /// unique index on `field`).
+    pub fn delete_by<T: crate::KeyPart + Send + Sync + 'static>(
+        &self,
+        field: crate::Field<C, T>,
+        value: T::View<'_>,
+    ) -> Result<usize> {
+        self.query().filter(field.eq(value)).delete_all()
     }
 
     /// Removes object `id`; whether it existed.

@@ -9,9 +9,11 @@ use crate::{Collection, Error, Result};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// One collection of an open instance.
+/// One collection of an open instance. (Public only to be named by the sealed query
+/// plumbing; unreachable from outside the crate.)
 #[derive(Debug)]
-pub(crate) struct CollectionState {
+#[allow(unreachable_pub)]
+pub struct CollectionState {
     pub(crate) schema: SchemaDef,
     /// The older layouts whose records may still be in the file.
     pub(crate) layouts: Layouts,

@@ -3,12 +3,15 @@
 mod access;
 mod catalog;
 mod instance;
+mod query_tables;
 mod registry;
 mod store;
 mod txn;
 mod watchers;
 
 pub use access::{Access, DbCollection, ReadCollection, WriteCollection};
+pub(crate) use instance::CollectionState;
+pub(crate) use query_tables::{read_tables, watch_query, write_tables};
 pub use txn::{ReadTxn, WriteTxn};
 
 use crate::evolution::{CollectionDiff, classify, diff_sets};

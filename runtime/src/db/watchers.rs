@@ -12,13 +12,18 @@ use crate::watch::{Slot, Unsubscribe, Watcher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+/// Decides whether a commit touched what a query watches, from the ids it wrote or
+/// deleted (`all`: every object may have changed).
+pub(crate) type Touches = Box<dyn Fn(&Instance, bool, &[Id]) -> bool + Send + Sync>;
+
 /// What a subscription watches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Interest {
     /// Any change in the collection.
     Collection,
     /// One object.
     Object(Id),
+    /// Whatever the function says.
+    Query(Touches),
 }
 
 struct Subscription {
@@ -96,7 +101,7 @@ impl Watchers {
         }
         changes.prepare();
         for subscription in self.lock().iter() {
-            if changes.touches(subscription.collection, subscription.interest) {
+            if changes.touches(instance, subscription.collection, &subscription.interest) {
                 (subscription.publish)(instance);
             }
         }
@@ -163,13 +168,14 @@ impl Changes {
         }
     }
 
-    fn touches(&self, collection: &str, interest: Interest) -> bool {
+    fn touches(&self, instance: &Instance, collection: &str, interest: &Interest) -> bool {
         let Some((_, touched)) = self.collections.iter().find(|(name, _)| *name == collection) else {
             return false;
         };
         match interest {
             Interest::Collection => touched.all || !touched.ids.is_empty(),
-            Interest::Object(id) => touched.all || touched.ids.binary_search(&id).is_ok(),
+            Interest::Object(id) => touched.all || touched.ids.binary_search(id).is_ok(),
+            Interest::Query(touches) => touches(instance, touched.all, &touched.ids),
         }
     }
 }

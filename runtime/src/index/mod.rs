@@ -1,3 +1,50 @@
 //! Secondary indexes: their key encoding and their tables.
 
 pub(crate) mod key;
+
+use crate::query::source::{Flow, KeyRange, Source};
+use crate::{Collection, Error, Id, Result};
+use std::collections::HashSet;
+
+/// Cross-checks every index entry of `C` against the objects: each object has exactly
+/// the entries its values make, and every entry belongs to an object that makes it.
+pub(crate) fn verify<C: Collection>(source: &dyn Source) -> Result<()> {
+    let state = source.state();
+    let count = state.schema.indexes.len();
+    if count == 0 {
+        return Ok(());
+    }
+    let mut expected: HashSet<(usize, Vec<u8>, Id)> = HashSet::new();
+    source.scan(0, Id::MAX, false, &mut |id, record| {
+        let view = C::view_in(id, record, &state.layouts)?;
+        for index in 0..count {
+            for key in C::index_keys(&view, index) {
+                expected.insert((index, key, id));
+            }
+        }
+        Ok(Flow::Continue(()))
+    })?;
+    let everything = KeyRange { start: Vec::new(), end: None };
+    for (number, index) in state.schema.indexes.iter().enumerate() {
+        let inconsistent = |detail: String| Error::IndexInconsistent {
+            collection: C::SCHEMA.name(),
+            index: index.name(),
+            detail,
+        };
+        let mut stray = None;
+        source.index_ids(number, &everything, false, &mut |key, id| {
+            if !expected.remove(&(number, key.to_vec(), id)) {
+                stray = Some(format!("an entry {key:02x?} for object {id}, which does not make it"));
+                return Ok(Flow::Break(()));
+            }
+            Ok(Flow::Continue(()))
+        })?;
+        if let Some(detail) = stray {
+            return Err(inconsistent(detail));
+        }
+        if let Some((_, key, id)) = expected.iter().find(|(index, _, _)| *index == number) {
+            return Err(inconsistent(format!("object {id} lacks its entry {key:02x?}")));
+        }
+    }
+    Ok(())
+}

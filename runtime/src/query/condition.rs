@@ -1,0 +1,328 @@
+//! Conditions, made from typed field handles: `Message::LIKES.gt(10)`.
+//!
+//! Each condition tests records in place, reading only the fields it names. Where a
+//! condition could be answered by an index, it also carries a [`Probe`]: the index keys
+//! it needs, computed once. The index only narrows the candidates; every candidate is
+//! tested again, so an index never changes a result.
+
+use crate::codec::{Corrupt, RecordReader};
+use crate::index::key::{KeyMode, KeyPart, write_bytes_key};
+use crate::{Collection, Element, Field, Value};
+use std::cmp::Ordering;
+use std::fmt::Debug;
+
+/// Tests one record: its id, as little-endian bytes, and its fields.
+pub(crate) type Test =
+    Box<dyn for<'a> Fn(&'a [u8; 8], &RecordReader<'a>) -> Result<bool, Corrupt> + Send + Sync>;
+
+/// A condition on the objects of collection `C`; combine them with
+/// [`and`](Condition::and), [`or`](Condition::or) and [`not`](Condition::not).
+pub struct Condition<C> {
+    pub(crate) node: Node,
+    marker: std::marker::PhantomData<fn() -> C>,
+}
+
+pub(crate) enum Node {
+    Leaf(Leaf),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+}
+
+pub(crate) struct Leaf {
+    /// The stored name of the field.
+    pub(crate) field: &'static str,
+    /// Whether the field is the id.
+    pub(crate) is_id: bool,
+    /// How the condition reads, for `explain`.
+    pub(crate) text: String,
+    pub(crate) probe: Option<Probe>,
+    pub(crate) test: Test,
+}
+
+/// The index keys that could answer a condition.
+#[derive(Debug, Clone)]
+pub(crate) enum Probe {
+    /// Any of these values, each as an index key: `[case-sensitive, case-folded]`.
+    Eq(Vec<[Vec<u8>; 2]>),
+    /// Every value from `lower` to `upper` (either may be open), as bound keys.
+    Range { lower: Option<Vec<u8>>, upper: Option<Vec<u8>> },
+    /// Every string that starts with these (escaped) bytes.
+    Prefix(Vec<u8>),
+}
+
+impl<C> Condition<C> {
+    fn new(node: Node) -> Self {
+        Condition { node, marker: std::marker::PhantomData }
+    }
+
+    /// Both this and `other`.
+    pub fn and(self, other: Condition<C>) -> Condition<C> {
+        Condition::new(match self.node {
+            Node::And(mut nodes) => {
+                nodes.push(other.node);
+                Node::And(nodes)
+            }
+            node => Node::And(vec![node, other.node]),
+        })
+    }
+
+    /// This or `other`, or both.
+    pub fn or(self, other: Condition<C>) -> Condition<C> {
+        Condition::new(match self.node {
+            Node::Or(mut nodes) => {
+                nodes.push(other.node);
+                Node::Or(nodes)
+            }
+            node => Node::Or(vec![node, other.node]),
+        })
+    }
+
+    /// Not this.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Condition<C> {
+        Condition::new(Node::Not(Box::new(self.node)))
+    }
+}
+
+impl<C> Debug for Condition<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.node.text())
+    }
+}
+
+impl Node {
+    /// Tests a record against the whole tree.
+    pub(crate) fn test<'a>(&self, id: &'a [u8; 8], record: &RecordReader<'a>) -> Result<bool, Corrupt> {
+        Ok(match self {
+            Node::Leaf(leaf) => (leaf.test)(id, record)?,
+            Node::And(nodes) => {
+                for node in nodes {
+                    if !node.test(id, record)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Node::Or(nodes) => {
+                for node in nodes {
+                    if node.test(id, record)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Node::Not(node) => !node.test(id, record)?,
+        })
+    }
+
+    /// The leaves every match must satisfy: the root, or the leaves of a root `and`.
+    pub(crate) fn required_leaves(&self) -> Vec<&Leaf> {
+        match self {
+            Node::Leaf(leaf) => vec![leaf],
+            Node::And(nodes) => nodes.iter().flat_map(Node::required_leaves).collect(),
+            Node::Or(_) | Node::Not(_) => Vec::new(),
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
+        let join = |nodes: &[Node], word: &str| {
+            nodes.iter().map(|node| format!("({})", node.text())).collect::<Vec<_>>().join(word)
+        };
+        match self {
+            Node::Leaf(leaf) => leaf.text.clone(),
+            Node::And(nodes) => join(nodes, " and "),
+            Node::Or(nodes) => join(nodes, " or "),
+            Node::Not(node) => format!("not ({})", node.text()),
+        }
+    }
+}
+
+impl<C: Collection, T: Value> Field<C, T> {
+    /// A leaf condition on this field: `test` gets the field's value as read from the
+    /// record.
+    fn leaf(
+        self,
+        text: String,
+        probe: Option<Probe>,
+        test: impl for<'a> Fn(T::View<'a>) -> bool + Send + Sync + 'static,
+    ) -> Condition<C>
+    where
+        T: 'static,
+    {
+        let field = self;
+        Condition::new(Node::Leaf(Leaf {
+            field: self.name(),
+            is_id: self.is_id(),
+            text,
+            probe,
+            test: Box::new(move |id, record| field.read(id, record).map(&test)),
+        }))
+    }
+}
+
+/// The index keys of one value: case-sensitive and case-folded.
+fn eq_keys<T: KeyPart>(value: T::View<'_>) -> [Vec<u8>; 2] {
+    let mut exact = Vec::new();
+    T::write_key(value, KeyMode::Index { case_insensitive: false }, &mut exact);
+    let mut folded = Vec::new();
+    T::write_key(value, KeyMode::Index { case_insensitive: true }, &mut folded);
+    [exact, folded]
+}
+
+fn bound_key<T: KeyPart>(value: T::View<'_>, mode: KeyMode) -> Vec<u8> {
+    let mut key = Vec::new();
+    T::write_key(value, mode, &mut key);
+    key
+}
+
+/// Comparisons, for every single-valued field type. Arguments take the field's type as a
+/// view reads it: `u32` for a `u32` field, `&str` for a `String` field, `Option<u64>`
+/// for an `Option<Id>` field; a condition of the wrong type does not compile.
+impl<C: Collection, T: KeyPart + Send + Sync + 'static> Field<C, T> {
+    fn compare(self, op: &str, value: T, probe: Option<Probe>, accept: fn(Ordering) -> bool) -> Condition<C> {
+        let text = format!("{} {op} {:?}", self.name(), value.as_view());
+        self.leaf(text, probe, move |field| accept(T::compare(field, value.as_view())))
+    }
+
+    /// The field equals `value`.
+    pub fn eq(self, value: T::View<'_>) -> Condition<C> {
+        let value = T::from_view(value);
+        let probe = Probe::Eq(vec![eq_keys::<T>(value.as_view())]);
+        self.compare("==", value, Some(probe), Ordering::is_eq)
+    }
+
+    /// The field differs from `value`.
+    pub fn ne(self, value: T::View<'_>) -> Condition<C> {
+        self.compare("!=", T::from_view(value), None, Ordering::is_ne)
+    }
+
+    /// The field is greater than `value`.
+    pub fn gt(self, value: T::View<'_>) -> Condition<C> {
+        let value = T::from_view(value);
+        let probe =
+            Probe::Range { lower: Some(bound_key::<T>(value.as_view(), KeyMode::Lower)), upper: None };
+        self.compare(">", value, Some(probe), Ordering::is_gt)
+    }
+
+    /// The field is greater than or equal to `value`.
+    pub fn ge(self, value: T::View<'_>) -> Condition<C> {
+        let value = T::from_view(value);
+        let probe =
+            Probe::Range { lower: Some(bound_key::<T>(value.as_view(), KeyMode::Lower)), upper: None };
+        self.compare(">=", value, Some(probe), Ordering::is_ge)
+    }
+
+    /// The field is less than `value`.
+    pub fn lt(self, value: T::View<'_>) -> Condition<C> {
+        let value = T::from_view(value);
+        let probe =
+            Probe::Range { lower: None, upper: Some(bound_key::<T>(value.as_view(), KeyMode::Upper)) };
+        self.compare("<", value, Some(probe), Ordering::is_lt)
+    }
+
+    /// The field is less than or equal to `value`.
+    pub fn le(self, value: T::View<'_>) -> Condition<C> {
+        let value = T::from_view(value);
+        let probe =
+            Probe::Range { lower: None, upper: Some(bound_key::<T>(value.as_view(), KeyMode::Upper)) };
+        self.compare("<=", value, Some(probe), Ordering::is_le)
+    }
+
+    /// The field lies between `lower` and `upper`, both included.
+    pub fn between(self, lower: T::View<'_>, upper: T::View<'_>) -> Condition<C> {
+        let (lower, upper) = (T::from_view(lower), T::from_view(upper));
+        let probe = Probe::Range {
+            lower: Some(bound_key::<T>(lower.as_view(), KeyMode::Lower)),
+            upper: Some(bound_key::<T>(upper.as_view(), KeyMode::Upper)),
+        };
+        let text = format!("{} between {:?} and {:?}", self.name(), lower.as_view(), upper.as_view());
+        self.leaf(text, Some(probe), move |field| {
+            T::compare(field, lower.as_view()).is_ge() && T::compare(field, upper.as_view()).is_le()
+        })
+    }
+
+    /// The field equals one of `values`.
+    pub fn any_of<'v>(self, values: impl IntoIterator<Item = T::View<'v>>) -> Condition<C> {
+        let values: Vec<T> = values.into_iter().map(T::from_view).collect();
+        let probe = Probe::Eq(values.iter().map(|value| eq_keys::<T>(value.as_view())).collect());
+        let text = format!(
+            "{} any of [{}]",
+            self.name(),
+            values.iter().map(|value| format!("{:?}", value.as_view())).collect::<Vec<_>>().join(", ")
+        );
+        self.leaf(text, Some(probe), move |field| {
+            values.iter().any(|value| T::compare(field, value.as_view()).is_eq())
+        })
+    }
+}
+
+/// The escaped bytes every key of a string starting with `prefix` starts with.
+fn prefix_key(prefix: &str) -> Vec<u8> {
+    let mut key = Vec::new();
+    write_bytes_key(prefix.as_bytes(), KeyMode::Lower, &mut key);
+    // A short prefix was written terminated (`00 00`); a key continues past it.
+    if prefix.len() <= crate::index::key::LONG_KEY_PREFIX {
+        key.truncate(key.len() - 2);
+    }
+    key
+}
+
+/// Text conditions on `String` fields.
+impl<C: Collection> Field<C, String> {
+    /// The field starts with `prefix`.
+    pub fn starts_with(self, prefix: &str) -> Condition<C> {
+        let probe = Probe::Prefix(prefix_key(prefix));
+        let text = format!("{} starts with {prefix:?}", self.name());
+        let prefix = prefix.to_owned();
+        self.leaf(text, Some(probe), move |field| field.starts_with(prefix.as_str()))
+    }
+
+    /// The field ends with `suffix`.
+    pub fn ends_with(self, suffix: &str) -> Condition<C> {
+        let text = format!("{} ends with {suffix:?}", self.name());
+        let suffix = suffix.to_owned();
+        self.leaf(text, None, move |field| field.ends_with(suffix.as_str()))
+    }
+
+    /// The field contains `part`.
+    pub fn contains(self, part: &str) -> Condition<C> {
+        let text = format!("{} contains {part:?}", self.name());
+        let part = part.to_owned();
+        self.leaf(text, None, move |field| field.contains(part.as_str()))
+    }
+}
+
+/// Element conditions on list fields.
+impl<C: Collection, T: Element + KeyPart + Send + Sync + 'static> Field<C, Vec<T>> {
+    /// The list has an element equal to `element`.
+    pub fn contains(self, element: T::View<'_>) -> Condition<C> {
+        let element = T::from_view(element);
+        let probe = Probe::Eq(vec![eq_keys::<T>(element.as_view())]);
+        let text = format!("{} contains {:?}", self.name(), element.as_view());
+        self.leaf(text, Some(probe), move |list| {
+            list.iter().any(|item| T::compare(item, element.as_view()).is_eq())
+        })
+    }
+
+    /// The list is empty.
+    pub fn is_empty(self) -> Condition<C> {
+        let text = format!("{} is empty", self.name());
+        self.leaf(text, None, |list| list.is_empty())
+    }
+}
+
+/// Presence conditions on `Option` fields.
+impl<C: Collection, T: crate::Required + 'static> Field<C, Option<T>> {
+    /// The field is `None`.
+    pub fn is_none(self) -> Condition<C> {
+        let text = format!("{} is none", self.name());
+        self.leaf(text, Some(Probe::Eq(vec![[vec![0], vec![0]]])), |field| field.is_none())
+    }
+
+    /// The field is `Some`.
+    pub fn is_some(self) -> Condition<C> {
+        let text = format!("{} is some", self.name());
+        self.leaf(text, Some(Probe::Range { lower: Some(vec![1]), upper: None }), |field| field.is_some())
+    }
+}

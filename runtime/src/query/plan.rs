@@ -1,0 +1,301 @@
+//! Choosing how a query reads: a scan of the records (within an id range when the
+//! conditions bound the id) or an index, and whether the reading order already is the
+//! query's order.
+
+use super::Spec;
+use super::condition::{Leaf, Probe};
+use super::source::{Flow, KeyRange, Source, prefix_end};
+use crate::schema_def::{IndexDef, SchemaDef};
+use crate::{Collection, Id, Result};
+
+/// How candidates are read.
+#[derive(Debug, Clone)]
+enum Access {
+    /// Records with ids in `first..=last`.
+    Scan { first: Id, last: Id },
+    /// The ids in `ranges` of index number `number`.
+    Index { number: usize, ranges: Vec<KeyRange>, how: String },
+}
+
+/// A query's plan.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    access: Access,
+    /// Candidates come in the query's sort order.
+    pub(crate) ordered: bool,
+    /// Candidates are read in index key order (else in id order).
+    walk_index: bool,
+    /// Read the access path backwards (a descending order).
+    reverse: bool,
+    /// How many candidates the access path was estimated to give.
+    estimate: u64,
+    total: u64,
+}
+
+/// The 8-byte big-endian key of an id, as a number.
+fn id_of(key: &[u8]) -> Option<Id> {
+    key.try_into().ok().map(u64::from_be_bytes)
+}
+
+fn field_type<'s>(schema: &'s SchemaDef, field: &str) -> Option<&'s str> {
+    schema.field(field).map(|field| field.ty.as_str())
+}
+
+/// Whether an index on `field` keeps the values' order exactly: not for lists (one entry
+/// per element) and not for strings or bytes (long ones are indexed by prefix and hash).
+fn keeps_order(schema: &SchemaDef, field: &str) -> bool {
+    matches!(field_type(schema, field), Some(ty) if ty != "string" && ty != "bytes" && !ty.starts_with("list<"))
+}
+
+/// The key ranges of `index` that hold every object meeting `leaves`, and how they were
+/// found; `None` when no required condition bears on the index's first field.
+fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, String)> {
+    let folded = usize::from(index.case_insensitive);
+    let mut prefix = Vec::new();
+    let mut how = Vec::new();
+    for (position, field) in index.fields.iter().enumerate() {
+        let on_field = || leaves.iter().filter(|leaf| !leaf.is_id && leaf.field == field.as_str());
+        let single = on_field().find_map(|leaf| match &leaf.probe {
+            Some(Probe::Eq(keys)) if keys.len() == 1 => Some(keys[0][folded].clone()),
+            _ => None,
+        });
+        if let Some(key) = single {
+            prefix.extend_from_slice(&key);
+            how.push(format!("equality on {field}"));
+            continue;
+        }
+        let ranges = on_field().find_map(|leaf| match &leaf.probe {
+            Some(Probe::Eq(keys)) => Some((
+                keys.iter()
+                    .map(|key| {
+                        let mut start = prefix.clone();
+                        start.extend_from_slice(&key[folded]);
+                        KeyRange::prefix(start)
+                    })
+                    .collect::<Vec<_>>(),
+                format!("{} values of {field}", keys.len()),
+            )),
+            Some(Probe::Range { lower, upper }) if !index.case_insensitive => {
+                let mut start = prefix.clone();
+                start.extend_from_slice(lower.as_deref().unwrap_or_default());
+                let end = match upper {
+                    Some(upper) => prefix_end(&[prefix.as_slice(), upper].concat()),
+                    None => prefix_end(&prefix),
+                };
+                Some((vec![KeyRange { start, end }], format!("range on {field}")))
+            }
+            Some(Probe::Prefix(start)) if !index.case_insensitive => Some((
+                vec![KeyRange::prefix([prefix.as_slice(), start].concat())],
+                format!("prefix of {field}"),
+            )),
+            _ => None,
+        });
+        return match ranges {
+            Some((ranges, text)) => {
+                how.push(text);
+                Some((ranges, how.join(", ")))
+            }
+            None if position == 0 => None,
+            None => Some((vec![KeyRange::prefix(prefix)], how.join(", "))),
+        };
+    }
+    Some((vec![KeyRange::prefix(prefix)], how.join(", ")))
+}
+
+/// Counts the ids in `ranges`, stopping at `cap`.
+fn count_ids(source: &dyn Source, number: usize, ranges: &[KeyRange], cap: u64) -> Result<u64> {
+    let mut count = 0;
+    for range in ranges {
+        source.index_ids(number, range, false, &mut |_, _| {
+            count += 1;
+            Ok(if count >= cap { Flow::Break(()) } else { Flow::Continue(()) })
+        })?;
+        if count >= cap {
+            break;
+        }
+    }
+    Ok(count)
+}
+
+impl Plan {
+    /// Plans `spec` on `source`.
+    pub(crate) fn make<C: Collection>(spec: &Spec<C>, source: &dyn Source) -> Result<Plan> {
+        let schema = &source.state().schema;
+        let leaves = spec.filter.as_ref().map(|filter| filter.node.required_leaves()).unwrap_or_default();
+
+        // Conditions on the id bound the scan.
+        let (mut first, mut last) = (0, Id::MAX);
+        for leaf in leaves.iter().filter(|leaf| leaf.is_id) {
+            match &leaf.probe {
+                Some(Probe::Eq(keys)) => {
+                    let ids: Vec<Id> = keys.iter().filter_map(|key| id_of(&key[0])).collect();
+                    first = first.max(ids.iter().copied().min().unwrap_or(Id::MAX));
+                    last = last.min(ids.iter().copied().max().unwrap_or(0));
+                }
+                Some(Probe::Range { lower, upper }) => {
+                    first = first.max(lower.as_deref().and_then(id_of).unwrap_or(0));
+                    last = last.min(upper.as_deref().and_then(id_of).unwrap_or(Id::MAX));
+                }
+                _ => {}
+            }
+        }
+        let total = source.len()?;
+        let scan = Access::Scan { first, last };
+        let scan_estimate =
+            if first > last { 0 } else { total.min(last - first).saturating_add(1).min(total) };
+
+        // The index with the fewest candidates, if it beats the scan.
+        let mut best: Option<(Access, u64)> = None;
+        for (number, index) in schema.indexes.iter().enumerate() {
+            let Some((ranges, how)) = index_ranges(index, &leaves) else { continue };
+            let cap = best.as_ref().map_or(scan_estimate, |(_, count)| *count);
+            let count = count_ids(source, number, &ranges, cap)?;
+            if count < cap {
+                best = Some((Access::Index { number, ranges, how }, count));
+            }
+        }
+        let (mut access, mut estimate) = best.unwrap_or((scan, scan_estimate));
+
+        // Reading in the sort's order saves sorting, and lets a limit stop early.
+        let (mut ordered, mut reverse, mut walk_index) = (false, false, false);
+        if let [sort] = spec.sort.as_slice() {
+            reverse = sort.descending;
+            if sort.is_id {
+                ordered = matches!(access, Access::Scan { .. });
+            } else if keeps_order(schema, sort.field) {
+                let sorted_index = schema.indexes.iter().position(|index| {
+                    index.fields.first().map(String::as_str) == Some(sort.field) && !index.case_insensitive
+                });
+                match (&access, sorted_index) {
+                    (Access::Index { number, .. }, Some(sorted)) => {
+                        ordered = *number == sorted;
+                        walk_index = ordered;
+                    }
+                    (Access::Scan { first: 0, last: Id::MAX }, Some(sorted)) => {
+                        access = Access::Index {
+                            number: sorted,
+                            ranges: vec![KeyRange { start: Vec::new(), end: None }],
+                            how: format!("every entry, for the order of {}", sort.field),
+                        };
+                        estimate = total;
+                        (ordered, walk_index) = (true, true);
+                    }
+                    _ => {}
+                }
+            }
+        } else if spec.sort.is_empty() {
+            ordered = true;
+        }
+        Ok(Plan { access, ordered, walk_index, reverse, estimate, total })
+    }
+
+    /// Calls `visit` with each candidate record: in id order (reversed for a descending
+    /// id sort), or in index order when the plan is ordered by an index.
+    pub(crate) fn candidates(
+        &self,
+        source: &dyn Source,
+        visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
+    ) -> Result<()> {
+        match &self.access {
+            Access::Scan { first, last } => {
+                if first <= last {
+                    source.scan(*first, *last, self.ordered && self.reverse, visit)?;
+                }
+                Ok(())
+            }
+            Access::Index { number, ranges, .. } if self.walk_index => {
+                let mut ranges: Vec<&KeyRange> = ranges.iter().collect();
+                ranges.sort_by(|a, b| a.start.cmp(&b.start));
+                if self.reverse {
+                    ranges.reverse();
+                }
+                let mut flow = Flow::Continue(());
+                for range in ranges {
+                    source.index_ids(*number, range, self.reverse, &mut |_, id| {
+                        source.record(id, &mut |record| {
+                            flow = visit(id, record)?;
+                            Ok(())
+                        })?;
+                        Ok(flow)
+                    })?;
+                    if flow.is_break() {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Access::Index { number, ranges, .. } => {
+                let mut ids = Vec::new();
+                for range in ranges {
+                    source.index_ids(*number, range, false, &mut |_, id| {
+                        ids.push(id);
+                        Ok(Flow::Continue(()))
+                    })?;
+                }
+                ids.sort_unstable();
+                ids.dedup();
+                for id in ids {
+                    let mut flow = Flow::Continue(());
+                    source.record(id, &mut |record| {
+                        flow = visit(id, record)?;
+                        Ok(())
+                    })?;
+                    if flow.is_break() {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The plan in words.
+    pub(crate) fn describe<C: Collection>(&self, spec: &Spec<C>) -> String {
+        let mut steps = Vec::new();
+        match &self.access {
+            Access::Scan { first: 0, last: Id::MAX } => {
+                steps.push(format!("full scan of the {} objects of `{}`", self.total, C::SCHEMA.name()))
+            }
+            Access::Scan { first, last } => steps.push(format!(
+                "scan of ids {first}..={last} of `{}` (about {} objects)",
+                C::SCHEMA.name(),
+                self.estimate
+            )),
+            Access::Index { number, ranges, how } => {
+                let schema = &C::SCHEMA;
+                let name =
+                    schema.indexes().get(*number).map(|index| index.display_name()).unwrap_or_default();
+                steps.push(format!(
+                    "index `{name}` ({how}; {} key range{}, about {} candidates of {})",
+                    ranges.len(),
+                    if ranges.len() == 1 { "" } else { "s" },
+                    self.estimate,
+                    self.total
+                ));
+            }
+        }
+        if let Some(filter) = &spec.filter {
+            steps.push(format!("test each candidate on its stored record: {}", filter.node.text()));
+        }
+        if !spec.view_filters.is_empty() {
+            steps.push(format!("then {} closure filter(s) on the view", spec.view_filters.len()));
+        }
+        let order: Vec<String> = spec.sort.iter().map(|sort| format!("{sort:?}")).collect();
+        match (spec.sort.is_empty(), self.ordered) {
+            (true, _) => steps.push("in id order".to_owned()),
+            (false, true) => steps.push(format!("already in the order of {} (no sort)", order.join(", "))),
+            (false, false) => steps.push(format!("sort the matches by {}, then id", order.join(", "))),
+        }
+        if !spec.distinct.is_empty() {
+            let fields: Vec<&str> = spec.distinct.iter().map(|(field, _)| *field).collect();
+            steps.push(format!("keep the first of each {}", fields.join("+")));
+        }
+        if spec.offset > 0 {
+            steps.push(format!("skip {}", spec.offset));
+        }
+        if let Some(limit) = spec.limit {
+            steps.push(format!("stop after {limit}"));
+        }
+        steps.join("; ")
+    }
+}
