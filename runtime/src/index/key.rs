@@ -331,3 +331,110 @@ pub fn combine_keys(mut parts: Vec<Vec<Vec<u8>>>) -> Vec<Vec<u8>> {
     }
     keys
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key<T: KeyPart>(value: T::View<'_>, mode: KeyMode) -> Vec<u8> {
+        let mut key = Vec::new();
+        T::write_key(value, mode, &mut key);
+        key
+    }
+
+    const INDEX: KeyMode = KeyMode::Index { case_insensitive: false };
+
+    /// Keys sort like `compare`, and `compare` is the natural order.
+    fn check<T: KeyPart>(a: &T, b: &T, natural: Ordering) {
+        let (a, b) = (a.as_view(), b.as_view());
+        assert_eq!(T::compare(a, b), natural, "{a:?} vs {b:?}");
+        assert_eq!(key::<T>(a, KeyMode::Full).cmp(&key::<T>(b, KeyMode::Full)), natural, "{a:?} vs {b:?}");
+        assert_eq!(key::<T>(a, INDEX).cmp(&key::<T>(b, INDEX)), natural, "{a:?} vs {b:?}");
+    }
+
+    proptest! {
+        #[test]
+        fn integers_sort_naturally(a: i64, b: i64, c: u64, d: u64, e: i8, f: i8, g: u16, h: u16, i: i32, j: i32) {
+            check(&a, &b, a.cmp(&b));
+            check(&c, &d, c.cmp(&d));
+            check(&e, &f, e.cmp(&f));
+            check(&g, &h, g.cmp(&h));
+            check(&i, &j, i.cmp(&j));
+        }
+
+        #[test]
+        fn floats_sort_by_value(a: f64, b: f64, c: f32, d: f32) {
+            // NaN is defined to sort after everything, and to equal itself.
+            let natural = |x: f64, y: f64| match (x.is_nan(), y.is_nan()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => x.partial_cmp(&y).unwrap(),
+            };
+            check(&a, &b, natural(a, b));
+            check(&c, &d, natural(f64::from(c), f64::from(d)));
+        }
+
+        #[test]
+        fn short_strings_sort_by_bytes(a in "[a-c\\x00é]{0,6}", b in "[a-c\\x00é]{0,6}") {
+            check(&a, &b, a.as_bytes().cmp(b.as_bytes()));
+        }
+
+        #[test]
+        fn long_strings_sort_by_bytes_in_full_keys_and_stay_distinct_in_index_keys(
+            a in "[ab]{250,270}",
+            b in "[ab]{250,270}",
+        ) {
+            let (full_a, full_b) = (key::<String>(&a, KeyMode::Full), key::<String>(&b, KeyMode::Full));
+            prop_assert_eq!(full_a.cmp(&full_b), a.as_bytes().cmp(b.as_bytes()));
+            let (index_a, index_b) = (key::<String>(&a, INDEX), key::<String>(&b, INDEX));
+            prop_assert_eq!(index_a == index_b, a == b);
+            // The bounds hold every index key between them.
+            if a <= b {
+                prop_assert!(key::<String>(&a, KeyMode::Lower) <= index_a);
+                let upper = key::<String>(&b, KeyMode::Upper);
+                prop_assert!(index_b.starts_with(&upper) || index_b < upper);
+            }
+        }
+
+        #[test]
+        fn options_sort_none_first(a: Option<i32>, b: Option<i32>) {
+            check(&a, &b, a.cmp(&b));
+        }
+
+        #[test]
+        fn composite_keys_sort_field_by_field(a: (u8, String), b: (u8, String)) {
+            let composite = |(n, s): &(u8, String)| [key::<u8>(*n, INDEX), key::<String>(s, INDEX)].concat();
+            prop_assert_eq!(composite(&a).cmp(&composite(&b)), a.0.cmp(&b.0).then(a.1.as_bytes().cmp(b.1.as_bytes())));
+        }
+    }
+
+    #[test]
+    fn negative_zero_equals_zero_and_nan_is_one_value() {
+        assert_eq!(key::<f64>(-0.0, INDEX), key::<f64>(0.0, INDEX));
+        assert_eq!(key::<f64>(f64::NAN, INDEX), key::<f64>(-f64::NAN, INDEX));
+        assert!(key::<f64>(f64::INFINITY, INDEX) < key::<f64>(f64::NAN, INDEX));
+        assert!(key::<bool>(false, INDEX) < key::<bool>(true, INDEX));
+    }
+
+    #[test]
+    fn case_insensitive_keys_fold_case() {
+        let folded = |s: &str| key::<String>(s, KeyMode::Index { case_insensitive: true });
+        assert_eq!(folded("Ada"), folded("ADA"));
+        assert_ne!(key::<String>("Ada", INDEX), key::<String>("ada", INDEX));
+    }
+
+    #[test]
+    fn list_keys_are_distinct_elements() {
+        let mut keys = Vec::new();
+        let mut record = Vec::new();
+        let list = vec!["b".to_owned(), "a".to_owned(), "b".to_owned()];
+        // Encode the list as a record's only field to get a list view.
+        record.resize(8, 0);
+        list.encode(&mut record, 0, 0);
+        let view = <Vec<String> as Value>::read(&record[..8], &record).unwrap();
+        <Vec<String> as Indexable>::index_keys(view, false, &mut keys);
+        assert_eq!(keys, [key::<String>("a", INDEX), key::<String>("b", INDEX)]);
+    }
+}

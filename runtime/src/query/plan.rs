@@ -210,14 +210,40 @@ impl Plan {
                     ranges.reverse();
                 }
                 let mut flow = Flow::Continue(());
-                for range in ranges {
-                    source.index_ids(*number, range, self.reverse, &mut |_, id| {
-                        source.record(id, &mut |record| {
-                            flow = visit(id, record)?;
-                            Ok(())
-                        })?;
-                        Ok(flow)
+                let mut emit = |id: Id, flow: &mut Flow| -> Result<()> {
+                    source.record(id, &mut |record| {
+                        *flow = visit(id, record)?;
+                        Ok(())
                     })?;
+                    Ok(())
+                };
+                // Ties go by id, ascending, even when the keys are read backwards: the
+                // ids of one key are gathered and sent in reverse.
+                let mut tie: (Vec<u8>, Vec<Id>) = (Vec::new(), Vec::new());
+                for range in ranges {
+                    source.index_ids(*number, range, self.reverse, &mut |key, id| {
+                        if !self.reverse {
+                            emit(id, &mut flow)?;
+                            return Ok(flow);
+                        }
+                        if key != tie.0.as_slice() {
+                            for &id in tie.1.iter().rev() {
+                                emit(id, &mut flow)?;
+                                if flow.is_break() {
+                                    return Ok(flow);
+                                }
+                            }
+                            tie = (key.to_vec(), Vec::new());
+                        }
+                        tie.1.push(id);
+                        Ok(Flow::Continue(()))
+                    })?;
+                    if flow.is_break() {
+                        return Ok(());
+                    }
+                }
+                for &id in tie.1.iter().rev() {
+                    emit(id, &mut flow)?;
                     if flow.is_break() {
                         break;
                     }

@@ -1,0 +1,439 @@
+//! Queries against a model: random objects, random put/replace/delete sequences and
+//! random queries, each result checked against a plain `Vec` filter, and `verify()`
+//! after each sequence. Then the planner's choices, in `explain`, and the terminals.
+
+use insula::prelude::*;
+use insula::{Condition, Error, Sort};
+use proptest::prelude::*;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+pub struct Item {
+    #[id]
+    pub id: Id,
+    #[index]
+    pub name: String,
+    #[index(case_insensitive)]
+    pub label: String,
+    #[index(composite(rank))]
+    pub group: u8,
+    pub rank: i32,
+    #[index]
+    pub score: f64,
+    #[index]
+    pub tags: Vec<String>,
+    #[index]
+    pub parent: Option<u64>,
+    pub note: String,
+    #[index(unique)]
+    pub code: Option<u32>,
+}
+
+fn long_name(suffix: &str) -> String {
+    format!("{}{suffix}", "x".repeat(300))
+}
+
+fn names() -> Vec<String> {
+    let mut names: Vec<String> =
+        ["", "a", "ab", "b", "ba", "c\u{0}d", "é"].iter().map(|s| s.to_string()).collect();
+    names.extend([long_name("1"), long_name("2"), long_name("")]);
+    names
+}
+
+const LABELS: [&str; 5] = ["Ada", "ada", "ADA", "bob", "Bob"];
+const SCORES: [f64; 8] = [-1.5, -0.0, 0.0, 1.0, 2.5, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+const TAGS: [&str; 4] = ["red", "green", "blue", "x"];
+
+fn item() -> impl Strategy<Value = Item> {
+    (
+        prop::sample::select(names()),
+        prop::sample::select(LABELS.to_vec()),
+        0u8..3,
+        -2i32..3,
+        prop::sample::select(SCORES.to_vec()),
+        prop::collection::vec(prop::sample::select(TAGS.to_vec()), 0..4),
+        prop::option::of(0u64..4),
+        prop::sample::select(vec!["hello world", "", "say hello", "bye"]),
+        prop::option::weighted(0.9, 0u32..12),
+    )
+        .prop_map(|(name, label, group, rank, score, tags, parent, note, code)| Item {
+            id: 0,
+            name,
+            label: label.to_owned(),
+            group,
+            rank,
+            score,
+            tags: tags.into_iter().map(str::to_owned).collect(),
+            parent,
+            note: note.to_owned(),
+            code,
+        })
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(Item),
+    Replace(usize, Item),
+    Delete(usize),
+    Clear,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => item().prop_map(Op::Insert),
+        3 => (any::<usize>(), item()).prop_map(|(at, item)| Op::Replace(at, item)),
+        2 => any::<usize>().prop_map(Op::Delete),
+        1 => Just(Op::Clear),
+    ]
+}
+
+/// A condition, as data: it becomes both an Insula condition and a model predicate.
+#[derive(Debug, Clone)]
+enum Cond {
+    NameEq(String),
+    NameNe(String),
+    NameGt(String),
+    NameBetween(String, String),
+    NameStarts(String),
+    NameEnds(String),
+    NameAnyOf(Vec<String>),
+    LabelEq(String),
+    GroupEq(u8),
+    GroupAndRank(u8, i32),
+    RankLe(i32),
+    ScoreEq(f64),
+    ScoreGt(f64),
+    ScoreBetween(f64, f64),
+    TagsContain(String),
+    TagsEmpty,
+    ParentNone,
+    ParentSome,
+    ParentGe(u64),
+    NoteContains(String),
+    CodeEq(u32),
+    IdBetween(u64, u64),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+}
+
+fn leaf() -> impl Strategy<Value = Cond> {
+    let name = || prop::sample::select(names());
+    let score = || prop::sample::select(SCORES.to_vec());
+    prop_oneof![
+        name().prop_map(Cond::NameEq),
+        name().prop_map(Cond::NameNe),
+        name().prop_map(Cond::NameGt),
+        (name(), name()).prop_map(|(a, b)| Cond::NameBetween(a, b)),
+        prop::sample::select(vec!["", "a", "x", "xxx", "c\u{0}"])
+            .prop_map(|p| Cond::NameStarts(p.to_owned())),
+        prop::sample::select(vec!["", "a", "b", "1"]).prop_map(|p| Cond::NameEnds(p.to_owned())),
+        prop::collection::vec(name(), 0..3).prop_map(Cond::NameAnyOf),
+        prop::sample::select(LABELS.to_vec()).prop_map(|l| Cond::LabelEq(l.to_owned())),
+        (0u8..3).prop_map(Cond::GroupEq),
+        (0u8..3, -2i32..3).prop_map(|(g, r)| Cond::GroupAndRank(g, r)),
+        (-2i32..3).prop_map(Cond::RankLe),
+        score().prop_map(Cond::ScoreEq),
+        score().prop_map(Cond::ScoreGt),
+        (score(), score()).prop_map(|(a, b)| Cond::ScoreBetween(a, b)),
+        prop::sample::select(TAGS.to_vec()).prop_map(|t| Cond::TagsContain(t.to_owned())),
+        Just(Cond::TagsEmpty),
+        Just(Cond::ParentNone),
+        Just(Cond::ParentSome),
+        (0u64..4).prop_map(Cond::ParentGe),
+        prop::sample::select(vec!["hello", "o w", ""]).prop_map(|n| Cond::NoteContains(n.to_owned())),
+        (0u32..6).prop_map(Cond::CodeEq),
+        (0u64..30, 0u64..30).prop_map(|(a, b)| Cond::IdBetween(a, b)),
+    ]
+}
+
+fn cond() -> impl Strategy<Value = Cond> {
+    leaf().prop_recursive(2, 8, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Cond::And(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Cond::Or(Box::new(a), Box::new(b))),
+            inner.prop_map(|a| Cond::Not(Box::new(a))),
+        ]
+    })
+}
+
+/// Floats in key order: `-0.0 == 0.0`, NaN after `+inf`.
+fn float_order(a: f64, b: f64) -> Ordering {
+    let bits = |v: f64| {
+        let v = if v == 0.0 {
+            0.0
+        } else if v.is_nan() {
+            f64::NAN
+        } else {
+            v
+        };
+        let bits = v.to_bits();
+        if bits >> 63 == 1 { !bits } else { bits ^ (1 << 63) }
+    };
+    bits(a).cmp(&bits(b))
+}
+
+impl Cond {
+    fn condition(&self) -> Condition<Item> {
+        match self.clone() {
+            Cond::NameEq(v) => Item::NAME.eq(&v),
+            Cond::NameNe(v) => Item::NAME.ne(&v),
+            Cond::NameGt(v) => Item::NAME.gt(&v),
+            Cond::NameBetween(a, b) => Item::NAME.between(&a, &b),
+            Cond::NameStarts(p) => Item::NAME.starts_with(&p),
+            Cond::NameEnds(p) => Item::NAME.ends_with(&p),
+            Cond::NameAnyOf(values) => Item::NAME.any_of(values.iter().map(String::as_str)),
+            Cond::LabelEq(v) => Item::LABEL.eq(&v),
+            Cond::GroupEq(g) => Item::GROUP.eq(g),
+            Cond::GroupAndRank(g, r) => Item::GROUP.eq(g).and(Item::RANK.ge(r)),
+            Cond::RankLe(r) => Item::RANK.le(r),
+            Cond::ScoreEq(s) => Item::SCORE.eq(s),
+            Cond::ScoreGt(s) => Item::SCORE.gt(s),
+            Cond::ScoreBetween(a, b) => Item::SCORE.between(a, b),
+            Cond::TagsContain(t) => Item::TAGS.contains(&t),
+            Cond::TagsEmpty => Item::TAGS.is_empty(),
+            Cond::ParentNone => Item::PARENT.is_none(),
+            Cond::ParentSome => Item::PARENT.is_some(),
+            Cond::ParentGe(p) => Item::PARENT.ge(Some(p)),
+            Cond::NoteContains(n) => Item::NOTE.contains(&n),
+            Cond::CodeEq(c) => Item::CODE.eq(Some(c)),
+            Cond::IdBetween(a, b) => Item::ID.between(a, b),
+            Cond::And(a, b) => a.condition().and(b.condition()),
+            Cond::Or(a, b) => a.condition().or(b.condition()),
+            Cond::Not(a) => a.condition().not(),
+        }
+    }
+
+    fn test(&self, item: &Item) -> bool {
+        match self {
+            Cond::NameEq(v) => item.name == *v,
+            Cond::NameNe(v) => item.name != *v,
+            Cond::NameGt(v) => item.name > *v,
+            Cond::NameBetween(a, b) => item.name >= *a && item.name <= *b,
+            Cond::NameStarts(p) => item.name.starts_with(p.as_str()),
+            Cond::NameEnds(p) => item.name.ends_with(p.as_str()),
+            Cond::NameAnyOf(values) => values.contains(&item.name),
+            Cond::LabelEq(v) => item.label == *v,
+            Cond::GroupEq(g) => item.group == *g,
+            Cond::GroupAndRank(g, r) => item.group == *g && item.rank >= *r,
+            Cond::RankLe(r) => item.rank <= *r,
+            Cond::ScoreEq(s) => float_order(item.score, *s).is_eq(),
+            Cond::ScoreGt(s) => float_order(item.score, *s).is_gt(),
+            Cond::ScoreBetween(a, b) => {
+                float_order(item.score, *a).is_ge() && float_order(item.score, *b).is_le()
+            }
+            Cond::TagsContain(t) => item.tags.contains(t),
+            Cond::TagsEmpty => item.tags.is_empty(),
+            Cond::ParentNone => item.parent.is_none(),
+            Cond::ParentSome => item.parent.is_some(),
+            Cond::ParentGe(p) => item.parent >= Some(*p),
+            Cond::NoteContains(n) => item.note.contains(n.as_str()),
+            Cond::CodeEq(c) => item.code == Some(*c),
+            Cond::IdBetween(a, b) => item.id >= *a && item.id <= *b,
+            Cond::And(a, b) => a.test(item) && b.test(item),
+            Cond::Or(a, b) => a.test(item) || b.test(item),
+            Cond::Not(a) => !a.test(item),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum SortKey {
+    Name,
+    Score,
+    Rank,
+    Parent,
+    Id,
+}
+
+impl SortKey {
+    fn sort(self, descending: bool) -> Sort<Item> {
+        match (self, descending) {
+            (SortKey::Name, false) => Item::NAME.asc(),
+            (SortKey::Name, true) => Item::NAME.desc(),
+            (SortKey::Score, false) => Item::SCORE.asc(),
+            (SortKey::Score, true) => Item::SCORE.desc(),
+            (SortKey::Rank, false) => Item::RANK.asc(),
+            (SortKey::Rank, true) => Item::RANK.desc(),
+            (SortKey::Parent, false) => Item::PARENT.asc(),
+            (SortKey::Parent, true) => Item::PARENT.desc(),
+            (SortKey::Id, false) => Item::ID.asc(),
+            (SortKey::Id, true) => Item::ID.desc(),
+        }
+    }
+
+    fn compare(self, a: &Item, b: &Item) -> Ordering {
+        match self {
+            SortKey::Name => a.name.cmp(&b.name),
+            SortKey::Score => float_order(a.score, b.score),
+            SortKey::Rank => a.rank.cmp(&b.rank),
+            SortKey::Parent => a.parent.cmp(&b.parent),
+            SortKey::Id => a.id.cmp(&b.id),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct QuerySpec {
+    cond: Option<Cond>,
+    sort: Vec<(SortKey, bool)>,
+    distinct_group: bool,
+    offset: usize,
+    limit: Option<usize>,
+}
+
+fn query_spec() -> impl Strategy<Value = QuerySpec> {
+    let key = prop::sample::select(vec![
+        SortKey::Name,
+        SortKey::Score,
+        SortKey::Rank,
+        SortKey::Parent,
+        SortKey::Id,
+    ]);
+    (
+        prop::option::of(cond()),
+        prop::collection::vec((key, any::<bool>()), 0..3),
+        prop::bool::weighted(0.15),
+        prop::sample::select(vec![0usize, 0, 1, 3]),
+        prop::option::of(0usize..6),
+    )
+        .prop_map(|(cond, sort, distinct_group, offset, limit)| QuerySpec {
+            cond,
+            sort,
+            distinct_group,
+            offset,
+            limit,
+        })
+}
+
+impl QuerySpec {
+    fn expected(&self, model: &BTreeMap<Id, Item>) -> Vec<Item> {
+        let mut found: Vec<Item> = model
+            .values()
+            .filter(|item| self.cond.as_ref().is_none_or(|cond| cond.test(item)))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| {
+            for (key, descending) in &self.sort {
+                let order = key.compare(a, b);
+                let order = if *descending { order.reverse() } else { order };
+                if order.is_ne() {
+                    return order;
+                }
+            }
+            a.id.cmp(&b.id)
+        });
+        if self.distinct_group {
+            let mut seen = std::collections::HashSet::new();
+            found.retain(|item| seen.insert(item.group));
+        }
+        found.into_iter().skip(self.offset).take(self.limit.unwrap_or(usize::MAX)).collect()
+    }
+
+    fn run(&self, db: &Db) -> insula::Result<(Vec<Item>, usize)> {
+        let mut query = db.items().query();
+        if let Some(cond) = &self.cond {
+            query = query.filter(cond.condition());
+        }
+        for (key, descending) in &self.sort {
+            query = query.sort_by(key.sort(*descending));
+        }
+        if self.distinct_group {
+            query = query.distinct_by(Item::GROUP);
+        }
+        query = query.offset(self.offset);
+        if let Some(limit) = self.limit {
+            query = query.limit(limit);
+        }
+        Ok((query.find_all()?, query.count()?))
+    }
+}
+
+/// Items compare by bits for floats, so NaN equals NaN here.
+fn same(a: &[Item], b: &[Item]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(a, b)| {
+            let (mut a, mut b) = (a.clone(), b.clone());
+            let same_score = a.score.to_bits() == b.score.to_bits();
+            a.score = 0.0;
+            b.score = 0.0;
+            same_score && a == b
+        })
+}
+
+proptest! {
+    // PROPTEST_CASES=N runs more.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(64)
+    ))]
+
+    #[test]
+    fn queries_agree_with_a_plain_filter(ops in prop::collection::vec(op(), 1..40), queries in prop::collection::vec(query_spec(), 1..12)) {
+        let dir = tempfile::tempdir_in("/dev/shm").or_else(|_| tempfile::tempdir()).unwrap();
+        let db = Db::builder().name("model").collection::<Item>().open(dir.path()).unwrap();
+        let mut model: BTreeMap<Id, Item> = BTreeMap::new();
+        for op in ops {
+            match op {
+                Op::Insert(mut item) | Op::Replace(_, mut item) if model.is_empty() => {
+                    let result = db.write_txn_sync(|txn| txn.items().put(&mut item));
+                    apply(&mut model, item, result);
+                }
+                Op::Insert(mut item) => {
+                    let result = db.write_txn_sync(|txn| txn.items().put(&mut item));
+                    apply(&mut model, item, result);
+                }
+                Op::Replace(at, mut item) => {
+                    item.id = *model.keys().nth(at % model.len()).unwrap();
+                    let result = db.write_txn_sync(|txn| txn.items().put(&mut item));
+                    apply(&mut model, item, result);
+                }
+                Op::Delete(at) => {
+                    let id = model.keys().nth(at % model.len().max(1)).copied().unwrap_or(999);
+                    let existed = db.write_txn_sync(|txn| txn.items().delete(id)).unwrap();
+                    prop_assert_eq!(existed, model.remove(&id).is_some());
+                }
+                Op::Clear => {
+                    db.write_txn_sync(|txn| txn.items().clear()).unwrap();
+                    model.clear();
+                }
+            }
+        }
+        db.items().verify().unwrap();
+        for spec in queries {
+            let expected = spec.expected(&model);
+            let (found, count) = spec.run(&db).unwrap();
+            prop_assert!(same(&found, &expected), "{:?}\nplan: {}\nfound {:?}\nexpected {:?}", spec, explain(&db, &spec), found, expected);
+            prop_assert_eq!(count, expected.len());
+        }
+    }
+}
+
+/// Applies a put to the model the way the database should have: a unique `code` taken
+/// by another object is refused and changes nothing.
+fn apply(model: &mut BTreeMap<Id, Item>, item: Item, result: insula::Result<Id>) {
+    let conflict = item
+        .code
+        .is_some_and(|code| model.values().any(|other| other.code == Some(code) && other.id != item.id))
+        || (item.code.is_none() && model.values().any(|other| other.code.is_none() && other.id != item.id));
+    match result {
+        Ok(id) => {
+            assert!(!conflict, "a duplicate code was accepted");
+            assert_eq!(id, item.id);
+            model.insert(id, item);
+        }
+        Err(Error::UniqueViolation { .. }) => assert!(conflict, "a unique violation without a conflict"),
+        Err(other) => panic!("{other}"),
+    }
+}
+
+fn explain(db: &Db, spec: &QuerySpec) -> String {
+    let mut query = db.items().query();
+    if let Some(cond) = &spec.cond {
+        query = query.filter(cond.condition());
+    }
+    for (key, descending) in &spec.sort {
+        query = query.sort_by(key.sort(*descending));
+    }
+    query.explain().unwrap_or_else(|error| error.to_string())
+}
