@@ -144,11 +144,12 @@ impl Plan {
         let scan_estimate =
             if first > last { 0 } else { total.min(last - first).saturating_add(1).min(total) };
 
-        // The index with the fewest candidates, if it beats the scan.
+        // The index with the fewest candidates, if it is no worse than the scan (an
+        // index entry costs about what a record does, and says more).
         let mut best: Option<(Access, u64)> = None;
         for (number, index) in schema.indexes.iter().enumerate() {
             let Some((ranges, how)) = index_ranges(index, &leaves) else { continue };
-            let cap = best.as_ref().map_or(scan_estimate, |(_, count)| *count);
+            let cap = best.as_ref().map_or(scan_estimate.saturating_add(1), |(_, count)| *count);
             let count = count_ids(source, number, &ranges, cap)?;
             if count < cap {
                 best = Some((Access::Index { number, ranges, how }, count));

@@ -1,0 +1,274 @@
+//! The query API beyond the model test: what the planner chooses and says, every
+//! terminal, queries in transactions, `get_by`/`delete_by`, `verify`, and query
+//! watchers.
+
+use insula::Error;
+use insula::prelude::*;
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+use std::time::Duration;
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+pub struct Message {
+    #[id]
+    pub id: Id,
+    #[index]
+    pub author: String,
+    pub content: String,
+    #[index]
+    pub created_at: i64,
+    pub likes: u32,
+    #[index(composite(likes))]
+    pub channel: u8,
+    #[index]
+    pub tags: Vec<String>,
+}
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+pub struct User {
+    #[id]
+    pub id: Id,
+    #[index(unique)]
+    pub email: String,
+    pub name: String,
+}
+
+/// Each test opens its own instance name: names are process-wide.
+fn open(dir: &tempfile::TempDir, name: &str) -> Db {
+    let db = Db::builder().name(name).collection::<Message>().collection::<User>().open(dir.path()).unwrap();
+    let mut batch: Vec<Message> = (0..1000)
+        .map(|i| Message {
+            author: format!("author{}", i % 50),
+            content: format!("message {i}"),
+            created_at: 1_000 + i,
+            likes: (i % 7) as u32,
+            channel: (i % 4) as u8,
+            tags: if i % 10 == 0 { vec!["news".into()] } else { vec![] },
+            ..Default::default()
+        })
+        .collect();
+    db.write_txn_sync(|txn| txn.messages().put_all(&mut batch)).unwrap();
+    db
+}
+
+#[test]
+fn the_planner_uses_the_most_selective_index_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "planner");
+    let messages = db.messages();
+
+    let by_author = messages.query().filter(Message::AUTHOR.eq("author7"));
+    let plan = by_author.explain().unwrap();
+    assert!(
+        plan.starts_with("index `author` (equality on author; 1 key range, about 20 candidates of 1000)"),
+        "{plan}"
+    );
+    assert_eq!(by_author.count().unwrap(), 20);
+
+    // `created_at` narrows to 5, `author` to 20: the planner takes the smaller.
+    let both =
+        messages.query().filter(Message::AUTHOR.eq("author7").and(Message::CREATED_AT.between(1_000, 1_004)));
+    let plan = both.explain().unwrap();
+    assert!(plan.starts_with("index `created_at` (range on created_at"), "{plan}");
+    assert_eq!(both.ids().unwrap(), Vec::<Id>::new(), "author7 wrote ids 8, 58, ..; none in 1..=5");
+
+    // A prefix of a composite index.
+    let composite = messages.query().filter(Message::CHANNEL.eq(2).and(Message::LIKES.ge(5)));
+    let plan = composite.explain().unwrap();
+    assert!(plan.starts_with("index `channel+likes` (equality on channel, range on likes"), "{plan}");
+    let expected = (0..1000).filter(|i| i % 4 == 2 && i % 7 >= 5).count();
+    assert_eq!(composite.count().unwrap(), expected);
+
+    // A multi-entry index answers `contains`.
+    let news = messages.query().filter(Message::TAGS.contains("news"));
+    assert!(news.explain().unwrap().starts_with("index `tags` (equality on tags"));
+    assert_eq!(news.count().unwrap(), 100);
+
+    // No usable index: one scan, testing records in place.
+    let scan = messages.query().filter(Message::LIKES.gt(5));
+    let plan = scan.explain().unwrap();
+    assert!(
+        plan.starts_with(
+            "full scan of the 1000 objects of `Message`; test each candidate on its stored record: likes > 5"
+        ),
+        "{plan}"
+    );
+    assert_eq!(scan.count().unwrap(), (0..1000).filter(|i| i % 7 > 5).count());
+
+    // Conditions on the id bound the scan.
+    let ids = messages.query().filter(Message::ID.between(10, 19));
+    assert!(ids.explain().unwrap().starts_with("scan of ids 10..=19"), "{}", ids.explain().unwrap());
+    assert_eq!(ids.ids().unwrap(), (10..=19).collect::<Vec<Id>>());
+}
+
+#[test]
+fn a_sort_with_a_limit_walks_the_index_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "sorted");
+    let latest = db.messages().query().sort_by(Message::CREATED_AT.desc()).limit(3);
+    let plan = latest.explain().unwrap();
+    assert!(plan.contains("index `created_at` (every entry, for the order of created_at"), "{plan}");
+    assert!(plan.contains("already in the order of created_at desc (no sort)"), "{plan}");
+    let found: Vec<i64> = latest.find_all().unwrap().iter().map(|m| m.created_at).collect();
+    assert_eq!(found, [1_999, 1_998, 1_997]);
+
+    // A sort the index cannot give is done in memory, ties by id.
+    let by_likes = db
+        .messages()
+        .query()
+        .filter(Message::AUTHOR.eq("author1"))
+        .sort_by(Message::LIKES.desc())
+        .offset(1)
+        .limit(2);
+    assert!(by_likes.explain().unwrap().contains("sort the matches by likes desc, then id"));
+    let mut expected: Vec<(u32, Id)> =
+        (0..1000u64).filter(|i| i % 50 == 1).map(|i| ((i % 7) as u32, i + 1)).collect();
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let found: Vec<(u32, Id)> = by_likes.find_all().unwrap().iter().map(|m| (m.likes, m.id)).collect();
+    assert_eq!(found, expected[1..3]);
+}
+
+#[test]
+fn terminals() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "terminals");
+    let author3 = || db.messages().query().filter(Message::AUTHOR.eq("author3"));
+    assert_eq!(author3().find_first().unwrap().unwrap().id, 4);
+    assert!(author3().exists().unwrap());
+    assert!(!db.messages().query().filter(Message::AUTHOR.eq("nobody")).exists().unwrap());
+    assert_eq!(author3().min(Message::CREATED_AT).unwrap(), Some(1_003));
+    assert_eq!(author3().max(Message::CREATED_AT).unwrap(), Some(1_953));
+    let likes: Vec<u32> = (0..1000u32).filter(|i| i % 50 == 3).map(|i| i % 7).collect();
+    assert_eq!(author3().sum(Message::LIKES).unwrap(), f64::from(likes.iter().sum::<u32>()));
+    let mean = f64::from(likes.iter().sum::<u32>()) / likes.len() as f64;
+    assert_eq!(author3().avg(Message::LIKES).unwrap(), Some(mean));
+    assert_eq!(db.messages().query().filter(Message::AUTHOR.eq("nobody")).avg(Message::LIKES).unwrap(), None);
+
+    // distinct_by keeps the first of each value in the query's order.
+    let channels: Vec<u8> = db
+        .messages()
+        .query()
+        .distinct_by(Message::CHANNEL)
+        .find_all()
+        .unwrap()
+        .iter()
+        .map(|m| m.channel)
+        .collect();
+    assert_eq!(channels, [0, 1, 2, 3]);
+
+    // A closure filter on the zero-copy view, for what conditions cannot say.
+    let long =
+        db.messages().query().filter(Message::CHANNEL.eq(0)).filter_view(|view| view.content().len() == 11);
+    assert!(long.explain().unwrap().contains("1 closure filter(s) on the view"));
+    assert_eq!(long.count().unwrap(), (100..1000).filter(|i| i % 4 == 0).count());
+}
+
+#[test]
+fn queries_in_transactions_and_delete_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "in_txn");
+    let deleted = db
+        .write_txn_sync(|txn| {
+            let messages = txn.messages();
+            messages.put(&mut Message { author: "fresh".into(), ..Default::default() })?;
+            assert_eq!(
+                messages.query().filter(Message::AUTHOR.eq("fresh")).count()?,
+                1,
+                "a write sees its own writes"
+            );
+            messages.query().filter(Message::CHANNEL.eq(1)).delete_all()
+        })
+        .unwrap();
+    assert_eq!(deleted, 250);
+    assert_eq!(db.messages().count().unwrap(), 751);
+    db.messages().verify().unwrap();
+    let snapshot =
+        db.read_txn_sync(|txn| txn.messages().query().filter(Message::CHANNEL.eq(1)).count()).unwrap();
+    assert_eq!(snapshot, 0);
+}
+
+#[test]
+fn get_by_and_delete_by_a_unique_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "by_unique");
+    let mut ada = User { email: "ada@example.com".into(), name: "Ada".into(), ..Default::default() };
+    db.write_txn_sync(|txn| txn.users().put(&mut ada)).unwrap();
+    assert_eq!(db.users().get_by(User::EMAIL, "ada@example.com").unwrap(), Some(ada.clone()));
+    assert!(
+        db.users()
+            .query()
+            .filter(User::EMAIL.eq("ada@example.com"))
+            .explain()
+            .unwrap()
+            .starts_with("index `email`")
+    );
+    assert_eq!(db.users().get_by(User::EMAIL, "bob@example.com").unwrap(), None);
+    let deleted = db.write_txn_sync(|txn| txn.users().delete_by(User::EMAIL, "ada@example.com")).unwrap();
+    assert_eq!(deleted, 1);
+    assert_eq!(db.users().count().unwrap(), 0);
+}
+
+#[test]
+fn verify_finds_an_index_that_disagrees_with_the_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = {
+        let db = open(&dir, "verify");
+        db.messages().verify().unwrap();
+        db.path().to_owned()
+    };
+    // Remove one index entry behind Insula's back.
+    {
+        let raw = redb::Database::open(&path).unwrap();
+        let txn = raw.begin_write().unwrap();
+        {
+            let definition: redb::TableDefinition<&[u8], ()> =
+                redb::TableDefinition::new("insula:i:Message:author");
+            let mut table = txn.open_table(definition).unwrap();
+            let first = redb::ReadableTable::first(&table).unwrap().unwrap().0.value().to_vec();
+            table.remove(first.as_slice()).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let db =
+        Db::builder().name("verify").collection::<Message>().collection::<User>().open(dir.path()).unwrap();
+    let error = db.messages().verify().unwrap_err();
+    assert!(
+        matches!(&error, Error::IndexInconsistent { collection: "Message", index, .. } if index == "author"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("lacks its entry"), "{error}");
+}
+
+#[test]
+fn a_query_watcher_fires_when_a_match_changes_before_or_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "query_watch");
+    let top = db
+        .messages()
+        .query()
+        .filter(Message::AUTHOR.eq("author5"))
+        .sort_by(Message::LIKES.desc())
+        .limit(2)
+        .watch();
+    let lazy = db.messages().query().filter(Message::AUTHOR.eq("author5")).watch_lazy();
+
+    // Not a match before or after: nothing.
+    let mut other = db.messages().get(1).unwrap().unwrap();
+    other.likes = 100;
+    db.write_txn_sync(|txn| txn.messages().put(&mut other)).unwrap();
+    assert_eq!(lazy.recv_timeout(Duration::from_millis(150)), Err(RecvTimeoutError::Timeout));
+    assert_eq!(top.try_recv().map(|_| ()), Err(TryRecvError::Empty));
+
+    // A match after: the new results.
+    other.author = "author5".into();
+    db.write_txn_sync(|txn| txn.messages().put(&mut other)).unwrap();
+    lazy.recv_timeout(Duration::from_secs(10)).unwrap();
+    let results = top.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(results[0].id, 1);
+    assert_eq!(results.len(), 2);
+
+    // A match before that no longer matches: fires too.
+    other.author = "author9".into();
+    db.write_txn_sync(|txn| txn.messages().put(&mut other)).unwrap();
+    lazy.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(top.recv_timeout(Duration::from_secs(10)).unwrap().iter().all(|m| m.id != 1));
+}
