@@ -52,6 +52,19 @@ fn db(c: &mut Criterion) {
             .expect("reads")
         })
     });
+
+    // Queries on the same 100k messages: an equality on the indexed `author` (one of
+    // 100, so about 1,000 hits, every hit decoded) and a scan counting `likes > 899`.
+    let by_author = db.messages().query().filter(Message::AUTHOR.eq("author-42"));
+    let scan = db.messages().query().filter(Message::LIKES.gt(899));
+    println!("equality query plan: {}", by_author.explain().expect("plans"));
+    println!("equality query hits: {}", by_author.count().expect("counts"));
+    println!("filtered scan plan: {}", scan.explain().expect("plans"));
+    println!("filtered scan hits: {}", scan.count().expect("counts"));
+    group.bench_function("query author == (1k hits, decoded)", |b| {
+        b.iter(|| black_box(by_author.find_all().expect("runs")))
+    });
+    group.bench_function("scan count likes > 899", |b| b.iter(|| black_box(scan.count().expect("runs"))));
     group.finish();
 }
 
