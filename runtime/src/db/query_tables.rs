@@ -23,26 +23,35 @@ type ReadTables<'s> = Tables<
 type WriteTables<'t, 's> =
     Tables<'s, Table<'t, u64, &'static [u8]>, Table<'t, &'static [u8], u64>, Table<'t, &'static [u8], ()>>;
 
+/// Opens a collection's records and index tables in `$txn`, a read or a write
+/// transaction: their `open_table` methods differ in type, not in use.
+macro_rules! open_tables {
+    ($txn:expr, $state:expr) => {{
+        let (txn, state) = ($txn, $state);
+        let records = txn.open_table(records_table(state))?;
+        let indexes = state
+            .schema
+            .indexes
+            .iter()
+            .zip(&state.indexes)
+            .map(|(index, name)| {
+                Ok(if index.unique {
+                    IndexTable::Unique(txn.open_table(TableDefinition::<&[u8], u64>::new(name))?)
+                } else {
+                    IndexTable::Multi(txn.open_table(TableDefinition::<&[u8], ()>::new(name))?)
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Tables { state, records, indexes })
+    }};
+}
+
 /// The tables of a collection, open in a read transaction.
 pub(crate) fn read_tables<'s>(
     txn: &redb::ReadTransaction,
     state: &'s CollectionState,
 ) -> Result<ReadTables<'s>> {
-    let records = txn.open_table(records_table(state))?;
-    let indexes = state
-        .schema
-        .indexes
-        .iter()
-        .zip(&state.indexes)
-        .map(|(index, name)| {
-            Ok(if index.unique {
-                IndexTable::Unique(txn.open_table(TableDefinition::<&[u8], u64>::new(name))?)
-            } else {
-                IndexTable::Multi(txn.open_table(TableDefinition::<&[u8], ()>::new(name))?)
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(Tables { state, records, indexes })
+    open_tables!(txn, state)
 }
 
 /// The tables of a collection, open in a write transaction.
@@ -50,21 +59,7 @@ pub(crate) fn write_tables<'t, 's>(
     txn: &'t redb::WriteTransaction,
     state: &'s CollectionState,
 ) -> Result<WriteTables<'t, 's>> {
-    let records = txn.open_table(records_table(state))?;
-    let indexes = state
-        .schema
-        .indexes
-        .iter()
-        .zip(&state.indexes)
-        .map(|(index, name)| {
-            Ok(if index.unique {
-                IndexTable::Unique(txn.open_table(TableDefinition::<&[u8], u64>::new(name))?)
-            } else {
-                IndexTable::Multi(txn.open_table(TableDefinition::<&[u8], ()>::new(name))?)
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(Tables { state, records, indexes })
+    open_tables!(txn, state)
 }
 
 /// The ids of the objects that meet `spec`'s conditions, in the committed state.

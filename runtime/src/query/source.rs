@@ -83,6 +83,28 @@ pub(crate) struct Tables<'s, R, U, M> {
     pub(crate) indexes: Vec<IndexTable<U, M>>,
 }
 
+/// Feeds `entries` to `step`, forwards or backwards, until it breaks.
+fn drive<I: DoubleEndedIterator>(
+    entries: I,
+    reverse: bool,
+    mut step: impl FnMut(I::Item) -> Result<Flow>,
+) -> Result<()> {
+    if reverse {
+        for entry in entries.rev() {
+            if step(entry)?.is_break() {
+                break;
+            }
+        }
+    } else {
+        for entry in entries {
+            if step(entry)?.is_break() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn visit_range<V, T>(
     table: &T,
     range: &KeyRange,
@@ -98,28 +120,10 @@ where
         Some(end) => table.range::<&[u8]>(start..end.as_slice())?,
         None => table.range::<&[u8]>(start..)?,
     };
-    let mut step = |entry: std::result::Result<
-        (redb::AccessGuard<'_, &'static [u8]>, redb::AccessGuard<'_, V>),
-        redb::StorageError,
-    >|
-     -> Result<Flow> {
+    drive(entries, reverse, |entry| {
         let (key, value) = entry?;
         visit(key.value(), value.value())
-    };
-    if reverse {
-        for entry in entries.rev() {
-            if step(entry)?.is_break() {
-                break;
-            }
-        }
-    } else {
-        for entry in entries {
-            if step(entry)?.is_break() {
-                break;
-            }
-        }
-    }
-    Ok(())
+    })
 }
 
 impl<R, U, M> Source for Tables<'_, R, U, M>
@@ -144,28 +148,10 @@ where
         visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
     ) -> Result<()> {
         let entries = self.records.range(first..=last)?;
-        let mut step = |entry: std::result::Result<
-            (redb::AccessGuard<'_, u64>, redb::AccessGuard<'_, &'static [u8]>),
-            redb::StorageError,
-        >|
-         -> Result<Flow> {
+        drive(entries, reverse, |entry| {
             let (id, record) = entry?;
             visit(id.value(), record.value())
-        };
-        if reverse {
-            for entry in entries.rev() {
-                if step(entry)?.is_break() {
-                    break;
-                }
-            }
-        } else {
-            for entry in entries {
-                if step(entry)?.is_break() {
-                    break;
-                }
-            }
-        }
-        Ok(())
+        })
     }
 
     fn record(&self, id: Id, visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
