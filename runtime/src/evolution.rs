@@ -55,6 +55,22 @@ pub enum Change {
     IndexAdded(IndexDef),
     /// An index was removed.
     IndexRemoved(IndexDef),
+    /// An enum field's type gained variants; stored values keep their meaning.
+    EnumVariantsAdded {
+        /// The field before.
+        old: FieldDef,
+        /// The field after.
+        new: FieldDef,
+    },
+    /// A unique index was added, but two objects share a key of it.
+    UniqueIndexViolated {
+        /// The index.
+        index: IndexDef,
+        /// One object.
+        first: crate::Id,
+        /// Another object with the same key.
+        second: crate::Id,
+    },
 }
 
 impl Change {
@@ -65,8 +81,11 @@ impl Change {
             | Change::FieldRemoved(_)
             | Change::FieldWidened { .. }
             | Change::IndexAdded(_)
-            | Change::IndexRemoved(_) => Verdict::Compatible,
-            Change::FieldTypeChanged { .. } | Change::IdChanged { .. } => Verdict::Breaking,
+            | Change::IndexRemoved(_)
+            | Change::EnumVariantsAdded { .. } => Verdict::Compatible,
+            Change::FieldTypeChanged { .. }
+            | Change::IdChanged { .. }
+            | Change::UniqueIndexViolated { .. } => Verdict::Breaking,
         }
     }
 }
@@ -86,6 +105,12 @@ impl fmt::Display for Change {
             }
             Change::IndexAdded(index) => write!(f, "index `{index}` added"),
             Change::IndexRemoved(index) => write!(f, "index `{index}` removed"),
+            Change::EnumVariantsAdded { old, new } => {
+                write!(f, "field `{}` gained enum variants (was `{old}`, now `{new}`)", old.name)
+            }
+            Change::UniqueIndexViolated { index, first, second } => {
+                write!(f, "unique index `{index}` added, but objects {first} and {second} share a key")
+            }
         }?;
         write!(f, " [{}]", self.verdict())
     }
@@ -102,10 +127,13 @@ pub fn classify(old: &SchemaDef, new: &SchemaDef) -> Vec<Change> {
         match old.field(&field.name) {
             None => changes.push(Change::FieldAdded(field.clone())),
             Some(was) if was == field => {}
-            Some(was) if was.ty == field.ty && !was.nullable && field.nullable => {
-                changes.push(Change::FieldWidened { old: was.clone() })
-            }
-            Some(was) => changes.push(Change::FieldTypeChanged { old: was.clone(), new: field.clone() }),
+            Some(was) => match was.reads_as(field) {
+                Some(true) if was.ty == field.ty => changes.push(Change::FieldWidened { old: was.clone() }),
+                Some(_) if was.nullable == field.nullable => {
+                    changes.push(Change::EnumVariantsAdded { old: was.clone(), new: field.clone() })
+                }
+                _ => changes.push(Change::FieldTypeChanged { old: was.clone(), new: field.clone() }),
+            },
         }
     }
     for field in &old.fields {

@@ -60,7 +60,8 @@ mod watch;
 pub use codec::{Corrupt, Element, LayoutError, Layouts, ListIter, ListView, Required, Value};
 pub use collection::{Collection, Embedded, Enumerated, MAX_RECORD_LEN};
 pub use db::{
-    Access, DEFAULT_NAME, Db, DbBuilder, DbCollection, ReadCollection, ReadTxn, WriteCollection, WriteTxn,
+    Access, Action, DEFAULT_NAME, Db, DbBuilder, DbCollection, MigrationProgress, ReadCollection, ReadTxn,
+    WriteCollection, WriteTxn,
 };
 pub use error::{Error, Result};
 pub use evolution::{Change, CollectionDiff, Verdict, classify};

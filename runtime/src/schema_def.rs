@@ -105,6 +105,36 @@ impl FieldDef {
     }
 }
 
+impl FieldDef {
+    /// Whether a slot written as `self` can be read as `newer`: `Some(false)` as it is,
+    /// `Some(true)` as `Some` of it (widened from `T` to `Option<T>`), `None` not at all.
+    /// An enum reads as an enum with more variants, since variants are stored by name.
+    pub fn reads_as(&self, newer: &FieldDef) -> Option<bool> {
+        let same_type = self.ty == newer.ty
+            || match (enum_variants(&self.ty), enum_variants(&newer.ty)) {
+                (Some(old), Some(new)) => old.iter().all(|variant| new.contains(variant)),
+                _ => false,
+            };
+        match (same_type, self.nullable, newer.nullable) {
+            (true, old, new) if old == new => Some(false),
+            (true, false, true) => Some(true),
+            _ => None,
+        }
+    }
+}
+
+/// The variant names of an enum type's text (`enum Color["Red", "Green"]`).
+pub(crate) fn enum_variants(ty: &str) -> Option<Vec<String>> {
+    let list = ty.strip_prefix("enum ")?;
+    let list = &list[list.find('[')? + 1..list.rfind(']')?];
+    Some(
+        list.split(", ")
+            .filter(|name| !name.is_empty())
+            .map(|name| name.trim_matches('"').to_owned())
+            .collect(),
+    )
+}
+
 impl fmt::Display for FieldDef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}{}", self.name, self.ty, if self.nullable { "?" } else { "" })

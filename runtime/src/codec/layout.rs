@@ -108,18 +108,37 @@ impl Layouts {
                 };
                 let was = &old[index];
                 let offset = offsets[index];
-                if was.ty == new.ty && was.nullable == new.nullable {
-                    Ok(Some(OldSlot { offset, widened: false }))
-                } else if was.ty == new.ty && !was.nullable && new.nullable {
-                    Ok(Some(OldSlot { offset, widened: true }))
-                } else {
-                    Err(LayoutError { field: new.name.clone(), old: was.to_string(), new: new.to_string() })
+                match was.reads_as(new) {
+                    Some(widened) => Ok(Some(OldSlot { offset, widened })),
+                    None => Err(LayoutError {
+                        field: new.name.clone(),
+                        old: was.to_string(),
+                        new: new.to_string(),
+                    }),
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.older.retain(|remap| remap.tag != old_tag);
         self.older.push(Remap { tag: old_tag, fixed_len, slots });
         Ok(())
+    }
+
+    /// Adds an older layout from the file's history. Unlike [`Layouts::add`], a field
+    /// whose type no longer fits reads as its default: between that layout and now the
+    /// field was removed and added again with another type, so its old values are gone.
+    pub fn add_history(&mut self, old_tag: u32, old: &[FieldDef], current: &[FieldDef]) {
+        let fitting: Vec<FieldDef> = old
+            .iter()
+            .map(|field| match current.iter().find(|new| new.name == field.name) {
+                Some(new) if field.reads_as(new).is_none() => {
+                    // Keep the slot's width, under a name no current field has.
+                    FieldDef { name: format!("\u{0}{}", field.name), ..field.clone() }
+                }
+                _ => field.clone(),
+            })
+            .collect();
+        // Every remaining field fits, so this cannot fail.
+        let _ = self.add(old_tag, &fitting, current);
     }
 
     /// Whether no older layout is known.

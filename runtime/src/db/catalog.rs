@@ -1,5 +1,5 @@
-//! What a database file records about its collections, and the check of those records
-//! against the schemas a caller opens it with.
+//! What a database file records about its collections, the check of those records
+//! against the schemas a caller opens it with, and the migration of compatible changes.
 //!
 //! Tables of the file (every name starts with `insula:`):
 //!
@@ -7,101 +7,347 @@
 //! | --- | --- | --- |
 //! | `insula:meta` | `"format"` | the file format version, `1` |
 //! | `insula:schemas` | collection name | the schema's text ([`SchemaDef::to_text`]) |
+//! | `insula:layouts` | (collection name, layout tag) | the text of a schema whose records may still be in the file |
 //! | `insula:counters` | collection name | the last id assigned |
 //! | `insula:c:<collection>` | id (`u64`) | the record (`runtime/FORMAT.md`) |
 //! | `insula:i:<collection>:<index>` | key (+ id, big-endian, unless unique) | the id if unique, else nothing |
 
 use super::instance::CollectionState;
+use super::store::{self, records_table};
 use crate::codec::Layouts;
-use crate::evolution::classify;
-use crate::schema_def::SchemaDef;
-use crate::{Error, Result};
-use redb::{ReadableDatabase, TableDefinition, TableError};
+use crate::evolution::{Change, Verdict, classify};
+use crate::schema_def::{IndexDef, SchemaDef};
+use crate::{Error, Id, Result};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableError};
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("insula:meta");
 const SCHEMAS: TableDefinition<&str, &str> = TableDefinition::new("insula:schemas");
+const LAYOUTS: TableDefinition<(&str, u32), &str> = TableDefinition::new("insula:layouts");
 pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("insula:counters");
 
 /// The format version this build writes and reads.
 const FORMAT_VERSION: u64 = 1;
 
-/// Checks each asked-for schema against the file's record of it, reading nothing else,
-/// and returns the collections the file does not have yet. A collection whose schema
-/// changed is refused with every change listed.
-pub(crate) fn check<'a>(
+/// What the typed half of a collection does for a migration, captured by
+/// `DbBuilder::collection::<C>()` while the type is known.
+#[derive(Clone, Copy)]
+pub(crate) struct CollectionOps {
+    /// The keys of index number `index` (of the new schema) for a stored record.
+    pub(crate) index_keys: fn(Id, &[u8], &Layouts, usize) -> Result<Vec<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for CollectionOps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CollectionOps")
+    }
+}
+
+/// A collection a caller opens the file with.
+#[derive(Debug, Clone)]
+pub(crate) struct Asked {
+    pub(crate) schema: SchemaDef,
+    pub(crate) ops: CollectionOps,
+}
+
+/// How far an index back-fill has come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationProgress {
+    /// The collection being migrated.
+    pub collection: String,
+    /// The index being filled (its fields joined by `+`).
+    pub index: String,
+    /// Objects indexed so far.
+    pub done: u64,
+    /// Objects to index.
+    pub total: u64,
+}
+
+/// Called with the progress of index back-fills during a migration.
+pub(crate) type Progress = Arc<dyn Fn(&MigrationProgress) + Send + Sync>;
+
+/// What opening the file does to one collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The file has it with the same schema: nothing to do.
+    Nothing,
+    /// The file lacks it: its tables are created.
+    Create,
+    /// The schema changed compatibly: these changes are applied.
+    Migrate(Vec<Change>),
+}
+
+/// Reads what the file records of `name`'s collection, if anything.
+fn stored_schema(
+    schemas: Option<&impl ReadableTable<&'static str, &'static str>>,
+    name: &str,
+    path: &Path,
+) -> Result<Option<SchemaDef>> {
+    let Some(table) = schemas else { return Ok(None) };
+    match table.get(name)? {
+        Some(text) => SchemaDef::parse(text.value()).map(Some).map_err(|error| Error::CorruptedFile {
+            path: path.to_owned(),
+            reason: format!("the schema of `{name}`: {error}"),
+        }),
+        None => Ok(None),
+    }
+}
+
+fn open_optional<K: redb::Key + 'static, V: redb::Value + 'static>(
+    read: &redb::ReadTransaction,
+    definition: TableDefinition<K, V>,
+) -> Result<Option<redb::ReadOnlyTable<K, V>>> {
+    match read.open_table(definition) {
+        Ok(table) => Ok(Some(table)),
+        Err(TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The older layouts of `collection` recorded in `layouts`, readable as `current`.
+/// A field whose type changed between an old layout and now was removed and added again
+/// in between, so its old values read as the default.
+fn history(
+    layouts: Option<&impl ReadableTable<(&'static str, u32), &'static str>>,
+    collection: &str,
+    current: &SchemaDef,
+    extra: Option<&SchemaDef>,
+) -> Result<Layouts> {
+    let mut history = Layouts::default();
+    let mut add = |tag: u32, text: &str| {
+        if tag == current.layout_tag {
+            return;
+        }
+        if let Ok(old) = SchemaDef::parse(text) {
+            history.add_history(tag, &old.fields, &current.fields);
+        }
+    };
+    if let Some(table) = layouts {
+        for entry in table.range((collection, 0)..=(collection, u32::MAX))? {
+            let (key, text) = entry?;
+            add(key.value().1, text.value());
+        }
+    }
+    if let Some(stored) = extra {
+        add(stored.layout_tag, &stored.to_text());
+    }
+    Ok(history)
+}
+
+/// What opening the file with `asked` would do to each collection, read without
+/// changing anything. A breaking change refuses the open, listing every change; so does
+/// a unique index added over objects that share a key, naming two of them.
+pub(crate) fn plan(
     database: &impl ReadableDatabase,
     instance: &str,
     path: &Path,
-    asked: &'a [SchemaDef],
-) -> Result<Vec<&'a SchemaDef>> {
+    asked: &[Asked],
+) -> Result<Vec<Action>> {
     let corrupted = |reason: String| Error::CorruptedFile { path: path.to_owned(), reason };
     let read = database.begin_read()?;
-    match read.open_table(META) {
-        Ok(meta) => match meta.get("format")?.map(|version| version.value()) {
+    if let Some(meta) = open_optional(&read, META)? {
+        match meta.get("format")?.map(|version| version.value()) {
             Some(FORMAT_VERSION) => {}
             Some(other) => {
                 return Err(corrupted(format!("format version {other}, this build reads {FORMAT_VERSION}")));
             }
             None => return Err(corrupted("no format version".to_owned())),
-        },
-        Err(TableError::TableDoesNotExist(_)) => {}
-        Err(error) => return Err(error.into()),
+        }
     }
-    let schemas = match read.open_table(SCHEMAS) {
-        Ok(table) => Some(table),
-        Err(TableError::TableDoesNotExist(_)) => None,
-        Err(error) => return Err(error.into()),
-    };
-
-    let mut missing = Vec::new();
-    for schema in asked {
-        let stored = match &schemas {
-            Some(table) => table.get(schema.name.as_str())?.map(|text| SchemaDef::parse(text.value())),
-            None => None,
+    let schemas = open_optional(&read, SCHEMAS)?;
+    let layouts = open_optional(&read, LAYOUTS)?;
+    let mut actions = Vec::with_capacity(asked.len());
+    for collection in asked {
+        let schema = &collection.schema;
+        let Some(stored) = stored_schema(schemas.as_ref(), &schema.name, path)? else {
+            actions.push(Action::Create);
+            continue;
         };
-        match stored {
-            None => missing.push(schema),
-            Some(Err(error)) => return Err(corrupted(format!("the schema of `{}`: {error}", schema.name))),
-            Some(Ok(stored)) if stored.hash == schema.hash => {}
-            Some(Ok(stored)) => {
-                return Err(Error::SchemaIncompatible {
-                    instance: instance.to_owned(),
-                    collection: schema.name.clone(),
-                    changes: classify(&stored, schema),
-                });
+        if stored.hash == schema.hash {
+            actions.push(Action::Nothing);
+            continue;
+        }
+        let mut changes = classify(&stored, schema);
+        if !changes.iter().any(|change| change.verdict() == Verdict::Breaking) {
+            let added_unique: Vec<(usize, &IndexDef)> = schema
+                .indexes
+                .iter()
+                .enumerate()
+                .filter(|(_, index)| index.unique && !stored.indexes.contains(index))
+                .collect();
+            if !added_unique.is_empty() {
+                let history = history(layouts.as_ref(), &schema.name, schema, Some(&stored))?;
+                let state = CollectionState::new(stored.clone(), Layouts::default());
+                let records = read.open_table(records_table(&state))?;
+                for (number, index) in added_unique {
+                    if let Some((first, second)) = duplicate(&records, collection.ops, &history, number)? {
+                        changes.push(Change::UniqueIndexViolated { index: index.clone(), first, second });
+                    }
+                }
+            }
+        }
+        if changes.iter().any(|change| change.verdict() == Verdict::Breaking) {
+            return Err(Error::SchemaIncompatible {
+                instance: instance.to_owned(),
+                collection: schema.name.clone(),
+                changes,
+            });
+        }
+        actions.push(Action::Migrate(changes));
+    }
+    Ok(actions)
+}
+
+/// Two objects that would share a key of index number `index`, if any.
+fn duplicate(
+    records: &impl ReadableTable<u64, &'static [u8]>,
+    ops: CollectionOps,
+    layouts: &Layouts,
+    index: usize,
+) -> Result<Option<(Id, Id)>> {
+    let mut owners: HashMap<Vec<u8>, Id> = HashMap::new();
+    for entry in records.range::<u64>(..)? {
+        let (id, record) = entry?;
+        let id = id.value();
+        for key in (ops.index_keys)(id, record.value(), layouts, index)? {
+            if let Some(first) = owners.insert(key, id) {
+                return Ok(Some((first, id)));
             }
         }
     }
-    Ok(missing)
+    Ok(None)
 }
 
-/// Checks the asked-for schemas (see [`check`]) and records the new ones, with their
-/// tables. An identical schema (same hash) reads no records; collections in the file
-/// that were not asked for are left untouched.
+/// Checks the asked-for collections against the file (see [`plan`]), then, in one write
+/// transaction, creates the new ones and migrates the changed ones: the old layout is
+/// recorded so its records stay readable as they are, removed indexes are dropped, and
+/// added ones are filled from the objects. Identical schemas read no records; collections
+/// in the file that were not asked for are left untouched.
 pub(crate) fn reconcile(
     database: &redb::Database,
     instance: &str,
     path: &Path,
-    asked: Vec<SchemaDef>,
+    asked: Vec<Asked>,
+    progress: Option<&Progress>,
 ) -> Result<Vec<CollectionState>> {
-    let missing = check(database, instance, path, &asked)?;
-    if !missing.is_empty() {
+    let actions = plan(database, instance, path, &asked)?;
+    if actions.iter().any(|action| *action != Action::Nothing) {
         let write = database.begin_write()?;
         write.open_table(META)?.insert("format", FORMAT_VERSION)?;
-        {
-            let mut table = write.open_table(SCHEMAS)?;
-            for schema in &missing {
-                table.insert(schema.name.as_str(), schema.to_text().as_str())?;
-            }
-        }
         write.open_table(COUNTERS)?;
-        for schema in &missing {
-            let state = CollectionState::new((*schema).clone(), Layouts::default());
-            super::store::create_tables(&write, &state)?;
+        for (collection, action) in asked.iter().zip(&actions) {
+            let schema = &collection.schema;
+            match action {
+                Action::Nothing => {}
+                Action::Create => {
+                    store::create_tables(&write, &CollectionState::new(schema.clone(), Layouts::default()))?;
+                }
+                Action::Migrate(changes) => migrate(&write, collection, changes, progress)?,
+            }
+            if *action != Action::Nothing {
+                write.open_table(SCHEMAS)?.insert(schema.name.as_str(), schema.to_text().as_str())?;
+            }
         }
         write.commit()?;
     }
 
-    Ok(asked.into_iter().map(|schema| CollectionState::new(schema, Layouts::default())).collect())
+    let read = database.begin_read()?;
+    let layouts = open_optional(&read, LAYOUTS)?;
+    asked
+        .into_iter()
+        .map(|collection| {
+            let history = history(layouts.as_ref(), &collection.schema.name, &collection.schema, None)?;
+            Ok(CollectionState::new(collection.schema, history))
+        })
+        .collect()
+}
+
+/// Applies compatible `changes` to a collection, within `write`.
+fn migrate(
+    write: &redb::WriteTransaction,
+    collection: &Asked,
+    changes: &[Change],
+    progress: Option<&Progress>,
+) -> Result<()> {
+    let schema = &collection.schema;
+    let stored = {
+        let schemas = write.open_table(SCHEMAS)?;
+        let text = schemas.get(schema.name.as_str())?.map(|text| text.value().to_owned()).unwrap_or_default();
+        SchemaDef::parse(&text).map_err(|error| Error::CorruptedFile {
+            path: Default::default(),
+            reason: format!("the schema of `{}`: {error}", schema.name),
+        })?
+    };
+    // Records already written keep the layout they have; the file remembers it.
+    if stored.layout_tag != schema.layout_tag {
+        write
+            .open_table(LAYOUTS)?
+            .insert((schema.name.as_str(), stored.layout_tag), stored.to_text().as_str())?;
+    }
+    let old_state = CollectionState::new(stored, Layouts::default());
+    let layouts = {
+        let table = write.open_table(LAYOUTS)?;
+        history(Some(&table), &schema.name, schema, None)?
+    };
+    let new_state = CollectionState::new(schema.clone(), layouts);
+    for change in changes {
+        match change {
+            Change::IndexRemoved(index) => {
+                let at = old_state.schema.indexes.iter().position(|candidate| candidate == index);
+                if let Some(at) = at {
+                    store::delete_index_table(write, index, &old_state.indexes[at])?;
+                }
+            }
+            Change::IndexAdded(index) => {
+                let Some(number) = schema.indexes.iter().position(|candidate| candidate == index) else {
+                    continue;
+                };
+                backfill(write, &new_state, collection.ops, number, progress)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Fills index number `index` from every object of the collection.
+fn backfill(
+    write: &redb::WriteTransaction,
+    state: &CollectionState,
+    ops: CollectionOps,
+    index: usize,
+    progress: Option<&Progress>,
+) -> Result<()> {
+    let records = write.open_table(records_table(state))?;
+    let total = records.len()?;
+    let definition = &state.schema.indexes[index];
+    let name = &state.indexes[index];
+    let report = |done: u64| {
+        if let Some(progress) = progress {
+            progress(&MigrationProgress {
+                collection: state.schema.name.clone(),
+                index: definition.name(),
+                done,
+                total,
+            });
+        }
+    };
+    let mut done = 0;
+    report(0);
+    let mut insert = store::IndexWriter::open(write, definition, name)?;
+    for entry in records.range::<u64>(..)? {
+        let (id, record) = entry?;
+        let id = id.value();
+        for key in (ops.index_keys)(id, record.value(), &state.layouts, index)? {
+            insert.insert(&key, id, state, definition)?;
+        }
+        done += 1;
+        if done % 4096 == 0 {
+            report(done);
+        }
+    }
+    report(done);
+    Ok(())
 }

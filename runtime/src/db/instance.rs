@@ -1,6 +1,6 @@
 //! An open instance: the redb file, and what it knows of each collection.
 
-use super::catalog;
+use super::catalog::{self, Asked, Progress};
 use super::registry;
 use super::watchers::Watchers;
 use crate::codec::Layouts;
@@ -52,7 +52,12 @@ pub(crate) struct Instance {
 impl Instance {
     /// Opens (creating if needed) `dir/<name>.insula` and checks every asked-for schema
     /// against the file's (see [`catalog::reconcile`]).
-    pub(crate) fn open(name: &str, dir: PathBuf, asked: Vec<SchemaDef>) -> Result<Instance> {
+    pub(crate) fn open(
+        name: &str,
+        dir: PathBuf,
+        asked: Vec<Asked>,
+        progress: Option<&Progress>,
+    ) -> Result<Instance> {
         let path = dir.join(format!("{name}.insula"));
         let open_error = |error| match error {
             redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
@@ -70,14 +75,14 @@ impl Instance {
         if path.exists() {
             match redb::Database::builder().open_read_only(&path) {
                 Ok(read_only) => {
-                    catalog::check(&read_only, name, &path, &asked)?;
+                    catalog::plan(&read_only, name, &path, &asked)?;
                 }
                 Err(redb::DatabaseError::RepairAborted) => {}
                 Err(error) => return Err(open_error(error)),
             }
         }
         let database = redb::Database::builder().create(&path).map_err(open_error)?;
-        let collections = catalog::reconcile(&database, name, &path, asked)?;
+        let collections = catalog::reconcile(&database, name, &path, asked, progress)?;
         Ok(Instance {
             name: name.to_owned(),
             dir,

@@ -16,7 +16,9 @@ pub use txn::{ReadTxn, WriteTxn};
 
 use crate::evolution::{CollectionDiff, classify, diff_sets};
 use crate::schema_def::SchemaDef;
-use crate::{Collection, Error, Result};
+use crate::{Collection, Error, Id, Layouts, Result};
+pub use catalog::{Action, MigrationProgress};
+use catalog::{Asked, CollectionOps, Progress};
 use instance::Instance;
 use redb::ReadableDatabase;
 use std::path::Path;
@@ -61,7 +63,7 @@ impl std::fmt::Debug for Db {
 impl Db {
     /// Starts describing an instance to open.
     pub fn builder() -> DbBuilder {
-        DbBuilder { name: DEFAULT_NAME.to_owned(), schemas: Vec::new() }
+        DbBuilder { name: DEFAULT_NAME.to_owned(), collections: Vec::new(), progress: None }
     }
 
     /// The open instance called `name`, if there is one.
@@ -123,10 +125,33 @@ impl Db {
 }
 
 /// Describes an instance to open: its name and its collections.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DbBuilder {
     name: String,
-    schemas: Vec<SchemaDef>,
+    collections: Vec<Asked>,
+    progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for DbBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.collections.iter().map(|asked| asked.schema.name.as_str()).collect();
+        f.debug_struct("DbBuilder")
+            .field("name", &self.name)
+            .field("collections", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The keys of index number `index` of `C` for a stored record: what a migration needs
+/// from the type to fill a new index.
+fn index_keys_of<C: Collection>(
+    id: Id,
+    record: &[u8],
+    layouts: &Layouts,
+    index: usize,
+) -> Result<Vec<Vec<u8>>> {
+    let view = C::view_in(id, record, layouts)?;
+    Ok(C::index_keys(&view, index))
 }
 
 impl DbBuilder {
@@ -138,7 +163,14 @@ impl DbBuilder {
 
     /// A collection of the instance.
     pub fn collection<C: Collection>(mut self) -> Self {
-        self.schemas.push(SchemaDef::from(&C::SCHEMA));
+        let ops = CollectionOps { index_keys: index_keys_of::<C> };
+        self.collections.push(Asked { schema: SchemaDef::from(&C::SCHEMA), ops });
+        self
+    }
+
+    /// Calls `report` as a migration fills new indexes, with how many objects are done.
+    pub fn on_progress(mut self, report: impl Fn(&MigrationProgress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(report));
         self
     }
 
@@ -150,7 +182,7 @@ impl DbBuilder {
         let io = |source| Error::Io { path: dir.to_owned(), source };
         std::fs::create_dir_all(dir).map_err(io)?;
         let dir = dir.canonicalize().map_err(io)?;
-        let asked = schema_set(&self.name, self.schemas)?;
+        let asked = schema_set(&self.name, self.collections)?;
 
         match registry::entry(&self.name) {
             registry::Entry::Open(instance) => {
@@ -161,6 +193,7 @@ impl DbBuilder {
                         requested: dir,
                     });
                 }
+                let asked: Vec<SchemaDef> = asked.into_iter().map(|asked| asked.schema).collect();
                 let differences = diff_sets(&instance.schemas(), &asked);
                 if !differences.is_empty() {
                     return Err(Error::SchemaMismatch { instance: self.name, differences });
@@ -168,7 +201,7 @@ impl DbBuilder {
                 Ok(Db { instance })
             }
             registry::Entry::Vacant(guard) => {
-                let instance = Arc::new(Instance::open(&self.name, dir, asked)?);
+                let instance = Arc::new(Instance::open(&self.name, dir, asked, self.progress.as_ref())?);
                 guard.register(&instance);
                 Ok(Db { instance })
             }
@@ -178,19 +211,19 @@ impl DbBuilder {
 
 /// The asked-for schemas, sorted by name; the same collection asked for twice counts
 /// once, two different schemas under one name are a mismatch.
-fn schema_set(instance: &str, mut schemas: Vec<SchemaDef>) -> Result<Vec<SchemaDef>> {
-    schemas.sort_by(|a, b| a.name.cmp(&b.name).then(a.hash.cmp(&b.hash)));
-    schemas.dedup_by(|a, b| a.name == b.name && a.hash == b.hash);
-    if let Some(pair) = schemas.windows(2).find(|pair| pair[0].name == pair[1].name) {
+fn schema_set(instance: &str, mut asked: Vec<Asked>) -> Result<Vec<Asked>> {
+    asked.sort_by(|a, b| a.schema.name.cmp(&b.schema.name).then(a.schema.hash.cmp(&b.schema.hash)));
+    asked.dedup_by(|a, b| a.schema.name == b.schema.name && a.schema.hash == b.schema.hash);
+    if let Some(pair) = asked.windows(2).find(|pair| pair[0].schema.name == pair[1].schema.name) {
         return Err(Error::SchemaMismatch {
             instance: instance.to_owned(),
             differences: vec![CollectionDiff::Changed {
-                collection: pair[0].name.clone(),
-                changes: classify(&pair[0], &pair[1]),
+                collection: pair[0].schema.name.clone(),
+                changes: classify(&pair[0].schema, &pair[1].schema),
             }],
         });
     }
-    Ok(schemas)
+    Ok(asked)
 }
 
 /// An instance name becomes a file name: letters, digits, `_`, `-` and `.`, not

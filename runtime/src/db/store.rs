@@ -236,6 +236,59 @@ impl<'t, 's> WriteTables<'t, 's> {
     }
 }
 
+/// Drops the table of an index that was removed from the schema.
+pub(crate) fn delete_index_table(txn: &WriteTransaction, index: &crate::IndexDef, name: &str) -> Result<()> {
+    if index.unique {
+        txn.delete_table(unique_table(name))?;
+    } else {
+        txn.delete_table(multi_table(name))?;
+    }
+    Ok(())
+}
+
+/// Writes the entries of one index while it is filled from the objects.
+pub(crate) struct IndexWriter<'t> {
+    table: IndexTable<'t>,
+}
+
+impl<'t> IndexWriter<'t> {
+    /// Opens (creating) the table of `index`, called `name`.
+    pub(crate) fn open(txn: &'t WriteTransaction, index: &crate::IndexDef, name: &str) -> Result<Self> {
+        let table = if index.unique {
+            IndexTable::Unique(txn.open_table(unique_table(name))?)
+        } else {
+            IndexTable::Multi(txn.open_table(multi_table(name))?)
+        };
+        Ok(IndexWriter { table })
+    }
+
+    /// Adds the entry `key` of object `id`. A unique key that another object holds
+    /// already is a violation.
+    pub(crate) fn insert(
+        &mut self,
+        key: &[u8],
+        id: Id,
+        state: &CollectionState,
+        index: &crate::IndexDef,
+    ) -> Result<()> {
+        if let IndexTable::Unique(table) = &self.table
+            && let Some(owner) = table.get(key)?.map(|guard| guard.value())
+            && owner != id
+        {
+            return Err(Error::SchemaIncompatible {
+                instance: String::new(),
+                collection: state.schema.name.clone(),
+                changes: vec![crate::Change::UniqueIndexViolated {
+                    index: index.clone(),
+                    first: owner,
+                    second: id,
+                }],
+            });
+        }
+        self.table.insert(key, id)
+    }
+}
+
 /// Removes every object, index entry and the id counter of a collection.
 pub(crate) fn clear(txn: &WriteTransaction, state: &CollectionState) -> Result<()> {
     txn.delete_table(records_table(state))?;

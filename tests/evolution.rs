@@ -1,0 +1,349 @@
+//! Schema evolution on open: each kind of change, on a file written by the old struct
+//! and opened with the new one. Compatible changes migrate in one transaction without
+//! rewriting records; breaking ones are refused and leave the file byte for byte as it
+//! was.
+
+use insula::prelude::*;
+use insula::{Change, Error, MigrationProgress};
+use redb::{ReadableDatabase, ReadableTable};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Each module is one version of the collection `Note`.
+mod v1 {
+    use insula::prelude::*;
+
+    #[derive(Enumerated, Debug, Clone, Copy, Default, PartialEq)]
+    pub enum Mood {
+        #[default]
+        Calm,
+        Busy,
+    }
+
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Note")]
+    pub struct Note {
+        #[id]
+        pub id: Id,
+        #[index]
+        pub title: String,
+        pub stars: u32,
+        pub draft: bool,
+        pub email: String,
+        pub mood: Mood,
+    }
+}
+
+fn v1_notes() -> Vec<v1::Note> {
+    (1..=20)
+        .map(|i| v1::Note {
+            id: 0,
+            title: format!("note {i}"),
+            stars: i % 5,
+            draft: i % 2 == 0,
+            email: format!("user{}@example.com", i % 10),
+            mood: if i % 3 == 0 { v1::Mood::Busy } else { v1::Mood::Calm },
+        })
+        .collect()
+}
+
+/// Writes the v1 notes to a fresh file and returns its directory and path.
+fn v1_file(name: &str) -> (tempfile::TempDir, PathBuf) {
+    use v1::NoteAccessor;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::builder().name(name).collection::<v1::Note>().open(dir.path()).unwrap();
+    let mut notes = v1_notes();
+    db.write_txn_sync(|txn| txn.notes().put_all(&mut notes)).unwrap();
+    let path = db.path().to_owned();
+    drop(db);
+    (dir, path)
+}
+
+/// Every record of `Note`, raw, read with redb behind Insula's back.
+fn raw_records(path: &Path) -> Vec<(u64, Vec<u8>)> {
+    let raw = redb::Database::open(path).unwrap();
+    let txn = raw.begin_read().unwrap();
+    let table = txn.open_table(redb::TableDefinition::<u64, &[u8]>::new("insula:c:Note")).unwrap();
+    table
+        .iter()
+        .unwrap()
+        .map(|entry| entry.map(|(id, record)| (id.value(), record.value().to_vec())).unwrap())
+        .collect()
+}
+
+fn tables(path: &Path) -> Vec<String> {
+    let raw = redb::Database::open(path).unwrap();
+    let txn = raw.begin_read().unwrap();
+    txn.list_tables().unwrap().map(|table| redb::TableHandle::name(&table).to_owned()).collect()
+}
+
+mod added {
+    use super::v1::Mood;
+    use insula::prelude::*;
+
+    /// A field added, one removed (`draft`), one widened to `Option`, and the rest
+    /// declared in another order.
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Note")]
+    pub struct Note {
+        pub mood: Mood,
+        pub pinned: bool,
+        pub stars: Option<u32>,
+        pub email: String,
+        #[index]
+        pub title: String,
+        #[id]
+        pub id: Id,
+        pub tags: Vec<String>,
+    }
+}
+
+#[test]
+fn fields_added_removed_widened_and_reordered_migrate_without_rewriting_records() {
+    use added::NoteAccessor;
+    let (dir, path) = v1_file("fields");
+    let before = raw_records(&path);
+    let db = Db::builder().name("fields").collection::<added::Note>().open(dir.path()).unwrap();
+    let notes = db.notes().all().unwrap();
+    assert_eq!(notes.len(), 20);
+    for (note, old) in notes.iter().zip(v1_notes()) {
+        assert_eq!(note.title, old.title, "data kept");
+        assert_eq!(note.stars, Some(old.stars), "widened to Some");
+        assert_eq!(note.mood, old.mood);
+        assert!(!note.pinned && note.tags.is_empty(), "new fields read their defaults");
+    }
+    // Queries and index maintenance work across old and new records.
+    let mut new = added::Note { title: "fresh".into(), pinned: true, stars: None, ..Default::default() };
+    db.write_txn_sync(|txn| txn.notes().put(&mut new)).unwrap();
+    assert_eq!(db.notes().query().filter(added::Note::STARS.is_none()).count().unwrap(), 1);
+    assert_eq!(
+        db.notes().query().filter(added::Note::TITLE.eq("note 3")).find_first().unwrap().unwrap().stars,
+        Some(3)
+    );
+    db.notes().verify().unwrap();
+    drop(db);
+    let after = raw_records(&path);
+    assert_eq!(&after[..20], &before[..], "old records were not rewritten");
+
+    // And it opens again, with both layouts in the file.
+    let db = Db::builder().name("fields").collection::<added::Note>().open(dir.path()).unwrap();
+    assert_eq!(db.notes().count().unwrap(), 21);
+}
+
+mod indexed {
+    use super::v1::Mood;
+    use insula::prelude::*;
+
+    /// `title`'s index removed; `stars` and (unique) `email` indexed; a renamed Rust
+    /// field keeping its stored name.
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Note")]
+    pub struct Note {
+        #[id]
+        pub id: Id,
+        pub title: String,
+        #[index]
+        pub stars: u32,
+        #[field(name = "draft")]
+        pub is_draft: bool,
+        #[index(unique)]
+        pub email: String,
+        pub mood: Mood,
+    }
+}
+
+#[test]
+fn an_added_unique_index_over_duplicates_is_refused_naming_two_objects() {
+    let (dir, path) = v1_file("unique_dup");
+    let before = std::fs::read(&path).unwrap();
+    let result = Db::builder().name("unique_dup").collection::<indexed::Note>().open(dir.path());
+    let Err(error) = result else { panic!("{result:?}") };
+    let Error::SchemaIncompatible { changes, .. } = &error else { panic!("{error:?}") };
+    assert!(
+        changes
+            .iter()
+            .any(|change| matches!(change, Change::UniqueIndexViolated { first: 1, second: 11, .. })),
+        "{changes:?}"
+    );
+    assert!(error.to_string().contains("objects 1 and 11 share a key"), "{error}");
+    assert!(std::fs::read(&path).unwrap() == before, "the file is byte-identical");
+}
+
+#[test]
+fn indexes_added_are_filled_and_removed_ones_dropped() {
+    let (dir, path) = v1_file("indexes");
+    // Make the emails unique first, with the old schema.
+    {
+        use v1::NoteAccessor;
+        let db = Db::builder().name("indexes").collection::<v1::Note>().open(dir.path()).unwrap();
+        db.write_txn_sync(|txn| {
+            let notes = txn.notes();
+            for mut note in notes.query().find_all()? {
+                note.email = format!("user{}@example.com", note.id);
+                notes.put(&mut note)?;
+            }
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+    use_indexed(&dir, &path);
+}
+
+fn use_indexed(dir: &tempfile::TempDir, path: &Path) {
+    use indexed::NoteAccessor;
+    let reports = Arc::new(Mutex::new(Vec::<MigrationProgress>::new()));
+    let seen = reports.clone();
+    let db = Db::builder()
+        .name("indexes")
+        .collection::<indexed::Note>()
+        .on_progress(move |progress| seen.lock().unwrap().push(progress.clone()))
+        .open(dir.path())
+        .unwrap();
+    let reports = reports.lock().unwrap().clone();
+    assert!(reports.iter().any(|p| p.index == "stars" && p.done == 20 && p.total == 20), "{reports:?}");
+    assert!(reports.iter().any(|p| p.index == "email" && p.done == 20), "{reports:?}");
+
+    let stars = db.notes().query().filter(indexed::Note::STARS.eq(2));
+    assert!(stars.explain().unwrap().starts_with("index `stars`"), "{}", stars.explain().unwrap());
+    assert_eq!(stars.count().unwrap(), 4);
+    assert_eq!(db.notes().get_by(indexed::Note::EMAIL, "user7@example.com").unwrap().unwrap().id, 7);
+    assert!(db.notes().get(2).unwrap().unwrap().is_draft, "the renamed field kept its data");
+    db.notes().verify().unwrap();
+    drop(db);
+    let tables = tables(path);
+    assert!(!tables.iter().any(|name| name == "insula:i:Note:title"), "{tables:?}");
+    assert!(tables.iter().any(|name| name == "insula:i:Note:stars"), "{tables:?}");
+}
+
+mod more_moods {
+    use insula::prelude::*;
+
+    #[derive(Enumerated, Debug, Clone, Copy, Default, PartialEq)]
+    pub enum Mood {
+        Happy,
+        #[default]
+        Calm,
+        Busy,
+    }
+
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Note")]
+    pub struct Note {
+        #[id]
+        pub id: Id,
+        #[index]
+        pub title: String,
+        pub stars: u32,
+        pub draft: bool,
+        pub email: String,
+        pub mood: Mood,
+    }
+}
+
+#[test]
+fn an_enum_gaining_variants_is_compatible() {
+    use more_moods::NoteAccessor;
+    let (dir, _) = v1_file("moods");
+    let db = Db::builder().name("moods").collection::<more_moods::Note>().open(dir.path()).unwrap();
+    assert_eq!(db.notes().get(3).unwrap().unwrap().mood, more_moods::Mood::Busy);
+    assert_eq!(db.notes().get(1).unwrap().unwrap().mood, more_moods::Mood::Calm);
+}
+
+mod retyped {
+    use insula::prelude::*;
+
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Note")]
+    pub struct Note {
+        #[id]
+        pub key: Id,
+        #[index]
+        pub title: String,
+        pub stars: i64,
+        pub draft: bool,
+        pub email: String,
+    }
+}
+
+#[test]
+fn a_changed_type_or_id_is_refused_and_every_change_listed() {
+    let (dir, path) = v1_file("retyped");
+    let before = std::fs::read(&path).unwrap();
+    let result = Db::builder().name("retyped").collection::<retyped::Note>().open(dir.path());
+    let Err(Error::SchemaIncompatible { changes, .. }) = result else { panic!("{result:?}") };
+    let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    assert!(text.contains(&"id field changed from `id` to `key` [breaking]".to_owned()), "{text:?}");
+    assert!(
+        text.contains(&"field `stars` changed from `stars: u32` to `stars: i64` [breaking]".to_owned()),
+        "{text:?}"
+    );
+    assert!(
+        text.iter().any(|change| change.starts_with("field `mood: enum Mood")),
+        "every change, compatible too: {text:?}"
+    );
+    assert!(std::fs::read(&path).unwrap() == before, "the file is byte-identical");
+}
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+pub struct Tag {
+    #[id]
+    pub id: Id,
+    pub label: String,
+}
+
+#[test]
+fn a_collection_added_is_created_and_others_are_kept() {
+    use v1::NoteAccessor;
+    let (dir, _) = v1_file("grown");
+    let db =
+        Db::builder().name("grown").collection::<v1::Note>().collection::<Tag>().open(dir.path()).unwrap();
+    assert_eq!(db.tags().count().unwrap(), 0);
+    assert_eq!(db.notes().count().unwrap(), 20);
+}
+
+mod stars_indexed {
+    use super::v1::Mood;
+    use insula::prelude::*;
+
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Note")]
+    pub struct Note {
+        #[id]
+        pub id: Id,
+        #[index]
+        pub title: String,
+        #[index]
+        pub stars: u32,
+        pub draft: bool,
+        pub email: String,
+        pub mood: Mood,
+    }
+}
+
+#[test]
+fn a_failed_migration_leaves_the_old_file_usable() {
+    let (dir, path) = v1_file("failing");
+    // Damage one record: filling the new `stars` index must read it, and fails.
+    {
+        let raw = redb::Database::open(&path).unwrap();
+        let txn = raw.begin_write().unwrap();
+        txn.open_table(redb::TableDefinition::<u64, &[u8]>::new("insula:c:Note"))
+            .unwrap()
+            .insert(7, [0xde, 0xad].as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    // Only a non-unique index is added, so nothing is read before the write
+    // transaction: the failure happens inside it, part-way through the back-fill.
+    let result = Db::builder().name("failing").collection::<stars_indexed::Note>().open(dir.path());
+    assert!(matches!(result, Err(Error::Corrupted { collection: "Note", .. })), "{result:?}");
+    use v1::NoteAccessor;
+    let db = Db::builder().name("failing").collection::<v1::Note>().open(dir.path()).unwrap();
+    assert_eq!(db.notes().count().unwrap(), 20);
+    assert_eq!(db.notes().get(3).unwrap().unwrap().title, "note 3");
+    drop(db);
+    assert!(
+        !tables(&path).iter().any(|name| name == "insula:i:Note:stars"),
+        "the aborted migration left nothing"
+    );
+}
