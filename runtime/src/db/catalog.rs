@@ -31,12 +31,15 @@ pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("in
 /// The format version this build writes and reads.
 const FORMAT_VERSION: u64 = 1;
 
+/// The keys of one index for a stored record: `(id, record, layouts, index number)`.
+pub(crate) type IndexKeysFn = fn(Id, &[u8], &Layouts, usize) -> Result<Vec<Vec<u8>>>;
+
 /// What the typed half of a collection does for a migration, captured by
 /// `DbBuilder::collection::<C>()` while the type is known.
 #[derive(Clone, Copy)]
 pub(crate) struct CollectionOps {
     /// The keys of index number `index` (of the new schema) for a stored record.
-    pub(crate) index_keys: fn(Id, &[u8], &Layouts, usize) -> Result<Vec<Vec<u8>>>,
+    pub(crate) index_keys: IndexKeysFn,
 }
 
 impl std::fmt::Debug for CollectionOps {
