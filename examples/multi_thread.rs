@@ -11,18 +11,21 @@
 use insula::prelude::*;
 use std::time::Duration;
 
-#[derive(Collection, Debug, Clone, Default, PartialEq)]
-pub struct Message {
-    #[id]
-    pub id: Id,
-    #[index]
-    pub author: String,
-    pub content: String,
-    pub created_at: i64,
-    pub likes: u32,
-    pub tags: Vec<String>,
-    pub reply_to: Option<Id>,
-}
+// The collection lives in `src/model.rs`, where `cargo xtask schema-check` finds it:
+//
+// #[derive(Collection, Debug, Clone, Default, PartialEq)]
+// pub struct Message {
+//     #[id]
+//     pub id: Id,
+//     #[index]
+//     pub author: String,
+//     pub content: String,
+//     pub created_at: i64,
+//     pub likes: u32,
+//     pub tags: Vec<String>,
+//     pub reply_to: Option<Id>,
+// }
+use insula_workspace::model::{Message, MessageAccessor};
 
 /// The same collection as a different build of the program might declare it.
 mod newer {

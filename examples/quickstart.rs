@@ -5,18 +5,21 @@
 
 use insula::prelude::*;
 
-#[derive(Collection, Debug, Clone, Default, PartialEq)]
-pub struct Message {
-    #[id]
-    pub id: Id,
-    #[index]
-    pub author: String,
-    pub content: String,
-    pub created_at: i64,
-    pub likes: u32,
-    pub tags: Vec<String>,
-    pub reply_to: Option<Id>,
-}
+// The collection lives in `src/model.rs`, where `cargo xtask schema-check` finds it:
+//
+// #[derive(Collection, Debug, Clone, Default, PartialEq)]
+// pub struct Message {
+//     #[id]
+//     pub id: Id,
+//     #[index]
+//     pub author: String,
+//     pub content: String,
+//     pub created_at: i64,
+//     pub likes: u32,
+//     pub tags: Vec<String>,
+//     pub reply_to: Option<Id>,
+// }
+use insula_workspace::model::{Message, MessageAccessor};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The directory is created if it is missing.

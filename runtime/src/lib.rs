@@ -55,6 +55,7 @@ mod index;
 mod query;
 mod schema;
 mod schema_def;
+pub mod schema_lock;
 mod watch;
 
 pub use codec::{Corrupt, Element, LayoutError, Layouts, ListIter, ListView, Required, Value};

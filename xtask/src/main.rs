@@ -1,1 +1,29 @@
-fn main() {}
+//! `cargo xtask`: the workspace's chores. Run `cargo xtask help` for the list.
+
+#![forbid(unsafe_code)]
+
+mod schema_check;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  schema-check [--bless] [--db FILE] [--lock FILE]
+      compare the collections' schemas with the committed lock (schema.lock);
+      --bless rewrites the lock; --db FILE says what opening FILE would do";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("schema-check") => schema_check::run(&args[1..]),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -168,6 +168,30 @@ impl DbBuilder {
         self
     }
 
+    /// The schemas of the collections named so far.
+    pub fn schemas(&self) -> Vec<SchemaDef> {
+        self.collections.iter().map(|asked| asked.schema.clone()).collect()
+    }
+
+    /// What opening the database file `path` with these collections would do to each of
+    /// them, found without changing the file: nothing, create it, or migrate it (with
+    /// the changes). A refusal is the error `open` would return.
+    pub fn plan(&self, path: impl AsRef<Path>) -> Result<Vec<(String, Action)>> {
+        let path = path.as_ref();
+        let asked = schema_set(&self.name, self.collections.clone())?;
+        let database = redb::Database::builder().open_read_only(path).map_err(|error| match error {
+            redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
+                Error::AlreadyOpen { path: path.to_owned() }
+            }
+            redb::DatabaseError::Storage(redb::StorageError::Io(source)) => {
+                Error::Io { path: path.to_owned(), source }
+            }
+            other => Error::Storage(other.into()),
+        })?;
+        let actions = catalog::plan(&database, &self.name, path, &asked)?;
+        Ok(asked.into_iter().map(|asked| asked.schema.name).zip(actions).collect())
+    }
+
     /// Calls `report` as a migration fills new indexes, with how many objects are done.
     pub fn on_progress(mut self, report: impl Fn(&MigrationProgress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(report));
