@@ -51,6 +51,7 @@ mod db;
 mod error;
 mod evolution;
 mod field;
+mod guard;
 mod index;
 mod query;
 mod schema;

@@ -6,6 +6,7 @@ use super::instance::{CollectionState, Instance};
 use super::store::{self, WriteTables};
 use super::txn::{ReadTxn, WriteTxn};
 use super::watchers::{Interest, Watchers};
+use crate::guard::{storage, user};
 use crate::watch::Watcher;
 use crate::{Collection, Id, Result};
 use redb::{ReadOnlyTable, ReadableDatabase, ReadableTableMetadata};
@@ -64,8 +65,11 @@ pub struct DbCollection<'a, C> {
 
 impl<'a, C: Collection> DbCollection<'a, C> {
     fn read<R>(&self, f: impl FnOnce(&ReadCollection<'_, C>) -> Result<R>) -> Result<R> {
-        let txn = ReadTxn { instance: &self.db.instance, txn: self.db.instance.database().begin_read()? };
-        f(&txn.collection::<C>())
+        let instance = &self.db.instance;
+        storage(&instance.path, || {
+            let txn = ReadTxn { instance, txn: instance.database().begin_read()? };
+            f(&txn.collection::<C>())
+        })
     }
 
     /// The object with this id.
@@ -174,26 +178,32 @@ impl<'a, C: Collection> ReadCollection<'a, C> {
 
     /// The object with this id.
     pub fn get(&self, id: Id) -> Result<Option<C>> {
-        let (records, state) = self.records()?;
-        store::get(records, state, id)
+        storage(&self.txn.instance.path, || {
+            let (records, state) = self.records()?;
+            store::get(records, state, id)
+        })
     }
 
     /// The objects with these ids, in the same order; `None` where there is none.
     pub fn get_all(&self, ids: &[Id]) -> Result<Vec<Option<C>>> {
-        let (records, state) = self.records()?;
-        ids.iter().map(|&id| store::get(records, state, id)).collect()
+        storage(&self.txn.instance.path, || {
+            let (records, state) = self.records()?;
+            ids.iter().map(|&id| store::get(records, state, id)).collect()
+        })
     }
 
     /// Calls `f` with a zero-copy view of object `id`, which reads the stored bytes in
     /// place; `None` if there is no such object.
     pub fn with_view<R>(&self, id: Id, f: impl FnOnce(C::View<'_>) -> R) -> Result<Option<R>> {
-        let (records, state) = self.records()?;
-        store::with_view::<C, R>(records, state, id, f)
+        storage(&self.txn.instance.path, || {
+            let (records, state) = self.records()?;
+            store::with_view::<C, R>(records, state, id, |view| user(|| f(view)))
+        })
     }
 
     /// The number of objects.
     pub fn count(&self) -> Result<u64> {
-        Ok(self.records()?.0.len()?)
+        storage(&self.txn.instance.path, || Ok(self.records()?.0.len()?))
     }
 
     /// A query over the collection, in this transaction's snapshot.
@@ -212,19 +222,27 @@ impl<'a, C: Collection> ReadCollection<'a, C> {
 
     /// Cross-checks every index entry against the objects (see [`DbCollection::verify`]).
     pub fn verify(&self) -> Result<()> {
-        let state = self.state()?;
-        let tables = crate::db::read_tables(&self.txn.txn, state)?;
-        crate::index::verify::<C>(&tables)
+        storage(&self.txn.instance.path, || {
+            let state = self.state()?;
+            let tables = crate::db::read_tables(&self.txn.txn, state)?;
+            crate::index::verify::<C>(&tables)
+        })
     }
 
     /// Every object, in id order.
     pub fn iter(&self) -> Result<impl Iterator<Item = Result<C>> + 'a> {
-        let (records, state) = self.records()?;
-        let range = records.range::<u64>(..)?;
-        Ok(range.map(move |entry| {
-            let (id, record) = entry?;
-            let id = id.value();
-            C::view_in(id, record.value(), &state.layouts).map(C::from_view)
+        let path = &self.txn.instance.path;
+        let (records, state) = storage(path, || self.records())?;
+        let mut range = storage(path, || Ok(records.range::<u64>(..)?))?;
+        // Each step reads pages, so each step is guarded.
+        Ok(std::iter::from_fn(move || {
+            storage(path, || {
+                let Some(entry) = range.next() else { return Ok(None) };
+                let (id, record) = entry?;
+                let id = id.value();
+                C::view_in(id, record.value(), &state.layouts).map(|view| Some(C::from_view(view)))
+            })
+            .transpose()
         }))
     }
 }
@@ -238,14 +256,16 @@ pub struct WriteCollection<'a, C> {
 impl<'a, C: Collection> WriteCollection<'a, C> {
     /// Runs `f` on the collection's tables, writing the id counter back if `f` succeeds.
     fn write<R>(&self, f: impl FnOnce(&mut WriteTables<'_, '_>, &mut Vec<u8>) -> Result<R>) -> Result<R> {
-        let state = self.txn.instance.collection::<C>()?;
-        let mut tables = WriteTables::open(&self.txn.txn, state)?;
-        let mut buffer = self.txn.buffer.borrow_mut();
-        let result = f(&mut tables, &mut buffer).and_then(|result| tables.finish().map(|()| result));
-        // Even a failed operation may have written (and the caller may commit anyway):
-        // watchers hear of every id it touched.
-        self.txn.changes.borrow_mut().touch(C::SCHEMA.name(), tables.touched.drain(..));
-        result
+        storage(&self.txn.instance.path, || {
+            let state = self.txn.instance.collection::<C>()?;
+            let mut tables = WriteTables::open(&self.txn.txn, state)?;
+            let mut buffer = self.txn.buffer.borrow_mut();
+            let result = f(&mut tables, &mut buffer).and_then(|result| tables.finish().map(|()| result));
+            // Even a failed operation may have written (and the caller may commit anyway):
+            // watchers hear of every id it touched.
+            self.txn.changes.borrow_mut().touch(C::SCHEMA.name(), tables.touched.drain(..));
+            result
+        })
     }
 
     /// Stores `object`. An id of 0 takes the next id from the collection's counter, and
@@ -308,36 +328,46 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
 
     /// Removes every object, and resets the id counter.
     pub fn clear(&self) -> Result<()> {
-        let state = self.txn.instance.collection::<C>()?;
-        self.txn.changes.borrow_mut().touch_all(C::SCHEMA.name());
-        store::clear(&self.txn.txn, state)
+        storage(&self.txn.instance.path, || {
+            let state = self.txn.instance.collection::<C>()?;
+            self.txn.changes.borrow_mut().touch_all(C::SCHEMA.name());
+            store::clear(&self.txn.txn, state)
+        })
     }
 
     /// The object with this id.
     pub fn get(&self, id: Id) -> Result<Option<C>> {
-        let state = self.txn.instance.collection::<C>()?;
-        let records = self.txn.txn.open_table(store::records_table(state))?;
-        store::get(&records, state, id)
+        storage(&self.txn.instance.path, || {
+            let state = self.txn.instance.collection::<C>()?;
+            let records = self.txn.txn.open_table(store::records_table(state))?;
+            store::get(&records, state, id)
+        })
     }
 
     /// The objects with these ids, in the same order; `None` where there is none.
     pub fn get_all(&self, ids: &[Id]) -> Result<Vec<Option<C>>> {
-        let state = self.txn.instance.collection::<C>()?;
-        let records = self.txn.txn.open_table(store::records_table(state))?;
-        ids.iter().map(|&id| store::get(&records, state, id)).collect()
+        storage(&self.txn.instance.path, || {
+            let state = self.txn.instance.collection::<C>()?;
+            let records = self.txn.txn.open_table(store::records_table(state))?;
+            ids.iter().map(|&id| store::get(&records, state, id)).collect()
+        })
     }
 
     /// Calls `f` with a zero-copy view of object `id`; `None` if there is none.
     pub fn with_view<R>(&self, id: Id, f: impl FnOnce(C::View<'_>) -> R) -> Result<Option<R>> {
-        let state = self.txn.instance.collection::<C>()?;
-        let records = self.txn.txn.open_table(store::records_table(state))?;
-        store::with_view::<C, R>(&records, state, id, f)
+        storage(&self.txn.instance.path, || {
+            let state = self.txn.instance.collection::<C>()?;
+            let records = self.txn.txn.open_table(store::records_table(state))?;
+            store::with_view::<C, R>(&records, state, id, |view| user(|| f(view)))
+        })
     }
 
     /// The number of objects.
     pub fn count(&self) -> Result<u64> {
-        let state = self.txn.instance.collection::<C>()?;
-        Ok(self.txn.txn.open_table(store::records_table(state))?.len()?)
+        storage(&self.txn.instance.path, || {
+            let state = self.txn.instance.collection::<C>()?;
+            Ok(self.txn.txn.open_table(store::records_table(state))?.len()?)
+        })
     }
 }
 

@@ -32,6 +32,19 @@ impl CollectionState {
     }
 }
 
+/// The error of a failed redb open of `path`.
+pub(crate) fn open_error(error: redb::DatabaseError, path: &std::path::Path) -> Error {
+    match error {
+        redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
+            Error::AlreadyOpen { path: path.to_owned() }
+        }
+        redb::DatabaseError::Storage(redb::StorageError::Io(source)) => {
+            Error::Io { path: path.to_owned(), source }
+        }
+        other => Error::Storage(other.into()),
+    }
+}
+
 /// An open instance. `Db` handles share it; it closes when the last one drops.
 #[derive(Debug)]
 pub(crate) struct Instance {
@@ -57,17 +70,10 @@ impl Instance {
         dir: PathBuf,
         asked: Vec<Asked>,
         progress: Option<&Progress>,
+        check_integrity: bool,
     ) -> Result<Instance> {
         let path = dir.join(format!("{name}.insula"));
-        let open_error = |error| match error {
-            redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
-                Error::AlreadyOpen { path: path.clone() }
-            }
-            redb::DatabaseError::Storage(redb::StorageError::Io(source)) => {
-                Error::Io { path: path.clone(), source }
-            }
-            other => Error::Storage(other.into()),
-        };
+        let open_error = |error| open_error(error, &path);
         // redb writes to a file it opens for writing, so an existing file is checked
         // read-only first: a refused open leaves it byte for byte as it was. (A file
         // that needs recovery cannot be opened read-only; the writable open below
@@ -81,7 +87,15 @@ impl Instance {
                 Err(error) => return Err(open_error(error)),
             }
         }
-        let database = redb::Database::builder().create(&path).map_err(open_error)?;
+        let database = redb::Database::builder()
+            .set_check_integrity_on_open(check_integrity)
+            .create(&path)
+            .map_err(|error| match error {
+            redb::DatabaseError::Storage(redb::StorageError::Corrupted(reason)) => {
+                Error::CorruptedFile { path: path.clone(), reason }
+            }
+            other => open_error(other),
+        })?;
         let collections = catalog::reconcile(&database, name, &path, asked, progress)?;
         Ok(Instance {
             name: name.to_owned(),
@@ -126,8 +140,13 @@ impl Drop for Instance {
         // Watchers learn that no more events will come.
         self.watchers.close_all();
         // Close the file first, then free the name, so that a new open of the name
-        // never finds the file still locked by this instance.
-        drop(self.database.take());
+        // never finds the file still locked by this instance. Closing a damaged file can
+        // fail; a drop has no one to tell.
+        let database = self.database.take();
+        let _ = crate::guard::storage(&self.path, || {
+            drop(database);
+            Ok(())
+        });
         registry::remove_closed(&self.name);
     }
 }

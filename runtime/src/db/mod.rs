@@ -15,6 +15,7 @@ pub(crate) use query_tables::{read_tables, watch_query, write_tables};
 pub use txn::{ReadTxn, WriteTxn};
 
 use crate::evolution::{CollectionDiff, classify, diff_sets};
+use crate::guard::storage;
 use crate::schema_def::SchemaDef;
 use crate::{Collection, Error, Id, Layouts, Result};
 pub use catalog::{Action, MigrationProgress};
@@ -63,7 +64,12 @@ impl std::fmt::Debug for Db {
 impl Db {
     /// Starts describing an instance to open.
     pub fn builder() -> DbBuilder {
-        DbBuilder { name: DEFAULT_NAME.to_owned(), collections: Vec::new(), progress: None }
+        DbBuilder {
+            name: DEFAULT_NAME.to_owned(),
+            collections: Vec::new(),
+            progress: None,
+            check_integrity: false,
+        }
     }
 
     /// The open instance called `name`, if there is one.
@@ -93,8 +99,16 @@ impl Db {
         &self,
         f: impl FnOnce(&ReadTxn<'_>) -> Result<R, E>,
     ) -> Result<R, E> {
-        let txn = self.instance.database().begin_read().map_err(Error::from)?;
-        f(&ReadTxn { instance: &self.instance, txn })
+        let instance = &self.instance;
+        let txn = storage(&instance.path, || Ok(instance.database().begin_read()?))?;
+        let read = ReadTxn { instance, txn };
+        let result = f(&read);
+        // Ending a read releases pages, which reads the file's state: guarded too.
+        let _ = storage(&instance.path, || {
+            drop(read);
+            Ok(())
+        });
+        result
     }
 
     /// Runs `f` in a write transaction, which commits when `f` returns `Ok` and aborts
@@ -108,18 +122,25 @@ impl Db {
         let _writing = txn::WritingGuard::enter(&self.instance)?;
         // A panic in an earlier transaction's closure poisons nothing this guards.
         let _serial = self.instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        let txn = self.instance.database().begin_write().map_err(Error::from)?;
-        let write = WriteTxn {
-            instance: &self.instance,
-            txn,
-            buffer: Default::default(),
-            changes: Default::default(),
-        };
-        // On `Err` or a panic, `write` drops here and redb aborts it.
-        let result = f(&write)?;
+        let instance = &self.instance;
+        let txn = storage(&instance.path, || Ok(instance.database().begin_write()?))?;
+        let write = WriteTxn { instance, txn, buffer: Default::default(), changes: Default::default() };
+        // On a panic, `write` drops as it unwinds, and redb aborts it.
+        let result = f(&write);
         let WriteTxn { txn, changes, .. } = write;
-        txn.commit().map_err(Error::from)?;
-        self.instance.watchers.notify(&self.instance, &mut changes.into_inner());
+        let result = match result {
+            Ok(result) => result,
+            Err(error) => {
+                // Aborting reads the file's state too: guarded.
+                let _ = storage(&instance.path, || {
+                    drop(txn);
+                    Ok(())
+                });
+                return Err(error);
+            }
+        };
+        storage(&instance.path, || Ok(txn.commit()?))?;
+        instance.watchers.notify(instance, &mut changes.into_inner());
         Ok(result)
     }
 }
@@ -130,6 +151,7 @@ pub struct DbBuilder {
     name: String,
     collections: Vec<Asked>,
     progress: Option<Progress>,
+    check_integrity: bool,
 }
 
 impl std::fmt::Debug for DbBuilder {
@@ -179,17 +201,25 @@ impl DbBuilder {
     pub fn plan(&self, path: impl AsRef<Path>) -> Result<Vec<(String, Action)>> {
         let path = path.as_ref();
         let asked = schema_set(&self.name, self.collections.clone())?;
-        let database = redb::Database::builder().open_read_only(path).map_err(|error| match error {
-            redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
-                Error::AlreadyOpen { path: path.to_owned() }
-            }
-            redb::DatabaseError::Storage(redb::StorageError::Io(source)) => {
-                Error::Io { path: path.to_owned(), source }
-            }
-            other => Error::Storage(other.into()),
+        let actions = storage(path, || {
+            let database = redb::Database::builder()
+                .open_read_only(path)
+                .map_err(|error| instance::open_error(error, path))?;
+            catalog::plan(&database, &self.name, path, &asked)
         })?;
-        let actions = catalog::plan(&database, &self.name, path, &asked)?;
         Ok(asked.into_iter().map(|asked| asked.schema.name).zip(actions).collect())
+    }
+
+    /// Verifies the checksum of every page of the file when it opens (off by default).
+    ///
+    /// Without it, bytes damaged while the file was closed are noticed only where they
+    /// break the file's structure or a record's encoding (an error, never a panic); a
+    /// damaged number inside a record can read as another number. With it, such a file
+    /// fails to open with [`Error::CorruptedFile`] instead. The check reads the whole file,
+    /// so opening costs time in proportion to its size.
+    pub fn check_integrity(mut self, enabled: bool) -> Self {
+        self.check_integrity = enabled;
+        self
     }
 
     /// Calls `report` as a migration fills new indexes, with how many objects are done.
@@ -225,7 +255,10 @@ impl DbBuilder {
                 Ok(Db { instance })
             }
             registry::Entry::Vacant(guard) => {
-                let instance = Arc::new(Instance::open(&self.name, dir, asked, self.progress.as_ref())?);
+                let path = dir.join(format!("{}.insula", self.name));
+                let instance = Arc::new(storage(&path, || {
+                    Instance::open(&self.name, dir, asked, self.progress.as_ref(), self.check_integrity)
+                })?);
                 guard.register(&instance);
                 Ok(Db { instance })
             }

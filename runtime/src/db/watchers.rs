@@ -71,7 +71,9 @@ impl Watchers {
             collection,
             interest,
             publish: Box::new(move |instance| {
-                if let Some(event) = produce(instance) {
+                // Reading the committed state can fail on a damaged file; the watcher
+                // then misses this event, and the writer goes on.
+                if let Ok(Some(event)) = crate::guard::storage(&instance.path, || Ok(produce(instance))) {
                     publish_to.publish(event);
                 }
             }),
@@ -175,7 +177,10 @@ impl Changes {
         match interest {
             Interest::Collection => touched.all || !touched.ids.is_empty(),
             Interest::Object(id) => touched.all || touched.ids.binary_search(id).is_ok(),
-            Interest::Query(touches) => touches(instance, touched.all, &touched.ids),
+            Interest::Query(touches) => {
+                crate::guard::storage(&instance.path, || Ok(touches(instance, touched.all, &touched.ids)))
+                    .unwrap_or(true)
+            }
         }
     }
 }

@@ -197,9 +197,11 @@ fn with_read_source<C: Collection, R>(
     txn: &ReadTxn<'_>,
     f: impl FnOnce(&dyn Source) -> Result<R>,
 ) -> Result<R> {
-    let state = txn.instance.collection::<C>()?;
-    let tables = crate::db::read_tables(&txn.txn, state)?;
-    f(&tables)
+    crate::guard::storage(&txn.instance.path, || {
+        let state = txn.instance.collection::<C>()?;
+        let tables = crate::db::read_tables(&txn.txn, state)?;
+        f(&tables)
+    })
 }
 
 /// Opens the tables of `C` in a write transaction and runs `f` on them.
@@ -207,9 +209,11 @@ fn with_write_source<C: Collection, R>(
     txn: &WriteTxn<'_>,
     f: impl FnOnce(&dyn Source) -> Result<R>,
 ) -> Result<R> {
-    let state = txn.instance.collection::<C>()?;
-    let tables = crate::db::write_tables(&txn.txn, state)?;
-    f(&tables)
+    crate::guard::storage(&txn.instance.path, || {
+        let state = txn.instance.collection::<C>()?;
+        let tables = crate::db::write_tables(&txn.txn, state)?;
+        f(&tables)
+    })
 }
 
 /// Where a query reads: [`Db`] (a read transaction of its own per run), [`ReadTxn`] or
@@ -510,7 +514,7 @@ impl<C: Collection> Spec<C> {
             return Ok(true);
         }
         let view = C::view_in(id, record, layouts)?;
-        Ok(self.view_filters.iter().all(|keep| keep(&view)))
+        Ok(crate::guard::user(|| self.view_filters.iter().all(|keep| keep(&view))))
     }
 }
 

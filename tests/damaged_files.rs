@@ -1,0 +1,147 @@
+//! Damaged database files: random bytes flipped and random truncations across a valid
+//! file. Each open, and each read after it, gives an error or a value: never a panic,
+//! never a hang. With `check_integrity(true)`, the value is always the truth: a damaged
+//! file fails to open.
+
+use insula::prelude::*;
+use insula_workspace::model::{Message, MessageAccessor};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A small deterministic generator, so that a failure can be replayed by its case
+/// number.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn messages() -> Vec<Message> {
+    (0..300)
+        .map(|i| Message {
+            author: format!("author{}", i % 7),
+            content: format!("content {i}"),
+            likes: i,
+            tags: vec![format!("t{}", i % 3)],
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// Everything a reader can ask of the damaged file; each answer must be an error or
+/// the truth.
+fn read_everything(dir: &Path, name: &str, expected: &[Message], integrity: bool) -> Result<(), String> {
+    let db = match Db::builder().name(name).collection::<Message>().check_integrity(integrity).open(dir) {
+        Ok(db) => db,
+        Err(_) => return Ok(()),
+    };
+    // Without the integrity check, a damaged number inside a record reads as another
+    // number: only errors and panics are judged then.
+    let check = |found: Option<Message>, id: u64| -> Result<(), String> {
+        match found {
+            Some(found) if integrity && expected.get(id as usize - 1) != Some(&found) => {
+                Err(format!("object {id} reads wrong: {found:?}"))
+            }
+            _ => Ok(()),
+        }
+    };
+    for id in 1..=expected.len() as u64 {
+        if let Ok(found) = db.messages().get(id) {
+            check(found, id)?;
+        }
+    }
+    if let Ok(all) = db.messages().all() {
+        for found in all {
+            check(Some(found.clone()), found.id)?;
+        }
+    }
+    if let Ok(found) = db.messages().query().filter(Message::AUTHOR.eq("author3")).find_all() {
+        for message in found {
+            if integrity && message.author != "author3" {
+                return Err(format!("a query returned {message:?}"));
+            }
+            check(Some(message.clone()), message.id)?;
+        }
+    }
+    let _ = db.messages().verify();
+    let _ = db.write_txn_sync(|txn| txn.messages().put(&mut Message::default()));
+    Ok(())
+}
+
+/// Runs one damaged case on its own thread, turning a hang into a failure.
+fn run_case(
+    case: u64,
+    original: &[u8],
+    expected: &[Message],
+    integrity: bool,
+    damage: impl FnOnce(&mut Vec<u8>),
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = original.to_vec();
+    damage(&mut bytes);
+    let name = format!("damaged{case}{}", if integrity { "checked" } else { "" });
+    std::fs::write(dir.path().join(format!("{name}.insula")), &bytes).unwrap();
+    let (done, finished) = mpsc::channel();
+    let expected = expected.to_vec();
+    let path = dir.path().to_owned();
+    let worker = std::thread::spawn(move || {
+        let outcome = std::panic::catch_unwind(|| read_everything(&path, &name, &expected, integrity));
+        let _ = done.send(());
+        outcome
+    });
+    match finished.recv_timeout(Duration::from_secs(30)) {
+        Ok(()) => match worker.join().unwrap() {
+            Ok(Ok(())) => {}
+            Ok(Err(wrong)) => panic!("case {case}: wrong data: {wrong}"),
+            Err(_) => panic!("case {case}: a panic"),
+        },
+        Err(_) => panic!("case {case}: hung"),
+    }
+}
+
+#[test]
+fn flipped_bytes_and_truncations_give_errors_or_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = messages();
+    let original = {
+        let db = Db::builder().name("pristine").collection::<Message>().open(dir.path()).unwrap();
+        let mut batch = expected.clone();
+        db.write_txn_sync(|txn| txn.messages().put_all(&mut batch)).unwrap();
+        let path = db.path().to_owned();
+        drop(db);
+        std::fs::read(path).unwrap()
+    };
+    let expected: Vec<Message> =
+        expected.into_iter().enumerate().map(|(i, m)| Message { id: i as u64 + 1, ..m }).collect();
+    let cases: u64 = std::env::var("INSULA_DAMAGE_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(300);
+    for case in 0..cases {
+        let len = original.len() as u64;
+        for integrity in [false, true] {
+            if case % 3 == 2 {
+                let cut = Rng(case + 1).below(len) as usize;
+                run_case(case, &original, &expected, integrity, |bytes| bytes.truncate(cut));
+            } else {
+                let mut local = Rng(case + 1);
+                let flips: Vec<(usize, u8)> = (0..1 + local.below(8))
+                    .map(|_| (local.below(len) as usize, 1 + local.below(255) as u8))
+                    .collect();
+                run_case(case, &original, &expected, integrity, |bytes| {
+                    for (at, mask) in flips {
+                        bytes[at] ^= mask;
+                    }
+                });
+            }
+        }
+    }
+    eprintln!("{cases} damaged files tried, each with and without the integrity check");
+}
