@@ -77,7 +77,11 @@ fn killed_writers_lose_no_reported_commit_and_leave_no_partial_batch() {
         let ids: Vec<Id> = entries.iter().map(|entry| entry.id).collect();
         assert_eq!(ids, (1..=entries.len() as u64).collect::<Vec<_>>(), "kill {kill}: ids");
         for entry in &entries {
-            assert_eq!(entry.id, entry.batch * u64::from(BATCH) + u64::from(entry.seq) + 1, "kill {kill}: {entry:?}");
+            assert_eq!(
+                entry.id,
+                entry.batch * u64::from(BATCH) + u64::from(entry.seq) + 1,
+                "kill {kill}: {entry:?}"
+            );
         }
         db.entries().verify().unwrap_or_else(|error| panic!("kill {kill}: {error}"));
         assert_eq!(db.entries().query().filter(Entry::BATCH.eq(0)).count().unwrap(), BATCH as usize);

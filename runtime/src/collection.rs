@@ -3,8 +3,10 @@
 use crate::codec::{Layouts, Value};
 use crate::{Error, Id, Result, Schema};
 
-/// The largest record, in bytes: offsets inside a record are `u32`.
-pub const MAX_RECORD_LEN: usize = u32::MAX as usize;
+/// The largest record, in bytes: 3 GiB, the largest value redb stores (offsets inside
+/// a record are `u32`, so they reach further). A larger object is refused by `put` with
+/// [`Error::TooLarge`] before anything is written.
+pub const MAX_RECORD_LEN: usize = 3 << 30;
 
 /// A struct stored as a collection of objects. Derive it with `#[derive(Collection)]`.
 ///
