@@ -145,3 +145,13 @@ fn flipped_bytes_and_truncations_give_errors_or_the_truth() {
     }
     eprintln!("{cases} damaged files tried, each with and without the integrity check");
 }
+
+#[test]
+fn arbitrary_files_are_refused_without_a_panic() {
+    let mut rng = Rng(0xDEAD_BEEF_CAFE_F00D);
+    for case in 0..200u64 {
+        let len = rng.below(16 * 4096) as usize;
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        run_case(10_000 + case, &bytes, &[], false, |_| {});
+    }
+}
