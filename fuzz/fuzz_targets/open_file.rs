@@ -1,0 +1,32 @@
+//! Arbitrary bytes as a database file: opening and reading it give errors or values,
+//! never a panic.
+
+#![no_main]
+
+use insula::prelude::*;
+use libfuzzer_sys::fuzz_target;
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+pub struct Note {
+    #[id]
+    pub id: Id,
+    #[index]
+    pub title: String,
+    pub stars: u32,
+}
+
+fuzz_target!(|data: &[u8]| {
+    // redb may panic on a damaged file, and Insula turns that panic into an error; the
+    // fuzzer's panic hook would count it as a crash before Insula can. A panic that gets
+    // out of Insula still ends the run, through libFuzzer's own catch.
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("fuzz.insula"), data).expect("writes");
+    if let Ok(db) = Db::builder().name("fuzz").collection::<Note>().open(dir.path()) {
+        let _ = db.notes().all();
+        let _ = db.notes().query().filter(Note::TITLE.eq("a")).find_all();
+        let _ = db.notes().verify();
+        let _ = db.write_txn_sync(|txn| txn.notes().put(&mut Note::default()));
+    }
+});
