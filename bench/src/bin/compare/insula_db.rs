@@ -1,0 +1,135 @@
+//! Insula.
+
+use super::{Contender, Plain};
+use insula::prelude::*;
+use insula_bench::{Message, MessageAccessor};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// `Message` with one more field, for W7.
+mod changed {
+    use insula::prelude::*;
+
+    #[derive(Collection, Debug, Clone, Default)]
+    #[collection(name = "Message")]
+    pub struct Message {
+        #[id]
+        pub id: Id,
+        #[index]
+        pub author: String,
+        pub content: String,
+        pub created_at: i64,
+        pub likes: u32,
+        pub tags: Vec<String>,
+        pub edited: bool,
+    }
+}
+
+pub struct Insula {
+    db: Option<Db>,
+    dir: PathBuf,
+}
+
+fn to_message(plain: &Plain) -> Message {
+    Message {
+        id: plain.id,
+        author: plain.author.clone(),
+        content: plain.content.clone(),
+        created_at: plain.created_at,
+        likes: plain.likes,
+        tags: plain.tags.clone(),
+    }
+}
+
+fn to_plain(message: Message) -> Plain {
+    Plain {
+        id: message.id,
+        author: message.author,
+        content: message.content,
+        created_at: message.created_at,
+        likes: message.likes,
+        tags: message.tags,
+    }
+}
+
+impl Insula {
+    pub fn open(dir: &Path) -> Self {
+        let db = Db::builder().name("bench").collection::<Message>().open(dir).expect("opens");
+        Insula { db: Some(db), dir: dir.to_owned() }
+    }
+
+    fn db(&self) -> &Db {
+        self.db.as_ref().expect("open")
+    }
+}
+
+impl Contender for Insula {
+    fn name(&self) -> &'static str {
+        "insula"
+    }
+
+    fn insert_all(&mut self, messages: &[Plain]) {
+        let mut batch: Vec<Message> = messages.iter().map(to_message).collect();
+        self.db().write_txn_sync(|txn| txn.messages().put_all(&mut batch)).expect("writes");
+    }
+
+    fn insert_one(&mut self, message: &Plain) {
+        let mut message = to_message(message);
+        self.db().write_txn_sync(|txn| txn.messages().put(&mut message)).expect("writes");
+    }
+
+    fn get(&self, id: u64) -> Option<Plain> {
+        self.db().messages().get(id).expect("reads").map(to_plain)
+    }
+
+    fn by_author(&self, author: &str) -> Vec<Plain> {
+        let found = self.db().messages().query().filter(Message::AUTHOR.eq(author)).find_all().expect("queries");
+        found.into_iter().map(to_plain).collect()
+    }
+
+    fn count_likes_over(&self, likes: u32) -> usize {
+        self.db().messages().query().filter(Message::LIKES.gt(likes)).count().expect("scans")
+    }
+
+    fn watch_latency(&mut self, commits: u64, first_id: u64) -> Option<(Vec<Duration>, bool)> {
+        let db = self.db().clone();
+        let watcher = db.messages().watch_lazy();
+        let (received, receipts) = mpsc::channel();
+        let reader = db.clone();
+        let consumer = std::thread::spawn(move || {
+            for i in 0..commits {
+                watcher.recv().expect("open");
+                let at = Instant::now();
+                let visible = reader.messages().get(first_id + i).expect("reads").is_some();
+                received.send((at, visible)).expect("main waits");
+            }
+        });
+        let mut latencies = Vec::new();
+        let mut all_visible = true;
+        for i in 0..commits {
+            let mut message = to_message(&super::plain(first_id + i - 1));
+            message.id = first_id + i;
+            db.write_txn_sync(|txn| txn.messages().put(&mut message)).expect("writes");
+            let returned = Instant::now();
+            let (at, visible) = receipts.recv().expect("consumer runs");
+            latencies.push(at.saturating_duration_since(returned));
+            all_visible &= visible;
+        }
+        consumer.join().expect("consumer ends");
+        Some((latencies, all_visible))
+    }
+
+    fn file_size(&self) -> u64 {
+        std::fs::metadata(self.db().path()).map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn reopen_changed(&mut self) -> Option<Duration> {
+        drop(self.db.take());
+        let start = Instant::now();
+        let db = Db::builder().name("bench").collection::<changed::Message>().open(&self.dir).expect("migrates");
+        let elapsed = start.elapsed();
+        drop(db);
+        Some(elapsed)
+    }
+}

@@ -1,0 +1,173 @@
+//! `cargo xtask bench`: Insula against native_db, raw redb and SQLite, in one process,
+//! on the same messages. Prints a table of medians and Insula's ratio to each peer, and
+//! writes the same figures as JSON to `target/bench.json`.
+//!
+//! Workloads: W1 insert N in one durable transaction; W2 1,000 one-object durable
+//! commits (p50/p99); W3 N random gets by id, decoded; W4 1,000 equality queries on
+//! `author`, every hit decoded; W5 a full scan counting `likes > 899`; W6 watcher
+//! latency from commit return to receipt (p50/p99) and whether the commit is visible on
+//! receipt; the file size after W1; W7 open time after a compatible schema change.
+
+mod insula_db;
+mod native;
+mod raw;
+mod report;
+mod sqlite;
+
+use insula_bench::message;
+use report::{Figure, Report};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A plain message, as every peer stores it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Plain {
+    pub id: u64,
+    pub author: String,
+    pub content: String,
+    pub created_at: i64,
+    pub likes: u32,
+    pub tags: Vec<String>,
+}
+
+pub fn plain(i: u64) -> Plain {
+    let m = message(i);
+    Plain { id: m.id, author: m.author, content: m.content, created_at: m.created_at, likes: m.likes, tags: m.tags }
+}
+
+/// One contender: a database, opened in `dir`, holding `Plain` messages.
+pub trait Contender {
+    fn name(&self) -> &'static str;
+    /// W1: all of `messages` in one durable transaction.
+    fn insert_all(&mut self, messages: &[Plain]);
+    /// W2: one message in its own durable transaction.
+    fn insert_one(&mut self, message: &Plain);
+    /// W3: the message with this id, decoded.
+    fn get(&self, id: u64) -> Option<Plain>;
+    /// W4: every message by `author`, decoded.
+    fn by_author(&self, author: &str) -> Vec<Plain>;
+    /// W5: how many messages have more than `likes` likes.
+    fn count_likes_over(&self, likes: u32) -> usize;
+    /// W6: latencies from commit return to receipt, and whether every receipt saw its
+    /// commit; `None` for a peer without watchers.
+    fn watch_latency(&mut self, commits: u64, first_id: u64) -> Option<(Vec<Duration>, bool)>;
+    /// The database file's size.
+    fn file_size(&self) -> u64;
+    /// W7: closes, changes the schema compatibly, and times the open; `None` where the
+    /// peer has no schema.
+    fn reopen_changed(&mut self) -> Option<Duration>;
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn run(make: &dyn Fn(&Path) -> Box<dyn Contender>, n: u64, repetitions: usize) -> Vec<Figure> {
+    let messages: Vec<Plain> = (0..n).map(plain).collect();
+    let ids: Vec<u64> = (0..n).map(|i| (i.wrapping_mul(0x9E37_79B9) % n) + 1).collect();
+    let mut w1 = Vec::new();
+    let (mut w2_50, mut w2_99, mut w3, mut w4, mut w5) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut w6_50, mut w6_99, mut w6_visible, mut size, mut w7) = (Vec::new(), Vec::new(), true, 0, Vec::new());
+    let mut name = "";
+    for _ in 0..repetitions {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut db = make(dir.path());
+        name = db.name();
+        let start = Instant::now();
+        db.insert_all(&messages);
+        w1.push(start.elapsed().as_secs_f64());
+        size = db.file_size();
+
+        let mut latencies: Vec<Duration> = (0..1000)
+            .map(|i| {
+                let message = plain(n + i);
+                let start = Instant::now();
+                db.insert_one(&message);
+                start.elapsed()
+            })
+            .collect();
+        latencies.sort();
+        w2_50.push(percentile(&latencies, 0.5).as_secs_f64());
+        w2_99.push(percentile(&latencies, 0.99).as_secs_f64());
+
+        let start = Instant::now();
+        for &id in &ids {
+            assert!(db.get(id).is_some(), "{name}: message {id}");
+        }
+        w3.push(start.elapsed().as_secs_f64());
+
+        let start = Instant::now();
+        let mut hits = 0;
+        for q in 0..1000u64 {
+            hits += db.by_author(&format!("author-{:02}", q % 100)).len();
+        }
+        assert!(hits >= n as usize * 10 / 10, "{name}: {hits} hits");
+        w4.push(start.elapsed().as_secs_f64());
+
+        let start = Instant::now();
+        let over = db.count_likes_over(899);
+        assert!(over > 0);
+        w5.push(start.elapsed().as_secs_f64());
+
+        if let Some((mut latencies, visible)) = db.watch_latency(1000, n + 2000) {
+            latencies.sort();
+            w6_50.push(percentile(&latencies, 0.5).as_secs_f64());
+            w6_99.push(percentile(&latencies, 0.99).as_secs_f64());
+            w6_visible &= visible;
+        }
+        if let Some(open) = db.reopen_changed() {
+            w7.push(open.as_secs_f64());
+        }
+    }
+    let opt = |values: Vec<f64>| (!values.is_empty()).then(|| median(values));
+    vec![
+        Figure::new(name, "W1 insert N, one txn (s)", Some(median(w1)), false),
+        Figure::new(name, "W2 one-object commit p50 (s)", Some(median(w2_50)), false),
+        Figure::new(name, "W2 one-object commit p99 (s)", Some(median(w2_99)), false),
+        Figure::new(name, "W3 N random gets (s)", Some(median(w3)), false),
+        Figure::new(name, "W4 1000 author queries (s)", Some(median(w4)), false),
+        Figure::new(name, "W5 scan likes > 899 (s)", Some(median(w5)), false),
+        Figure::new(name, "W6 watcher latency p50 (s)", opt(w6_50), false),
+        Figure::new(name, "W6 watcher latency p99 (s)", opt(w6_99), false),
+        Figure::new(name, "W6 commit visible on receipt", opt(vec![f64::from(u8::from(w6_visible))]).filter(|_| name == "insula" || name == "native_db"), true),
+        Figure::new(name, "file size after W1 (bytes)", Some(size as f64), false),
+        Figure::new(name, "W7 open after a compatible change (s)", opt(w7), false),
+    ]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: u64 = match args.iter().position(|arg| arg == "--scale") {
+        Some(at) => args.get(at + 1).and_then(|n| n.parse().ok()).expect("--scale N"),
+        None => 100_000,
+    };
+    let repetitions: usize =
+        args.iter().position(|arg| arg == "--repetitions").and_then(|at| args.get(at + 1)?.parse().ok()).unwrap_or(3);
+    println!("N = {n}, {repetitions} repetitions, medians; ratios are peer time / Insula time (above 1: Insula faster)");
+    let contenders: Vec<Box<dyn Fn(&Path) -> Box<dyn Contender>>> = vec![
+        Box::new(|dir| Box::new(insula_db::Insula::open(dir))),
+        Box::new(|dir| Box::new(native::Native::open(dir))),
+        Box::new(|dir| Box::new(raw::Raw::open(dir))),
+        Box::new(|dir| Box::new(sqlite::Sqlite::open(dir))),
+    ];
+    let mut report = Report::default();
+    for make in &contenders {
+        report.figures.extend(run(make.as_ref(), n, repetitions));
+    }
+    report.print();
+    let json = report.json(n, repetitions);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench.json");
+    if let Err(error) = std::fs::write(&path, json) {
+        eprintln!("could not write {}: {error}", path.display());
+    } else {
+        println!("JSON: {}", path.display());
+    }
+}

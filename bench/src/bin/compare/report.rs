@@ -1,0 +1,85 @@
+//! The comparison table and its JSON.
+
+/// One measured figure of one contender.
+pub struct Figure {
+    pub contender: &'static str,
+    pub workload: &'static str,
+    pub value: Option<f64>,
+    /// A yes/no figure (1 or 0), not a time or a size.
+    pub flag: bool,
+}
+
+impl Figure {
+    pub fn new(contender: &'static str, workload: &'static str, value: Option<f64>, flag: bool) -> Self {
+        Figure { contender, workload, value, flag }
+    }
+}
+
+#[derive(Default)]
+pub struct Report {
+    pub figures: Vec<Figure>,
+}
+
+const PEERS: [&str; 3] = ["native_db", "raw redb", "SQLite"];
+
+impl Report {
+    fn value(&self, contender: &str, workload: &str) -> Option<f64> {
+        self.figures.iter().find(|f| f.contender == contender && f.workload == workload).and_then(|f| f.value)
+    }
+
+    fn workloads(&self) -> Vec<&'static str> {
+        let mut workloads = Vec::new();
+        for figure in &self.figures {
+            if !workloads.contains(&figure.workload) {
+                workloads.push(figure.workload);
+            }
+        }
+        workloads
+    }
+
+    fn cell(value: Option<f64>, flag: bool) -> String {
+        match value {
+            None => "—".to_owned(),
+            Some(v) if flag => (if v > 0.5 { "yes" } else { "no" }).to_owned(),
+            Some(v) if v >= 1000.0 => format!("{v:.0}"),
+            Some(v) if v >= 1.0 => format!("{v:.3}"),
+            Some(v) if v >= 0.001 => format!("{:.3} ms", v * 1e3),
+            Some(v) => format!("{:.1} µs", v * 1e6),
+        }
+    }
+
+    /// Prints a Markdown table: every contender's figure, then Insula's ratio to each peer.
+    pub fn print(&self) {
+        println!();
+        println!("| workload | insula | native_db | raw redb | SQLite | vs native_db | vs raw redb | vs SQLite |");
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        for workload in self.workloads() {
+            let flag = self.figures.iter().any(|f| f.workload == workload && f.flag);
+            let ours = self.value("insula", workload);
+            let mut row = format!("| {workload} | {}", Self::cell(ours, flag));
+            for peer in PEERS {
+                row.push_str(&format!(" | {}", Self::cell(self.value(peer, workload), flag)));
+            }
+            for peer in PEERS {
+                let ratio = match (ours, self.value(peer, workload)) {
+                    (Some(ours), Some(theirs)) if !flag && ours > 0.0 => format!("{:.2}x", theirs / ours),
+                    _ => "—".to_owned(),
+                };
+                row.push_str(&format!(" | {ratio}"));
+            }
+            println!("{row} |");
+        }
+    }
+
+    pub fn json(&self, n: u64, repetitions: usize) -> String {
+        let figures: Vec<String> = self
+            .figures
+            .iter()
+            .map(|f| {
+                let value = f.value.map_or("null".to_owned(), |v| format!("{v}"));
+                format!("    {{\"contender\": \"{}\", \"workload\": \"{}\", \"value\": {value}}}", f.contender, f.workload)
+            })
+            .collect();
+        format!("{{\n  \"n\": {n},\n  \"repetitions\": {repetitions},\n  \"figures\": [\n{}\n  ]\n}}\n", figures.join(",\n"))
+    }
+}

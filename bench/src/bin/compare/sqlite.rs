@@ -1,0 +1,124 @@
+//! SQLite through rusqlite (bundled): WAL, `synchronous=FULL`, prepared statements, an
+//! index on `author`, and a page cache as large as redb's default (1 GiB).
+
+use super::{Contender, Plain};
+use rusqlite::{Connection, params};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub struct Sqlite {
+    connection: Option<Connection>,
+    path: PathBuf,
+}
+
+const TAG_SEPARATOR: char = '\u{1f}';
+
+fn connect(path: &Path) -> Connection {
+    let connection = Connection::open(path).expect("opens");
+    connection
+        .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-1048576;")
+        .expect("configures");
+    connection
+}
+
+fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Plain> {
+    let tags: String = row.get(5)?;
+    Ok(Plain {
+        id: row.get::<_, i64>(0)? as u64,
+        author: row.get(1)?,
+        content: row.get(2)?,
+        created_at: row.get(3)?,
+        likes: row.get(4)?,
+        tags: if tags.is_empty() { Vec::new() } else { tags.split(TAG_SEPARATOR).map(str::to_owned).collect() },
+    })
+}
+
+impl Sqlite {
+    pub fn open(dir: &Path) -> Self {
+        let path = dir.join("sqlite.db");
+        let connection = connect(&path);
+        connection
+            .execute_batch(
+                "CREATE TABLE messages (id INTEGER PRIMARY KEY, author TEXT NOT NULL, content TEXT NOT NULL,
+                 created_at INTEGER NOT NULL, likes INTEGER NOT NULL, tags TEXT NOT NULL);
+                 CREATE INDEX messages_author ON messages(author);",
+            )
+            .expect("creates");
+        Sqlite { connection: Some(connection), path }
+    }
+
+    fn connection(&self) -> &Connection {
+        self.connection.as_ref().expect("open")
+    }
+
+    fn write(&mut self, messages: &[Plain]) {
+        let connection = self.connection.as_mut().expect("open");
+        let txn = connection.transaction().expect("begins");
+        {
+            let mut insert = txn
+                .prepare_cached("INSERT INTO messages (id, author, content, created_at, likes, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .expect("prepares");
+            for m in messages {
+                let tags = m.tags.join(&TAG_SEPARATOR.to_string());
+                insert.execute(params![m.id as i64, m.author, m.content, m.created_at, m.likes, tags]).expect("inserts");
+            }
+        }
+        txn.commit().expect("commits");
+    }
+}
+
+impl Contender for Sqlite {
+    fn name(&self) -> &'static str {
+        "SQLite"
+    }
+
+    fn insert_all(&mut self, messages: &[Plain]) {
+        self.write(messages);
+    }
+
+    fn insert_one(&mut self, message: &Plain) {
+        self.write(std::slice::from_ref(message));
+    }
+
+    fn get(&self, id: u64) -> Option<Plain> {
+        let mut select = self
+            .connection()
+            .prepare_cached("SELECT id, author, content, created_at, likes, tags FROM messages WHERE id = ?1")
+            .expect("prepares");
+        let mut rows = select.query_map([id as i64], row).expect("queries");
+        rows.next().map(|row| row.expect("reads"))
+    }
+
+    fn by_author(&self, author: &str) -> Vec<Plain> {
+        let mut select = self
+            .connection()
+            .prepare_cached("SELECT id, author, content, created_at, likes, tags FROM messages WHERE author = ?1")
+            .expect("prepares");
+        select.query_map([author], row).expect("queries").map(|row| row.expect("reads")).collect()
+    }
+
+    fn count_likes_over(&self, likes: u32) -> usize {
+        let mut count = self.connection().prepare_cached("SELECT COUNT(*) FROM messages WHERE likes > ?1").expect("prepares");
+        count.query_row([likes], |row| row.get::<_, i64>(0)).expect("counts") as usize
+    }
+
+    fn watch_latency(&mut self, _: u64, _: u64) -> Option<(Vec<Duration>, bool)> {
+        None
+    }
+
+    fn file_size(&self) -> u64 {
+        let _ = self.connection().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        let wal = self.path.with_extension("db-wal");
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0) + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn reopen_changed(&mut self) -> Option<Duration> {
+        drop(self.connection.take());
+        let start = Instant::now();
+        let connection = connect(&self.path);
+        connection.execute_batch("ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;").expect("alters");
+        let elapsed = start.elapsed();
+        self.connection = Some(connection);
+        Some(elapsed)
+    }
+}
