@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bench;
 mod schema_check;
 
 use std::process::ExitCode;
@@ -11,12 +12,15 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   schema-check [--bless] [--db FILE] [--lock FILE]
       compare the collections' schemas with the committed lock (schema.lock);
-      --bless rewrites the lock; --db FILE says what opening FILE would do";
+      --bless rewrites the lock; --db FILE says what opening FILE would do
+  bench [--scale N] [--repetitions R]
+      compare Insula with native_db, raw redb and SQLite (release build, N = 100000)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("schema-check") => schema_check::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -43,19 +43,20 @@ enum IndexTable<'t> {
 }
 
 impl IndexTable<'_> {
-    fn insert(&mut self, key: &[u8], id: Id) -> Result<()> {
+    /// Adds the entry `key` of object `id`; `scratch` is reused for `key ++ id`.
+    fn insert(&mut self, key: &[u8], id: Id, scratch: &mut Vec<u8>) -> Result<()> {
         match self {
             IndexTable::Unique(table) => {
                 table.insert(key, id)?;
             }
             IndexTable::Multi(table) => {
-                table.insert(with_id(key, id).as_slice(), ())?;
+                table.insert(with_id(key, id, scratch), ())?;
             }
         }
         Ok(())
     }
 
-    fn remove(&mut self, key: &[u8], id: Id) -> Result<()> {
+    fn remove(&mut self, key: &[u8], id: Id, scratch: &mut Vec<u8>) -> Result<()> {
         match self {
             IndexTable::Unique(table) => {
                 // Only if the entry is this object's: a replaced object's key may
@@ -66,18 +67,19 @@ impl IndexTable<'_> {
                 }
             }
             IndexTable::Multi(table) => {
-                table.remove(with_id(key, id).as_slice())?;
+                table.remove(with_id(key, id, scratch))?;
             }
         }
         Ok(())
     }
 }
 
-fn with_id(key: &[u8], id: Id) -> Vec<u8> {
-    let mut entry = Vec::with_capacity(key.len() + 8);
-    entry.extend_from_slice(key);
-    entry.extend_from_slice(&id.to_be_bytes());
-    entry
+/// `key ++ id` (big-endian), written into `scratch`.
+fn with_id<'s>(key: &[u8], id: Id, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+    scratch.clear();
+    scratch.extend_from_slice(key);
+    scratch.extend_from_slice(&id.to_be_bytes());
+    scratch
 }
 
 /// The id counter of a collection, as a transaction sees it. It is written back only if
@@ -111,6 +113,8 @@ pub(crate) struct WriteTables<'t, 's> {
     counter: Counter,
     /// The ids written or deleted, for the watchers.
     pub(crate) touched: Vec<Id>,
+    /// Reused for the entries of non-unique indexes.
+    scratch: Vec<u8>,
 }
 
 impl<'t, 's> WriteTables<'t, 's> {
@@ -138,6 +142,7 @@ impl<'t, 's> WriteTables<'t, 's> {
             counters,
             counter: Counter { last, moved: false },
             touched: Vec::new(),
+            scratch: Vec::new(),
         })
     }
 
@@ -171,13 +176,6 @@ impl<'t, 's> WriteTables<'t, 's> {
 
         let view = C::view(id, buffer)?;
         let new_keys: Vec<_> = (0..self.indexes.len()).map(|index| C::index_keys(&view, index)).collect();
-        let old_keys = match if fresh { None } else { self.records.get(id)? } {
-            Some(old) => {
-                let old = C::view_in(id, old.value(), &self.state.layouts)?;
-                Some((0..self.indexes.len()).map(|index| C::index_keys(&old, index)).collect::<Vec<_>>())
-            }
-            None => None,
-        };
 
         // Unique indexes first, before anything is written.
         let mut displaced = Vec::new();
@@ -205,17 +203,26 @@ impl<'t, 's> WriteTables<'t, 's> {
             self.delete::<C>(owner)?;
         }
 
+        // The insert hands back the record it replaces, if any (never for a fresh id):
+        // its entries are the ones to take out.
+        let old_keys = match self.records.insert(id, buffer.as_slice())? {
+            Some(old) if !fresh => {
+                let old = C::view_in(id, old.value(), &self.state.layouts)?;
+                Some((0..self.indexes.len()).map(|index| C::index_keys(&old, index)).collect::<Vec<_>>())
+            }
+            _ => None,
+        };
         for (number, table) in self.indexes.iter_mut().enumerate() {
-            if let Some(old_keys) = &old_keys {
-                for key in old_keys[number].iter().filter(|key| !new_keys[number].contains(key)) {
-                    table.remove(key, id)?;
+            let old = old_keys.as_ref().map(|old| &old[number]);
+            if let Some(old) = old {
+                for key in old.iter().filter(|key| !new_keys[number].contains(key)) {
+                    table.remove(key, id, &mut self.scratch)?;
                 }
             }
-            for key in &new_keys[number] {
-                table.insert(key, id)?;
+            for key in new_keys[number].iter().filter(|key| old.is_none_or(|old| !old.contains(key))) {
+                table.insert(key, id, &mut self.scratch)?;
             }
         }
-        self.records.insert(id, buffer.as_slice())?;
         self.touched.push(id);
         Ok(id)
     }
@@ -228,7 +235,7 @@ impl<'t, 's> WriteTables<'t, 's> {
             let view = C::view_in(id, old.value(), &self.state.layouts)?;
             for (number, table) in self.indexes.iter_mut().enumerate() {
                 for key in C::index_keys(&view, number) {
-                    table.remove(&key, id)?;
+                    table.remove(&key, id, &mut self.scratch)?;
                 }
             }
         }
@@ -285,7 +292,7 @@ impl<'t> IndexWriter<'t> {
                 }],
             });
         }
-        self.table.insert(key, id)
+        self.table.insert(key, id, &mut Vec::new())
     }
 }
 

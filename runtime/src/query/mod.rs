@@ -261,7 +261,7 @@ impl<C: Collection> Spec<C> {
         source: &dyn Source,
         visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
     ) -> Result<()> {
-        let plan = Plan::make(self, source)?;
+        let plan = Plan::make(self, source, false)?;
         let state = source.state();
         let corrupted = crate::__private::corrupted(C::SCHEMA.name());
         let matches = |id: Id, record: &[u8]| self.matches(id, record, &state.layouts);
@@ -469,7 +469,7 @@ impl<C: Collection, O: QueryOrigin> Query<'_, C, O> {
     /// Says in words how the query would run: which index it uses and how, what it
     /// tests on each candidate, and how it orders and cuts the results.
     pub fn explain(&self) -> Result<String> {
-        self.reach(|spec, source| Ok(Plan::make(spec, source)?.describe(spec)))
+        self.reach(|spec, source| Ok(Plan::make(spec, source, true)?.describe(spec)))
     }
 }
 

@@ -119,7 +119,7 @@ fn count_ids(source: &dyn Source, number: usize, ranges: &[KeyRange], cap: u64) 
 
 impl Plan {
     /// Plans `spec` on `source`.
-    pub(crate) fn make<C: Collection>(spec: &Spec<C>, source: &dyn Source) -> Result<Plan> {
+    pub(crate) fn make<C: Collection>(spec: &Spec<C>, source: &dyn Source, explain: bool) -> Result<Plan> {
         let schema = &source.state().schema;
         let leaves = spec.filter.as_ref().map(|filter| filter.node.required_leaves()).unwrap_or_default();
 
@@ -146,17 +146,43 @@ impl Plan {
 
         // The index with the fewest candidates, if it is no worse than the scan (an
         // index entry costs about what a record does, and says more).
+        let candidates: Vec<(usize, Vec<KeyRange>, String)> = schema
+            .indexes
+            .iter()
+            .enumerate()
+            .filter_map(|(number, index)| {
+                index_ranges(index, &leaves).map(|(ranges, how)| (number, ranges, how))
+            })
+            .collect();
+        // One index, reached by equality only, is taken without counting its entries
+        // (which would read them twice) unless the plan is to be explained.
+        if let [(number, ranges, how)] = candidates.as_slice()
+            && !explain
+            && how.split(", ").all(|part| part.starts_with("equality on "))
+        {
+            let access = Access::Index { number: *number, ranges: ranges.clone(), how: how.clone() };
+            return Ok(Plan::finish(spec, schema, access, u64::MAX, total));
+        }
         let mut best: Option<(Access, u64)> = None;
-        for (number, index) in schema.indexes.iter().enumerate() {
-            let Some((ranges, how)) = index_ranges(index, &leaves) else { continue };
+        for (number, ranges, how) in candidates {
             let cap = best.as_ref().map_or(scan_estimate.saturating_add(1), |(_, count)| *count);
             let count = count_ids(source, number, &ranges, cap)?;
             if count < cap {
                 best = Some((Access::Index { number, ranges, how }, count));
             }
         }
-        let (mut access, mut estimate) = best.unwrap_or((scan, scan_estimate));
+        let (access, estimate) = best.unwrap_or((scan, scan_estimate));
+        Ok(Plan::finish(spec, schema, access, estimate, total))
+    }
 
+    /// Decides the order of reading for the chosen access path.
+    fn finish<C: Collection>(
+        spec: &Spec<C>,
+        schema: &SchemaDef,
+        mut access: Access,
+        mut estimate: u64,
+        total: u64,
+    ) -> Plan {
         // Reading in the sort's order saves sorting, and lets a limit stop early.
         let (mut ordered, mut reverse, mut walk_index) = (false, false, false);
         if let [sort] = spec.sort.as_slice() {
@@ -187,7 +213,7 @@ impl Plan {
         } else if spec.sort.is_empty() {
             ordered = true;
         }
-        Ok(Plan { access, ordered, walk_index, reverse, estimate, total })
+        Plan { access, ordered, walk_index, reverse, estimate, total }
     }
 
     /// Calls `visit` with each candidate record: in id order (reversed for a descending

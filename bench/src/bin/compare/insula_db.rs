@@ -84,7 +84,8 @@ impl Contender for Insula {
     }
 
     fn by_author(&self, author: &str) -> Vec<Plain> {
-        let found = self.db().messages().query().filter(Message::AUTHOR.eq(author)).find_all().expect("queries");
+        let found =
+            self.db().messages().query().filter(Message::AUTHOR.eq(author)).find_all().expect("queries");
         found.into_iter().map(to_plain).collect()
     }
 
@@ -127,7 +128,8 @@ impl Contender for Insula {
     fn reopen_changed(&mut self) -> Option<Duration> {
         drop(self.db.take());
         let start = Instant::now();
-        let db = Db::builder().name("bench").collection::<changed::Message>().open(&self.dir).expect("migrates");
+        let db =
+            Db::builder().name("bench").collection::<changed::Message>().open(&self.dir).expect("migrates");
         let elapsed = start.elapsed();
         drop(db);
         Some(elapsed)

@@ -32,7 +32,14 @@ pub struct Plain {
 
 pub fn plain(i: u64) -> Plain {
     let m = message(i);
-    Plain { id: m.id, author: m.author, content: m.content, created_at: m.created_at, likes: m.likes, tags: m.tags }
+    Plain {
+        id: m.id,
+        author: m.author,
+        content: m.content,
+        created_at: m.created_at,
+        likes: m.likes,
+        tags: m.tags,
+    }
 }
 
 /// One contender: a database, opened in `dir`, holding `Plain` messages.
@@ -74,8 +81,10 @@ fn run(make: &dyn Fn(&Path) -> Box<dyn Contender>, n: u64, repetitions: usize) -
     let messages: Vec<Plain> = (0..n).map(plain).collect();
     let ids: Vec<u64> = (0..n).map(|i| (i.wrapping_mul(0x9E37_79B9) % n) + 1).collect();
     let mut w1 = Vec::new();
-    let (mut w2_50, mut w2_99, mut w3, mut w4, mut w5) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut w6_50, mut w6_99, mut w6_visible, mut size, mut w7) = (Vec::new(), Vec::new(), true, 0, Vec::new());
+    let (mut w2_50, mut w2_99, mut w3, mut w4, mut w5) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut w6_50, mut w6_99, mut w6_visible, mut size, mut w7) =
+        (Vec::new(), Vec::new(), true, 0, Vec::new());
     let mut name = "";
     for _ in 0..repetitions {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -137,7 +146,12 @@ fn run(make: &dyn Fn(&Path) -> Box<dyn Contender>, n: u64, repetitions: usize) -
         Figure::new(name, "W5 scan likes > 899 (s)", Some(median(w5)), false),
         Figure::new(name, "W6 watcher latency p50 (s)", opt(w6_50), false),
         Figure::new(name, "W6 watcher latency p99 (s)", opt(w6_99), false),
-        Figure::new(name, "W6 commit visible on receipt", opt(vec![f64::from(u8::from(w6_visible))]).filter(|_| name == "insula" || name == "native_db"), true),
+        Figure::new(
+            name,
+            "W6 commit visible on receipt",
+            opt(vec![f64::from(u8::from(w6_visible))]).filter(|_| name == "insula" || name == "native_db"),
+            true,
+        ),
         Figure::new(name, "file size after W1 (bytes)", Some(size as f64), false),
         Figure::new(name, "W7 open after a compatible change (s)", opt(w7), false),
     ]
@@ -149,9 +163,14 @@ fn main() {
         Some(at) => args.get(at + 1).and_then(|n| n.parse().ok()).expect("--scale N"),
         None => 100_000,
     };
-    let repetitions: usize =
-        args.iter().position(|arg| arg == "--repetitions").and_then(|at| args.get(at + 1)?.parse().ok()).unwrap_or(3);
-    println!("N = {n}, {repetitions} repetitions, medians; ratios are peer time / Insula time (above 1: Insula faster)");
+    let repetitions: usize = args
+        .iter()
+        .position(|arg| arg == "--repetitions")
+        .and_then(|at| args.get(at + 1)?.parse().ok())
+        .unwrap_or(3);
+    println!(
+        "N = {n}, {repetitions} repetitions, medians; ratios are peer time / Insula time (above 1: Insula faster)"
+    );
     let contenders: Vec<Box<dyn Fn(&Path) -> Box<dyn Contender>>> = vec![
         Box::new(|dir| Box::new(insula_db::Insula::open(dir))),
         Box::new(|dir| Box::new(native::Native::open(dir))),

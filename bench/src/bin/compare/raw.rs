@@ -117,7 +117,11 @@ impl Contender for Raw {
     fn count_likes_over(&self, likes: u32) -> usize {
         let txn = self.db.begin_read().expect("begins");
         let table = txn.open_table(MESSAGES).expect("opens");
-        table.iter().expect("iterates").filter(|entry| u32_at(entry.as_ref().expect("reads").1.value(), 0) > likes).count()
+        table
+            .iter()
+            .expect("iterates")
+            .filter(|entry| u32_at(entry.as_ref().expect("reads").1.value(), 0) > likes)
+            .count()
     }
 
     fn watch_latency(&mut self, _: u64, _: u64) -> Option<(Vec<Duration>, bool)> {

@@ -51,7 +51,9 @@ impl Report {
     /// Prints a Markdown table: every contender's figure, then Insula's ratio to each peer.
     pub fn print(&self) {
         println!();
-        println!("| workload | insula | native_db | raw redb | SQLite | vs native_db | vs raw redb | vs SQLite |");
+        println!(
+            "| workload | insula | native_db | raw redb | SQLite | vs native_db | vs raw redb | vs SQLite |"
+        );
         println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
         for workload in self.workloads() {
             let flag = self.figures.iter().any(|f| f.workload == workload && f.flag);
@@ -77,9 +79,15 @@ impl Report {
             .iter()
             .map(|f| {
                 let value = f.value.map_or("null".to_owned(), |v| format!("{v}"));
-                format!("    {{\"contender\": \"{}\", \"workload\": \"{}\", \"value\": {value}}}", f.contender, f.workload)
+                format!(
+                    "    {{\"contender\": \"{}\", \"workload\": \"{}\", \"value\": {value}}}",
+                    f.contender, f.workload
+                )
             })
             .collect();
-        format!("{{\n  \"n\": {n},\n  \"repetitions\": {repetitions},\n  \"figures\": [\n{}\n  ]\n}}\n", figures.join(",\n"))
+        format!(
+            "{{\n  \"n\": {n},\n  \"repetitions\": {repetitions},\n  \"figures\": [\n{}\n  ]\n}}\n",
+            figures.join(",\n")
+        )
     }
 }

@@ -29,7 +29,11 @@ fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Plain> {
         content: row.get(2)?,
         created_at: row.get(3)?,
         likes: row.get(4)?,
-        tags: if tags.is_empty() { Vec::new() } else { tags.split(TAG_SEPARATOR).map(str::to_owned).collect() },
+        tags: if tags.is_empty() {
+            Vec::new()
+        } else {
+            tags.split(TAG_SEPARATOR).map(str::to_owned).collect()
+        },
     })
 }
 
@@ -60,7 +64,9 @@ impl Sqlite {
                 .expect("prepares");
             for m in messages {
                 let tags = m.tags.join(&TAG_SEPARATOR.to_string());
-                insert.execute(params![m.id as i64, m.author, m.content, m.created_at, m.likes, tags]).expect("inserts");
+                insert
+                    .execute(params![m.id as i64, m.author, m.content, m.created_at, m.likes, tags])
+                    .expect("inserts");
             }
         }
         txn.commit().expect("commits");
@@ -92,13 +98,18 @@ impl Contender for Sqlite {
     fn by_author(&self, author: &str) -> Vec<Plain> {
         let mut select = self
             .connection()
-            .prepare_cached("SELECT id, author, content, created_at, likes, tags FROM messages WHERE author = ?1")
+            .prepare_cached(
+                "SELECT id, author, content, created_at, likes, tags FROM messages WHERE author = ?1",
+            )
             .expect("prepares");
         select.query_map([author], row).expect("queries").map(|row| row.expect("reads")).collect()
     }
 
     fn count_likes_over(&self, likes: u32) -> usize {
-        let mut count = self.connection().prepare_cached("SELECT COUNT(*) FROM messages WHERE likes > ?1").expect("prepares");
+        let mut count = self
+            .connection()
+            .prepare_cached("SELECT COUNT(*) FROM messages WHERE likes > ?1")
+            .expect("prepares");
         count.query_row([likes], |row| row.get::<_, i64>(0)).expect("counts") as usize
     }
 
@@ -109,14 +120,17 @@ impl Contender for Sqlite {
     fn file_size(&self) -> u64 {
         let _ = self.connection().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
         let wal = self.path.with_extension("db-wal");
-        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0) + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+            + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
     }
 
     fn reopen_changed(&mut self) -> Option<Duration> {
         drop(self.connection.take());
         let start = Instant::now();
         let connection = connect(&self.path);
-        connection.execute_batch("ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;").expect("alters");
+        connection
+            .execute_batch("ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;")
+            .expect("alters");
         let elapsed = start.elapsed();
         self.connection = Some(connection);
         Some(elapsed)
