@@ -65,6 +65,9 @@ pub trait Contender {
     fn reopen_changed(&mut self) -> Option<Duration>;
 }
 
+/// Opens a fresh contender in a directory.
+type Opener = dyn Fn(&Path) -> Box<dyn Contender>;
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -77,7 +80,7 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-fn run(make: &dyn Fn(&Path) -> Box<dyn Contender>, n: u64, repetitions: usize) -> Vec<Figure> {
+fn run(make: &Opener, n: u64, repetitions: usize) -> Vec<Figure> {
     let messages: Vec<Plain> = (0..n).map(plain).collect();
     let ids: Vec<u64> = (0..n).map(|i| (i.wrapping_mul(0x9E37_79B9) % n) + 1).collect();
     let mut w1 = Vec::new();
@@ -171,7 +174,7 @@ fn main() {
     println!(
         "N = {n}, {repetitions} repetitions, medians; ratios are peer time / Insula time (above 1: Insula faster)"
     );
-    let contenders: Vec<Box<dyn Fn(&Path) -> Box<dyn Contender>>> = vec![
+    let contenders: Vec<Box<Opener>> = vec![
         Box::new(|dir| Box::new(insula_db::Insula::open(dir))),
         Box::new(|dir| Box::new(native::Native::open(dir))),
         Box::new(|dir| Box::new(raw::Raw::open(dir))),
