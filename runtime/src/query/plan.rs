@@ -13,8 +13,10 @@ use crate::{Collection, Id, Result};
 enum Access {
     /// Records with ids in `first..=last`.
     Scan { first: Id, last: Id },
-    /// The ids in `ranges` of index number `number`.
-    Index { number: usize, ranges: Vec<KeyRange>, how: String },
+    /// The ids in `ranges` of index number `number`; `one_key` when they are the
+    /// entries of one whole key (equality on every field of the index), which come in
+    /// id order.
+    Index { number: usize, ranges: Vec<KeyRange>, how: String, one_key: bool },
 }
 
 /// A query's plan.
@@ -102,6 +104,12 @@ fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, St
     Some((vec![KeyRange::prefix(prefix)], how.join(", ")))
 }
 
+/// Whether `ranges` are the entries of one whole key of index `number`.
+fn one_key(schema: &SchemaDef, number: usize, ranges: &[KeyRange], how: &str) -> bool {
+    let equalities = how.split(", ").filter(|part| part.starts_with("equality on ")).count();
+    ranges.len() == 1 && equalities == schema.indexes[number].fields.len()
+}
+
 /// Counts the ids in `ranges`, stopping at `cap`.
 fn count_ids(source: &dyn Source, number: usize, ranges: &[KeyRange], cap: u64) -> Result<u64> {
     let mut count = 0;
@@ -160,7 +168,8 @@ impl Plan {
             && !explain
             && how.split(", ").all(|part| part.starts_with("equality on "))
         {
-            let access = Access::Index { number: *number, ranges: ranges.clone(), how: how.clone() };
+            let one_key = one_key(schema, *number, ranges, how);
+            let access = Access::Index { number: *number, ranges: ranges.clone(), how: how.clone(), one_key };
             return Ok(Plan::finish(spec, schema, access, u64::MAX, total));
         }
         let mut best: Option<(Access, u64)> = None;
@@ -168,7 +177,8 @@ impl Plan {
             let cap = best.as_ref().map_or(scan_estimate.saturating_add(1), |(_, count)| *count);
             let count = count_ids(source, number, &ranges, cap)?;
             if count < cap {
-                best = Some((Access::Index { number, ranges, how }, count));
+                let one_key = one_key(schema, number, &ranges, &how);
+                best = Some((Access::Index { number, ranges, how, one_key }, count));
             }
         }
         let (access, estimate) = best.unwrap_or((scan, scan_estimate));
@@ -203,6 +213,7 @@ impl Plan {
                             number: sorted,
                             ranges: vec![KeyRange { start: Vec::new(), end: None }],
                             how: format!("every entry, for the order of {}", sort.field),
+                            one_key: false,
                         };
                         estimate = total;
                         (ordered, walk_index) = (true, true);
@@ -277,7 +288,8 @@ impl Plan {
                 }
                 Ok(())
             }
-            Access::Index { number, ranges, .. } => {
+            Access::Index { number, ranges, one_key, .. } => {
+                let one_key = *one_key;
                 let mut ids = Vec::new();
                 for range in ranges {
                     source.index_ids(*number, range, false, &mut |_, id| {
@@ -285,8 +297,12 @@ impl Plan {
                         Ok(Flow::Continue(()))
                     })?;
                 }
-                ids.sort_unstable();
-                ids.dedup();
+                // One key's entries are already in id order (the id ends each entry);
+                // several ranges, or a range of keys, need sorting.
+                if !one_key {
+                    ids.sort_unstable();
+                    ids.dedup();
+                }
                 for id in ids {
                     let mut flow = Flow::Continue(());
                     source.record(id, &mut |record| {
@@ -314,7 +330,7 @@ impl Plan {
                 C::SCHEMA.name(),
                 self.estimate
             )),
-            Access::Index { number, ranges, how } => {
+            Access::Index { number, ranges, how, .. } => {
                 let schema = &C::SCHEMA;
                 let name =
                     schema.indexes().get(*number).map(|index| index.display_name()).unwrap_or_default();
