@@ -6,44 +6,7 @@ use insula::prelude::*;
 use insula_bench::{Message, MessageAccessor, message};
 use std::time::{Duration, Instant};
 
-/// `Message` with one more field.
-mod with_field {
-    use insula::prelude::*;
-
-    #[derive(Collection, Debug, Clone, Default)]
-    #[collection(name = "Message")]
-    pub struct Message {
-        #[id]
-        pub id: Id,
-        #[index]
-        pub author: String,
-        pub content: String,
-        pub created_at: i64,
-        pub likes: u32,
-        pub tags: Vec<String>,
-        pub edited: bool,
-    }
-}
-
-/// `Message` with one more field and one more index.
-mod with_index {
-    use insula::prelude::*;
-
-    #[derive(Collection, Debug, Clone, Default)]
-    #[collection(name = "Message")]
-    pub struct Message {
-        #[id]
-        pub id: Id,
-        #[index]
-        pub author: String,
-        pub content: String,
-        pub created_at: i64,
-        #[index]
-        pub likes: u32,
-        pub tags: Vec<String>,
-        pub edited: bool,
-    }
-}
+use insula_bench::versions::{with_field, with_index};
 
 fn timed<T>(what: &str, open: impl FnOnce() -> insula::Result<T>) -> (T, Duration) {
     let start = Instant::now();

@@ -37,3 +37,62 @@ pub fn message(i: u64) -> Message {
         tags: (0..(mixed >> 32) % 4).map(|t| format!("tag{t}")).collect(),
     }
 }
+
+/// `Message` as later versions of a program declare it, for the schema-change
+/// workloads.
+pub mod versions {
+    /// One field added.
+    pub mod with_field {
+        use insula::prelude::*;
+
+        /// `Message` with `edited`.
+        #[derive(Collection, Debug, Clone, Default)]
+        #[collection(name = "Message")]
+        pub struct Message {
+            /// The id.
+            #[id]
+            pub id: Id,
+            /// One of 100 authors.
+            #[index]
+            pub author: String,
+            /// About 40 bytes of text.
+            pub content: String,
+            /// A timestamp.
+            pub created_at: i64,
+            /// 0..1000.
+            pub likes: u32,
+            /// Zero to three short tags.
+            pub tags: Vec<String>,
+            /// The added field.
+            pub edited: bool,
+        }
+    }
+
+    /// One field and one index added.
+    pub mod with_index {
+        use insula::prelude::*;
+
+        /// `Message` with `edited` and an index on `likes`.
+        #[derive(Collection, Debug, Clone, Default)]
+        #[collection(name = "Message")]
+        pub struct Message {
+            /// The id.
+            #[id]
+            pub id: Id,
+            /// One of 100 authors.
+            #[index]
+            pub author: String,
+            /// About 40 bytes of text.
+            pub content: String,
+            /// A timestamp.
+            pub created_at: i64,
+            /// 0..1000, now indexed.
+            #[index]
+            pub likes: u32,
+            /// Zero to three short tags.
+            pub tags: Vec<String>,
+            /// The added field.
+            pub edited: bool,
+        }
+    }
+}

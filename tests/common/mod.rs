@@ -175,16 +175,6 @@ pub fn everything() -> impl Strategy<Value = Everything> {
     })
 }
 
-/// The collection of `DESIGN.md`, as a user writes it.
-#[derive(Collection, Debug, Clone, Default, PartialEq)]
-pub struct Message {
-    #[id]
-    pub id: Id,
-    #[index]
-    pub author: String,
-    pub content: String,
-    pub created_at: i64,
-    pub likes: u32,
-    pub tags: Vec<String>,
-    pub reply_to: Option<Id>,
-}
+/// The collection of `DESIGN.md`, as the workspace's model declares it.
+#[allow(unused_imports)]
+pub use insula_workspace::model::{Message, MessageAccessor};

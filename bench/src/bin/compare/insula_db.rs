@@ -7,24 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// `Message` with one more field, for W7.
-mod changed {
-    use insula::prelude::*;
-
-    #[derive(Collection, Debug, Clone, Default)]
-    #[collection(name = "Message")]
-    pub struct Message {
-        #[id]
-        pub id: Id,
-        #[index]
-        pub author: String,
-        pub content: String,
-        pub created_at: i64,
-        pub likes: u32,
-        pub tags: Vec<String>,
-        pub edited: bool,
-    }
-}
+use insula_bench::versions::with_field as changed;
 
 pub struct Insula {
     db: Option<Db>,
