@@ -39,6 +39,9 @@ pub(crate) fn collection(input: &DeriveInput, errors: syn::Error) -> TokenStream
                 fn index_keys(_: &(), _: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
                     ::core::unimplemented!()
                 }
+                fn object_index_keys(&self, _: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
+                    ::core::unimplemented!()
+                }
                 fn index_value(_: &(), _: usize) -> ::insula::__private::String { ::core::unimplemented!() }
                 fn from_view(_: ()) -> Self { ::core::unimplemented!() }
             }
@@ -93,6 +96,7 @@ pub(crate) fn enumerated(input: &DeriveInput, errors: syn::Error) -> TokenStream
             }
             impl ::insula::Indexable for #ident {
                 fn index_keys(_: (), _: bool, _: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>) {}
+                fn value_index_keys(_: &Self, _: bool, _: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>) {}
             }
         };
     }

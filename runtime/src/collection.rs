@@ -81,6 +81,10 @@ pub trait Collection: Sized + 'static {
     #[doc(hidden)]
     fn index_keys(view: &Self::View<'_>, index: usize) -> Vec<Vec<u8>>;
 
+    /// The keys of index number `index` for this object (the derive implements it).
+    #[doc(hidden)]
+    fn object_index_keys(&self, index: usize) -> Vec<Vec<u8>>;
+
     /// The values index number `index` covers in the object `view` shows, for error
     /// messages (the derive implements it).
     #[doc(hidden)]

@@ -42,7 +42,8 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
     let fields = record::field_schemas(&stored);
     let indexes = index_schemas(record);
     let index_checks = index_checks(record);
-    let index_keys = index_keys(record);
+    let index_keys = index_keys(record, false);
+    let object_index_keys = index_keys_fn(record, true);
     let index_values = index_values(record);
     let accessor = accessor_trait(record);
     let encode_fields = record::encode_fields(&stored);
@@ -101,6 +102,10 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
 
                 fn index_keys(view: &#view<'_>, index: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
                     #index_keys
+                }
+
+                fn object_index_keys(&self, index: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
+                    #object_index_keys
                 }
 
                 fn index_value(view: &#view<'_>, index: usize) -> ::insula::__private::String {
@@ -228,16 +233,26 @@ fn accessor_trait(record: &Record<'_>) -> TokenStream {
     }
 }
 
-/// The body of `Collection::index_keys`: a `match` on the index number, each arm
-/// gathering the keys of the index's fields and combining them.
-fn index_keys(record: &Record<'_>) -> TokenStream {
+fn index_keys_fn(record: &Record<'_>, from_object: bool) -> TokenStream {
+    index_keys(record, from_object)
+}
+
+/// The body of `Collection::index_keys` (from a view) or `Collection::object_index_keys`
+/// (from `self`): a `match` on the index number, each arm gathering the keys of the
+/// index's fields and combining them.
+fn index_keys(record: &Record<'_>, from_object: bool) -> TokenStream {
     let arms = indexes(record).enumerate().map(|(number, (index, covered))| {
         let case_insensitive = index.case_insensitive.is_some();
         let parts = covered.iter().map(|covered| {
             let (ident, ty) = (covered.ident, covered.ty);
-            quote_spanned! {ty.span()=> {
+            let call = if from_object {
+                quote_spanned!(ty.span()=> <#ty as ::insula::Indexable>::value_index_keys(&self.#ident, #case_insensitive, &mut keys))
+            } else {
+                quote_spanned!(ty.span()=> <#ty as ::insula::Indexable>::index_keys(view.#ident, #case_insensitive, &mut keys))
+            };
+            quote! {{
                 let mut keys = ::insula::__private::Vec::new();
-                <#ty as ::insula::Indexable>::index_keys(view.#ident, #case_insensitive, &mut keys);
+                #call;
                 keys
             }}
         });

@@ -134,6 +134,14 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
                     <#ident as ::insula::KeyPart>::write_key(view, ::insula::KeyMode::Index { case_insensitive: false }, &mut key);
                     keys.push(key);
                 }
+
+                fn value_index_keys(
+                    value: &Self,
+                    case_insensitive: bool,
+                    keys: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>,
+                ) {
+                    <#ident as ::insula::Indexable>::index_keys(*value, case_insensitive, keys);
+                }
             }
         };
     }

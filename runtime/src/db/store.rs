@@ -174,8 +174,7 @@ impl<'t, 's> WriteTables<'t, 's> {
             return Ok(id);
         }
 
-        let view = C::view(id, buffer)?;
-        let new_keys: Vec<_> = (0..self.indexes.len()).map(|index| C::index_keys(&view, index)).collect();
+        let new_keys: Vec<_> = (0..self.indexes.len()).map(|index| object.object_index_keys(index)).collect();
 
         // Unique indexes first, before anything is written.
         let mut displaced = Vec::new();
@@ -190,7 +189,7 @@ impl<'t, 's> WriteTables<'t, 's> {
                     return Err(Error::UniqueViolation {
                         collection: C::SCHEMA.name(),
                         index: index.name(),
-                        value: C::index_value(&view, number),
+                        value: C::index_value(&C::view(id, buffer)?, number),
                         existing: owner,
                     });
                 }

@@ -101,8 +101,12 @@ impl Watchers {
         if changes.is_empty() {
             return;
         }
+        let subscriptions = self.lock();
+        if subscriptions.is_empty() {
+            return;
+        }
         changes.prepare();
-        for subscription in self.lock().iter() {
+        for subscription in subscriptions.iter() {
             if changes.touches(instance, subscription.collection, &subscription.interest) {
                 (subscription.publish)(instance);
             }

@@ -36,6 +36,9 @@ pub trait Indexable: Value {
     /// Pushes the key of each index entry `view` makes: one for a single value, one per
     /// distinct element for a list.
     fn index_keys(view: Self::View<'_>, case_insensitive: bool, keys: &mut Vec<Vec<u8>>);
+
+    /// The same keys, from an owned value (a `put` has the object at hand).
+    fn value_index_keys(value: &Self, case_insensitive: bool, keys: &mut Vec<Vec<u8>>);
 }
 
 /// How a key is written. Only strings and byte strings are written differently in
@@ -91,6 +94,10 @@ macro_rules! single_key {
                 let mut key = Vec::new();
                 <$ty as KeyPart>::write_key(view, KeyMode::Index { case_insensitive }, &mut key);
                 keys.push(key);
+            }
+
+            fn value_index_keys(value: &Self, case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
+                Self::index_keys(value.as_view(), case_insensitive, keys);
             }
         }
     )*};
@@ -287,27 +294,44 @@ impl<T: Required + KeyPart> Indexable for Option<T> {
         Self::write_key(view, KeyMode::Index { case_insensitive }, &mut key);
         keys.push(key);
     }
+
+    fn value_index_keys(value: &Self, case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
+        Self::index_keys(value.as_view(), case_insensitive, keys);
+    }
 }
 
 impl<T: Element + KeyPart> Indexable for Vec<T> {
     fn index_keys(view: Self::View<'_>, case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
-        let start = keys.len();
-        for element in view.iter() {
-            let mut key = Vec::new();
-            T::write_key(element, KeyMode::Index { case_insensitive }, &mut key);
-            keys.push(key);
-        }
-        // One entry per distinct element.
-        keys[start..].sort_unstable();
-        let mut distinct = start;
-        for i in start..keys.len() {
-            if distinct == start || keys[i] != keys[distinct - 1] {
-                keys.swap(distinct, i);
-                distinct += 1;
-            }
-        }
-        keys.truncate(distinct);
+        element_keys::<T>(view.iter(), case_insensitive, keys);
     }
+
+    fn value_index_keys(value: &Self, case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
+        element_keys::<T>(value.iter().map(T::as_view), case_insensitive, keys);
+    }
+}
+
+/// One key per distinct element of a list.
+fn element_keys<'a, T: Element + KeyPart>(
+    elements: impl Iterator<Item = T::View<'a>>,
+    case_insensitive: bool,
+    keys: &mut Vec<Vec<u8>>,
+) {
+    let start = keys.len();
+    for element in elements {
+        let mut key = Vec::new();
+        T::write_key(element, KeyMode::Index { case_insensitive }, &mut key);
+        keys.push(key);
+    }
+    // One entry per distinct element.
+    keys[start..].sort_unstable();
+    let mut distinct = start;
+    for i in start..keys.len() {
+        if distinct == start || keys[i] != keys[distinct - 1] {
+            keys.swap(distinct, i);
+            distinct += 1;
+        }
+    }
+    keys.truncate(distinct);
 }
 
 /// The keys of a composite index: every combination of one key per field, each the
