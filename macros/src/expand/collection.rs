@@ -256,8 +256,14 @@ fn index_keys(record: &Record<'_>, from_object: bool) -> TokenStream {
                 keys
             }}
         });
-        quote! {
-            #number => ::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*])),
+        let parts: Vec<TokenStream> = parts.collect();
+        if let [single] = parts.as_slice() {
+            // One field: its keys are the index's keys.
+            quote!(#number => #single,)
+        } else {
+            quote! {
+                #number => ::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*])),
+            }
         }
     });
     quote! {
