@@ -167,12 +167,13 @@ impl<'a, C: Collection> ReadCollection<'a, C> {
 
     fn records(&self) -> Result<(&ReadOnlyTable<u64, &'static [u8]>, &'a CollectionState)> {
         let state = self.state()?;
-        if self.records.get().is_none() {
-            let table = self.txn.txn.open_table(store::records_table(state))?;
-            // Nothing else sets it: the cell is private and this handle is not `Sync`.
-            let _ = self.records.set(table);
-        }
-        let table = self.records.get().expect("set above");
+        let table = match self.records.get() {
+            Some(table) => table,
+            None => {
+                let table = self.txn.txn.open_table(store::records_table(state))?;
+                self.records.get_or_init(|| table)
+            }
+        };
         Ok((table, state))
     }
 

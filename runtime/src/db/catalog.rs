@@ -247,7 +247,7 @@ pub(crate) fn reconcile(
                 Action::Create => {
                     store::create_tables(&write, &CollectionState::new(schema.clone(), Layouts::default()))?;
                 }
-                Action::Migrate(changes) => migrate(&write, collection, changes, progress)?,
+                Action::Migrate(changes) => migrate(&write, path, collection, changes, progress)?,
             }
             if *action != Action::Nothing {
                 write.open_table(SCHEMAS)?.insert(schema.name.as_str(), schema.to_text().as_str())?;
@@ -270,6 +270,7 @@ pub(crate) fn reconcile(
 /// Applies compatible `changes` to a collection, within `write`.
 fn migrate(
     write: &redb::WriteTransaction,
+    path: &Path,
     collection: &Asked,
     changes: &[Change],
     progress: Option<&Progress>,
@@ -279,7 +280,7 @@ fn migrate(
         let schemas = write.open_table(SCHEMAS)?;
         let text = schemas.get(schema.name.as_str())?.map(|text| text.value().to_owned()).unwrap_or_default();
         SchemaDef::parse(&text).map_err(|error| Error::CorruptedFile {
-            path: Default::default(),
+            path: path.to_owned(),
             reason: format!("the schema of `{}`: {error}", schema.name),
         })?
     };
