@@ -347,3 +347,69 @@ fn a_failed_migration_leaves_the_old_file_usable() {
         "the aborted migration left nothing"
     );
 }
+
+mod widened_index {
+    use insula::prelude::*;
+
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Counter")]
+    pub struct V1 {
+        #[id]
+        pub id: Id,
+        #[index]
+        pub value: u32,
+        pub note: String,
+    }
+
+    /// `value` widened to `Option`, still indexed.
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Counter")]
+    pub struct V2 {
+        #[id]
+        pub id: Id,
+        #[index]
+        pub value: Option<u32>,
+    }
+
+    /// `note` added back, after V2 removed it.
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Counter")]
+    pub struct V3 {
+        #[id]
+        pub id: Id,
+        #[index]
+        pub value: Option<u32>,
+        pub note: String,
+    }
+}
+
+#[test]
+fn a_widened_indexed_field_is_reindexed_and_a_readded_field_reads_its_default() {
+    use widened_index::*;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        use widened_index::V1Accessor;
+        let db = Db::builder().name("widened").collection::<V1>().open(dir.path()).unwrap();
+        let mut rows: Vec<V1> =
+            (0..10).map(|i| V1 { id: 0, value: i % 3, note: format!("old {i}") }).collect();
+        db.write_txn_sync(|txn| txn.v1s().put_all(&mut rows)).unwrap();
+    }
+    {
+        use widened_index::V2Accessor;
+        let db = Db::builder().name("widened").collection::<V2>().open(dir.path()).unwrap();
+        assert_eq!(
+            db.v2s().query().filter(V2::VALUE.eq(Some(1))).count().unwrap(),
+            3,
+            "old objects are found"
+        );
+        db.v2s().verify().unwrap();
+        let mut one = db.v2s().get(2).unwrap().unwrap();
+        one.value = None;
+        db.write_txn_sync(|txn| txn.v2s().put(&mut one)).unwrap();
+        db.v2s().verify().unwrap();
+    }
+    use widened_index::V3Accessor;
+    let db = Db::builder().name("widened").collection::<V3>().open(dir.path()).unwrap();
+    assert_eq!(db.v3s().get(1).unwrap().unwrap().note, "", "a removed field's old values are gone");
+    db.v3s().verify().unwrap();
+}

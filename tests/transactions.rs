@@ -201,3 +201,38 @@ fn the_last_id_is_reported_not_wrapped() {
     assert!(matches!(result, Err(Error::IdsExhausted { collection: "Message" })), "{result:?}");
     assert_eq!(db.messages().count().unwrap(), 1);
 }
+
+mod unique_model {
+    use insula::prelude::*;
+
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    pub struct Account {
+        #[id]
+        pub id: Id,
+        #[index(unique)]
+        pub email: String,
+    }
+}
+
+#[test]
+fn a_failed_put_all_that_is_committed_anyway_keeps_its_ids() {
+    use unique_model::{Account, AccountAccessor};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::builder().name("keeps_ids").collection::<Account>().open(dir.path()).unwrap();
+    db.write_txn_sync(|txn| txn.accounts().put(&mut Account { id: 0, email: "taken".into() })).unwrap();
+    db.write_txn_sync(|txn| {
+        let mut batch =
+            vec![Account { id: 0, email: "fresh".into() }, Account { id: 0, email: "taken".into() }];
+        assert!(txn.accounts().put_all(&mut batch).is_err());
+        // The caller carries on and commits what was stored.
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let mut next = Account { id: 0, email: "next".into() };
+    db.write_txn_sync(|txn| txn.accounts().put(&mut next)).unwrap();
+    // Id 2 went to `fresh`, id 3 to the refused object: neither is handed out again.
+    assert_eq!(next.id, 4);
+    let emails: Vec<String> = db.accounts().all().unwrap().into_iter().map(|a| a.email).collect();
+    assert_eq!(emails, ["taken", "fresh", "next"]);
+    db.accounts().verify().unwrap();
+}

@@ -105,4 +105,6 @@ pub mod __private {
     /// Fails compilation, on the field's type, when a case-insensitive index covers a
     /// field that is not a string.
     pub const fn assert_text<T: crate::Text>() {}
+    /// Fails compilation, on the field's type, when a composite index covers a list.
+    pub const fn assert_composite_part<T: crate::index::key::CompositePart>() {}
 }

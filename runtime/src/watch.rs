@@ -53,6 +53,14 @@ impl<T> Slot<T> {
         self.ready.notify_all();
     }
 
+    /// Ends the stream and drops a pending event: nothing more is received.
+    pub(crate) fn cancel(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        state.pending = None;
+        self.ready.notify_all();
+    }
+
     fn take(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let mut state = self.lock();
         loop {
@@ -158,7 +166,7 @@ impl<T: Send + 'static> Watcher<T> {
                 let _ = catch_unwind(AssertUnwindSafe(|| callback(event)));
             }
         })?;
-        Ok(WatchGuard { stop: Arc::new(move || slot.close()) })
+        Ok(WatchGuard { stop: Arc::new(move || slot.cancel()) })
     }
 }
 

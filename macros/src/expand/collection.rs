@@ -282,9 +282,16 @@ fn index_checks(record: &Record<'_>) -> TokenStream {
         .fields
         .iter()
         .filter(|field| field.indexes().iter().any(|index| index.case_insensitive.is_some()));
-    let checks = checks.map(|field| {
+    let text = checks.map(|field| {
         let ty = field.ty;
         quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_text::<#ty>();)
     });
-    quote!(#(#checks)*)
+    let composite =
+        indexes(record).filter(|(index, _)| !index.composite.is_empty()).flat_map(|(_, covered)| {
+            covered.into_iter().map(|field| {
+                let ty = field.ty;
+                quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_composite_part::<#ty>();)
+            })
+        });
+    quote!(#(#text)* #(#composite)*)
 }

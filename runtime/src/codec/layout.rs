@@ -126,19 +126,24 @@ impl Layouts {
     /// Adds an older layout from the file's history. Unlike [`Layouts::add`], a field
     /// whose type no longer fits reads as its default: between that layout and now the
     /// field was removed and added again with another type, so its old values are gone.
-    pub fn add_history(&mut self, old_tag: u32, old: &[FieldDef], current: &[FieldDef]) {
+    /// Fails only for a type this version of Insula does not know.
+    pub fn add_history(
+        &mut self,
+        old_tag: u32,
+        old: &[FieldDef],
+        current: &[FieldDef],
+    ) -> Result<(), LayoutError> {
         let fitting: Vec<FieldDef> = old
             .iter()
             .map(|field| match current.iter().find(|new| new.name == field.name) {
                 Some(new) if field.reads_as(new).is_none() => {
                     // Keep the slot's width, under a name no current field has.
-                    FieldDef { name: format!("\u{0}{}", field.name), ..field.clone() }
+                    FieldDef { name: format!("{}{}", super::DEAD_FIELD, field.name), ..field.clone() }
                 }
                 _ => field.clone(),
             })
             .collect();
-        // Every remaining field fits, so this cannot fail.
-        let _ = self.add(old_tag, &fitting, current);
+        self.add(old_tag, &fitting, current)
     }
 
     /// Whether no older layout is known.

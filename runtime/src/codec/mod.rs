@@ -22,6 +22,10 @@ use crate::schema::ValueType;
 use zerocopy::byteorder::little_endian::U32;
 use zerocopy::{FromBytes, IntoBytes};
 
+/// Prefixed to the name of a field in an older layout whose values are gone (the field
+/// was removed, or its type changed): no current field can have that name.
+pub(crate) const DEAD_FIELD: char = '\u{1}';
+
 /// The width of the layout tag at the head of every record.
 pub const TAG_WIDTH: usize = 4;
 

@@ -261,9 +261,12 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
             let state = self.txn.instance.collection::<C>()?;
             let mut tables = WriteTables::open(&self.txn.txn, state)?;
             let mut buffer = self.txn.buffer.borrow_mut();
-            let result = f(&mut tables, &mut buffer).and_then(|result| tables.finish().map(|()| result));
-            // Even a failed operation may have written (and the caller may commit anyway):
-            // watchers hear of every id it touched.
+            let result = f(&mut tables, &mut buffer);
+            // Even a failed operation may have written, and the caller may commit anyway:
+            // the counter keeps every id it handed out, and watchers hear of every id it
+            // touched.
+            let finished = tables.finish();
+            let result = result.and_then(|result| finished.map(|()| result));
             self.txn.changes.borrow_mut().touch(C::SCHEMA.name(), tables.touched.drain(..));
             result
         })

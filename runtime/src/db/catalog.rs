@@ -119,22 +119,27 @@ fn history(
     extra: Option<&SchemaDef>,
 ) -> Result<Layouts> {
     let mut history = Layouts::default();
-    let mut add = |tag: u32, text: &str| {
+    let mut add = |tag: u32, text: &str| -> Result<()> {
         if tag == current.layout_tag {
-            return;
+            return Ok(());
         }
-        if let Ok(old) = SchemaDef::parse(text) {
-            history.add_history(tag, &old.fields, &current.fields);
-        }
+        let old = SchemaDef::parse(text).map_err(|error| Error::CorruptedFile {
+            path: Default::default(),
+            reason: format!("an older layout of `{collection}`: {error}"),
+        })?;
+        history.add_history(tag, &old.fields, &current.fields).map_err(|error| Error::CorruptedFile {
+            path: Default::default(),
+            reason: format!("an older layout of `{collection}`: {error}"),
+        })
     };
     if let Some(table) = layouts {
         for entry in table.range((collection, 0)..=(collection, u32::MAX))? {
             let (key, text) = entry?;
-            add(key.value().1, text.value());
+            add(key.value().1, text.value())?;
         }
     }
     if let Some(stored) = extra {
-        add(stored.layout_tag, &stored.to_text());
+        add(stored.layout_tag, &stored.to_text())?;
     }
     Ok(history)
 }
@@ -290,6 +295,35 @@ fn migrate(
             .open_table(LAYOUTS)?
             .insert((schema.name.as_str(), stored.layout_tag), stored.to_text().as_str())?;
     }
+    // A removed field's old values are gone for good: rename it in every older layout,
+    // so that a field of that name added later reads its default from old records.
+    let removed: Vec<&str> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::FieldRemoved(field) => Some(field.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !removed.is_empty() {
+        let mut table = write.open_table(LAYOUTS)?;
+        let mut rewritten = Vec::new();
+        for entry in table.range((schema.name.as_str(), 0)..=(schema.name.as_str(), u32::MAX))? {
+            let (key, text) = entry?;
+            let mut old = SchemaDef::parse(text.value()).map_err(|error| Error::CorruptedFile {
+                path: path.to_owned(),
+                reason: format!("an older layout of `{}`: {error}", schema.name),
+            })?;
+            for field in &mut old.fields {
+                if removed.contains(&field.name.as_str()) {
+                    field.name = format!("{}{}", crate::codec::DEAD_FIELD, field.name);
+                }
+            }
+            rewritten.push((key.value().1, old.to_text()));
+        }
+        for (tag, text) in rewritten {
+            table.insert((schema.name.as_str(), tag), text.as_str())?;
+        }
+    }
     let old_state = CollectionState::new(stored, Layouts::default());
     let layouts = {
         let table = write.open_table(LAYOUTS)?;
@@ -309,6 +343,18 @@ fn migrate(
                     continue;
                 };
                 backfill(write, &new_state, collection.ops, number, progress)?;
+            }
+            // A widened field's keys gain the `Option` tag: its indexes are built anew.
+            Change::FieldWidened { old } => {
+                for (number, index) in schema.indexes.iter().enumerate() {
+                    let kept = old_state.schema.indexes.iter().position(|candidate| candidate == index);
+                    if let Some(at) = kept
+                        && index.fields.contains(&old.name)
+                    {
+                        store::delete_index_table(write, index, &old_state.indexes[at])?;
+                        backfill(write, &new_state, collection.ops, number, progress)?;
+                    }
+                }
             }
             _ => {}
         }
@@ -330,11 +376,14 @@ fn backfill(
     let name = &state.indexes[index];
     let report = |done: u64| {
         if let Some(progress) = progress {
-            progress(&MigrationProgress {
-                collection: state.schema.name.clone(),
-                index: definition.name(),
-                done,
-                total,
+            let progress = progress.as_ref();
+            crate::guard::user(|| {
+                progress(&MigrationProgress {
+                    collection: state.schema.name.clone(),
+                    index: definition.name(),
+                    done,
+                    total,
+                })
             });
         }
     };

@@ -97,7 +97,11 @@ pub(crate) fn watch_query<C: Collection, T: Send + 'static>(
     produce: fn(&ReadTxn<'_>, &Spec<C>) -> Option<T>,
 ) -> Watcher<T> {
     let instance = &db.instance;
-    let Ok(matched) = matching_ids(instance, &spec) else {
+    // No commit may land between reading the matches and subscribing, or its change
+    // would be missed: hold the commit lock, unless this thread is the one writing.
+    let _serial = (!super::txn::writing_here(instance))
+        .then(|| instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner));
+    let Ok(matched) = crate::guard::storage(&instance.path, || matching_ids(instance, &spec)) else {
         return super::watchers::Watchers::closed();
     };
     let matched = Mutex::new(matched);

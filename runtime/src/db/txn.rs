@@ -61,6 +61,12 @@ impl WritingGuard {
     }
 }
 
+/// Whether this thread is running a write transaction of `instance`.
+pub(crate) fn writing_here(instance: &Instance) -> bool {
+    let address = std::ptr::from_ref(instance) as usize;
+    WRITING.with_borrow(|writing| writing.contains(&address))
+}
+
 impl Drop for WritingGuard {
     fn drop(&mut self) {
         WRITING.with_borrow_mut(|writing| writing.retain(|&address| address != self.instance));

@@ -107,9 +107,13 @@ impl Watchers {
         }
         changes.prepare();
         for subscription in subscriptions.iter() {
-            if changes.touches(instance, subscription.collection, &subscription.interest) {
-                (subscription.publish)(instance);
-            }
+            // A query watcher runs the caller's view filters: a panic there costs that
+            // watcher this event, and neither the writer nor the other watchers anything.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if changes.touches(instance, subscription.collection, &subscription.interest) {
+                    (subscription.publish)(instance);
+                }
+            }));
         }
     }
 

@@ -75,6 +75,17 @@ pub trait KeyPart: Value {
     fn as_view(&self) -> Self::View<'_>;
 }
 
+/// A value a composite index can cover: a single value, not a list (an object whose list
+/// is empty would have no entry, and a query by the other fields would miss it).
+#[diagnostic::on_unimplemented(
+    message = "a composite index cannot cover `{Self}`",
+    label = "not a single value",
+    note = "composite indexes cover single values; index a list field on its own"
+)]
+pub trait CompositePart: KeyPart {}
+
+impl<T: KeyPart> CompositePart for T {}
+
 /// A [`Value`] made of strings, which an `#[index(case_insensitive)]` can cover.
 #[diagnostic::on_unimplemented(
     message = "`#[index(case_insensitive)]` needs a string field, not `{Self}`",

@@ -269,7 +269,11 @@ impl<C: Collection, T: KeyPart + Send + Sync + 'static> Field<C, T> {
     /// The field equals one of `values`.
     pub fn any_of<'v>(self, values: impl IntoIterator<Item = T::View<'v>>) -> Condition<C> {
         let values: Vec<T> = values.into_iter().map(T::from_view).collect();
-        let probe = Probe::Eq(values.iter().map(|value| eq_keys::<T>(value.as_view())).collect());
+        let mut keys: Vec<[Vec<u8>; 2]> = values.iter().map(|value| eq_keys::<T>(value.as_view())).collect();
+        // One key range per distinct value, or an index walk would return a match twice.
+        keys.sort();
+        keys.dedup();
+        let probe = Probe::Eq(keys);
         let text = format!(
             "{} any of [{}]",
             self.name(),

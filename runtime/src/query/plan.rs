@@ -216,8 +216,10 @@ impl Plan {
             if sort.is_id {
                 ordered = matches!(access, Access::Scan { .. });
             } else if keeps_order(schema, sort.field) {
+                // Only an index of this one field: a composite one orders ties by its
+                // next field, and ties must go by id.
                 let sorted_index = schema.indexes.iter().position(|index| {
-                    index.fields.first().map(String::as_str) == Some(sort.field) && !index.case_insensitive
+                    index.fields.len() == 1 && index.fields[0] == sort.field && !index.case_insensitive
                 });
                 match (&access, sorted_index) {
                     (Access::Index { number, .. }, Some(sorted)) => {
