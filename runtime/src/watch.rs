@@ -22,12 +22,14 @@ struct SlotState<T> {
     pending: Option<T>,
     /// No more events will come: the watcher was cancelled or the instance closed.
     closed: bool,
+    /// How many events were published, so that a late snapshot cannot replace a newer one.
+    published: u64,
 }
 
 impl<T> Slot<T> {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Slot {
-            state: Mutex::new(SlotState { pending: None, closed: false }),
+            state: Mutex::new(SlotState { pending: None, closed: false, published: 0 }),
             ready: Condvar::new(),
         })
     }
@@ -43,6 +45,23 @@ impl<T> Slot<T> {
         let mut state = self.lock();
         if !state.closed {
             state.pending = Some(event);
+            state.published += 1;
+            self.ready.notify_all();
+        }
+    }
+
+    /// How many events have been published so far.
+    fn published(&self) -> u64 {
+        self.lock().published
+    }
+
+    /// Publishes `event`, read when `published` events had been published, unless a
+    /// commit published a newer one since.
+    fn publish_unless_newer(&self, event: T, published: u64) {
+        let mut state = self.lock();
+        if !state.closed && state.published == published {
+            state.pending = Some(event);
+            state.published += 1;
             self.ready.notify_all();
         }
     }
@@ -124,8 +143,9 @@ impl<T: Send + 'static> Watcher<T> {
     /// Makes the current state pending at once, as if a commit had just touched it.
     #[must_use]
     pub fn fire_immediately(self) -> Self {
+        let before = self.slot.published();
         if let Some(event) = (self.current)() {
-            self.slot.publish(event);
+            self.slot.publish_unless_newer(event, before);
         }
         self
     }
