@@ -413,3 +413,29 @@ fn a_widened_indexed_field_is_reindexed_and_a_readded_field_reads_its_default() 
     assert_eq!(db.v3s().get(1).unwrap().unwrap().note, "", "a removed field's old values are gone");
     db.v3s().verify().unwrap();
 }
+
+#[test]
+fn a_migration_holds_no_process_wide_lock() {
+    let (dir, _) = v1_file("unlocked");
+    let other = tempfile::tempdir().unwrap();
+    let other_path = other.path().to_owned();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // The progress callback reaches the registry, for another name and for its own.
+        let result = Db::builder()
+            .name("unlocked")
+            .collection::<stars_indexed::Note>()
+            .on_progress(move |_| {
+                assert!(
+                    Db::instance("unlocked").is_none(),
+                    "an instance that is still opening is not handed out"
+                );
+                let side = Db::builder().name("unlocked-side").collection::<Tag>().open(&other_path).unwrap();
+                drop(side);
+            })
+            .open(dir.path());
+        let _ = done.send(result.map(|_| ()));
+    });
+    let result = finished.recv_timeout(std::time::Duration::from_secs(30)).expect("no deadlock");
+    result.unwrap();
+}
