@@ -47,3 +47,24 @@ fn a_file_that_is_not_a_database_is_an_error() {
     let result = Db::builder().name("garbage").collection::<Blob>().open(dir.path());
     assert!(result.is_err(), "{result:?}");
 }
+
+#[test]
+fn a_file_of_another_format_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = {
+        let db = Db::builder().name("future").collection::<Blob>().open(dir.path()).unwrap();
+        db.path().to_owned()
+    };
+    {
+        let raw = redb::Database::open(&path).unwrap();
+        let txn = raw.begin_write().unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("insula:meta"))
+            .unwrap()
+            .insert("format", 2)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let result = Db::builder().name("future").collection::<Blob>().open(dir.path());
+    let Err(error @ Error::CorruptedFile { .. }) = result else { panic!("{result:?}") };
+    assert!(error.to_string().contains("format version 2, this build reads 1"), "{error}");
+}

@@ -213,14 +213,6 @@ fn a_unique_replace_index_replaces_the_other_object() {
     assert_eq!(index_entries(&dir.path().join("replace.insula")), expected_entries(&all));
 }
 
-#[test]
-fn writing_through_the_db_handle_does_not_exist() {
-    // `db.users().put(..)` does not compile: see tests/ui/write_without_transaction.rs.
-    let dir = tempfile::tempdir().unwrap();
-    let db = open(&dir, "readonly");
-    assert_eq!(db.users().count().unwrap(), 0);
-}
-
 fn index_entries_of(db: &Db) -> Vec<(String, Vec<u8>, Id)> {
     // Read through a copy of the file: the instance holds the file's lock.
     let copy = tempfile::tempdir().unwrap();

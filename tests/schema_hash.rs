@@ -224,18 +224,14 @@ fn indexes_do_not_move_the_layout_tag_but_fields_do() {
     }
 }
 
-#[test]
-fn the_hash_is_computed_at_compile_time() {
-    const HASH: u64 = <base::Note as Collection>::SCHEMA.hash();
-    assert_eq!(HASH, base::Note::SCHEMA.hash());
-}
-
 /// The hashes of the example collections, pinned: they are part of the file format, so
 /// a change here breaks every existing database and must be deliberate.
 #[test]
 fn golden_hashes() {
+    // Evaluated by the compiler: the hash is a constant.
+    const NOTE: u64 = <base::Note as Collection>::SCHEMA.hash();
     let pinned = [
-        ("Note", base::Note::SCHEMA.hash(), 0x9d68_4dbf_ee00_8452),
+        ("Note", NOTE, 0x9d68_4dbf_ee00_8452),
         ("Everything", common::Everything::SCHEMA.hash(), 0x28df_7634_39e5_bb0d),
         ("Message", common::Message::SCHEMA.hash(), 0x6a68_7dc7_cbdf_f23b),
     ];

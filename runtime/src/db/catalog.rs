@@ -113,6 +113,7 @@ fn open_optional<K: redb::Key + 'static, V: redb::Value + 'static>(
 /// A field whose type changed between an old layout and now was removed and added again
 /// in between, so its old values read as the default.
 fn history(
+    path: &Path,
     layouts: Option<&impl ReadableTable<(&'static str, u32), &'static str>>,
     collection: &str,
     current: &SchemaDef,
@@ -124,11 +125,11 @@ fn history(
             return Ok(());
         }
         let old = SchemaDef::parse(text).map_err(|error| Error::CorruptedFile {
-            path: Default::default(),
+            path: path.to_owned(),
             reason: format!("an older layout of `{collection}`: {error}"),
         })?;
         history.add_history(tag, &old.fields, &current.fields).map_err(|error| Error::CorruptedFile {
-            path: Default::default(),
+            path: path.to_owned(),
             reason: format!("an older layout of `{collection}`: {error}"),
         })
     };
@@ -186,7 +187,7 @@ pub(crate) fn plan(
                 .filter(|(_, index)| index.unique && !stored.indexes.contains(index))
                 .collect();
             if !added_unique.is_empty() {
-                let history = history(layouts.as_ref(), &schema.name, schema, Some(&stored))?;
+                let history = history(path, layouts.as_ref(), &schema.name, schema, Some(&stored))?;
                 let state = CollectionState::new(stored.clone(), Layouts::default());
                 let records = read.open_table(records_table(&state))?;
                 for (number, index) in added_unique {
@@ -266,7 +267,7 @@ pub(crate) fn reconcile(
     asked
         .into_iter()
         .map(|collection| {
-            let history = history(layouts.as_ref(), &collection.schema.name, &collection.schema, None)?;
+            let history = history(path, layouts.as_ref(), &collection.schema.name, &collection.schema, None)?;
             Ok(CollectionState::new(collection.schema, history))
         })
         .collect()
@@ -327,7 +328,7 @@ fn migrate(
     let old_state = CollectionState::new(stored, Layouts::default());
     let layouts = {
         let table = write.open_table(LAYOUTS)?;
-        history(Some(&table), &schema.name, schema, None)?
+        history(path, Some(&table), &schema.name, schema, None)?
     };
     let new_state = CollectionState::new(schema.clone(), layouts);
     for change in changes {
