@@ -60,11 +60,11 @@ fn a_file_of_another_format_version_is_refused() {
         let txn = raw.begin_write().unwrap();
         txn.open_table(redb::TableDefinition::<&str, u64>::new("insula:meta"))
             .unwrap()
-            .insert("format", 2)
+            .insert("format", 3)
             .unwrap();
         txn.commit().unwrap();
     }
     let result = Db::builder().name("future").collection::<Blob>().open(dir.path());
     let Err(error @ Error::CorruptedFile { .. }) = result else { panic!("{result:?}") };
-    assert!(error.to_string().contains("format version 2, this build reads 1"), "{error}");
+    assert!(error.to_string().contains("format version 3, this build reads 2"), "{error}");
 }

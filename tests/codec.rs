@@ -13,6 +13,18 @@ fn encode<C: Collection>(object: &C) -> Vec<u8> {
     record
 }
 
+/// The stored bytes of object `id` holding `record`: the record and its check.
+fn sealed(id: insula::Id, record: &[u8]) -> Vec<u8> {
+    let mut stored = record.to_vec();
+    insula::__private::seal(id, &mut stored);
+    stored
+}
+
+/// The record inside stored bytes, without its check.
+fn record_of(stored: &[u8]) -> &[u8] {
+    &stored[..stored.len() - insula::__private::CHECK_WIDTH]
+}
+
 /// Checks each accessor of `view` against the same field of `decoded`.
 macro_rules! assert_view_fields {
     ($view:expr, $decoded:expr, $ty:ty, [$($field:ident: $fty:ty),* $(,)?]) => {{
@@ -65,10 +77,11 @@ proptest! {
     #[test]
     fn arbitrary_bytes_give_a_value_or_corrupted(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         check_never_panics(&bytes);
-        // Behind a valid tag, the bytes reach the slot readers.
+        // With a valid check, and behind a valid tag, the bytes reach the slot readers.
+        check_never_panics(&sealed(1, &bytes));
         let mut tagged = Everything::SCHEMA.layout_tag().to_le_bytes().to_vec();
         tagged.extend_from_slice(&bytes);
-        check_never_panics(&tagged);
+        check_never_panics(&sealed(1, &tagged));
     }
 
     #[test]
@@ -77,15 +90,22 @@ proptest! {
         flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
         cut in any::<prop::sample::Index>(),
     ) {
-        let mut record = encode(&object);
+        let stored = encode(&object);
+        let mut record = record_of(&stored).to_vec();
         // Past the tag, so that the damage reaches the fields.
         for (at, byte) in flips {
             let at = 4 + at.index(record.len() - 4);
             record[at] ^= byte | 1;
         }
-        check_never_panics(&record);
+        // Stored with its old check, the damage is caught by the check.
+        let mut damaged = record.clone();
+        damaged.extend_from_slice(&stored[record.len()..]);
+        let caught = matches!(Everything::view(object.id, &damaged), Err(Error::Corrupted { .. }));
+        prop_assert!(caught, "damage passed the check");
+        // With a check that matches, it reaches the field readers.
+        check_never_panics(&sealed(1, &record));
         // Truncation at every length keeps the same promise.
-        check_never_panics(&record[..cut.index(record.len())]);
+        check_never_panics(&sealed(1, &record[..cut.index(record.len())]));
     }
 }
 
@@ -105,9 +125,10 @@ fn check_never_panics(bytes: &[u8]) {
 
 #[test]
 fn a_record_with_a_damaged_tag_is_corrupted() {
-    let mut record = encode(&Everything::default());
+    let stored = encode(&Everything { id: 1, ..Default::default() });
+    let mut record = record_of(&stored).to_vec();
     record[0] ^= 0xff;
-    let error = Everything::decode(1, &record).unwrap_err();
+    let error = Everything::decode(1, &sealed(1, &record)).unwrap_err();
     assert!(matches!(error, Error::Corrupted { collection: "Everything", .. }), "{error:?}");
     assert!(error.to_string().contains("unknown layout tag"), "{error}");
 }
@@ -135,8 +156,12 @@ fn ignored_fields_are_not_stored_and_read_as_default() {
 fn the_id_is_the_key_not_part_of_the_record() {
     let a = Everything { id: 1, ..Default::default() };
     let b = Everything { id: 2, ..Default::default() };
-    assert_eq!(encode(&a), encode(&b));
-    assert_eq!(Everything::decode(9, &encode(&a)).unwrap().id, 9);
+    let (stored_a, stored_b) = (encode(&a), encode(&b));
+    assert_eq!(record_of(&stored_a), record_of(&stored_b));
+    assert_eq!(Everything::decode(9, &sealed(9, record_of(&stored_a))).unwrap().id, 9);
+    // The check ties the record to its id: found under another id, it is corrupted.
+    let error = Everything::decode(2, &stored_a).unwrap_err();
+    assert!(error.to_string().contains("fails its check"), "{error}");
 }
 
 #[test]
@@ -144,10 +169,10 @@ fn enums_are_stored_by_variant_name() {
     let record = encode(&Everything { mood: common::Mood::Neutral, ..Default::default() });
     let tag = insula::__private::variant_tag("meh").to_le_bytes();
     assert!(record.windows(4).any(|window| window == tag), "the renamed variant's tag is stored");
-    let mut other = record.clone();
+    let mut other = record_of(&record).to_vec();
     let at = other.windows(4).position(|window| window == tag).unwrap();
     other[at..at + 4].copy_from_slice(&insula::__private::variant_tag("Sad").to_le_bytes());
-    assert_eq!(Everything::decode(0, &other).unwrap().mood, common::Mood::Sad);
+    assert_eq!(Everything::decode(0, &sealed(0, &other)).unwrap().mood, common::Mood::Sad);
 }
 
 /// The worked example of `runtime/FORMAT.md`, byte for byte.
@@ -168,5 +193,8 @@ fn the_format_document_example_holds() {
     expected.extend_from_slice(&[5, 0, 0, 0]);
     expected.extend_from_slice(&[16, 0, 0, 0, 2, 0, 0, 0]);
     expected.extend_from_slice(b"hi");
-    assert_eq!(record, expected);
+    assert_eq!(record_of(&record), expected);
+    // Then the check: xxh3-64 of the record seeded with the id, folded to 32 bits.
+    let hash = xxhash_rust::xxh3::xxh3_64_with_seed(&expected, 4);
+    assert_eq!(record[expected.len()..], ((hash ^ (hash >> 32)) as u32).to_le_bytes());
 }

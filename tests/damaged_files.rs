@@ -1,7 +1,8 @@
 //! Damaged database files: random bytes flipped and random truncations across a valid
-//! file. Each open, and each read after it, gives an error or a value: never a panic,
-//! never a hang. With `check_integrity(true)`, the value is always the truth: a damaged
-//! file fails to open.
+//! file. Each open, and each read after it, gives an error or the truth: never a wrong
+//! value, never a panic, never a hang. Records and schema texts carry checks, so damage
+//! to them is an error; damage to redb's own pages can hide objects (a read finds fewer),
+//! and with `check_integrity(true)` it fails the open instead.
 
 use insula::prelude::*;
 use insula_workspace::model::{Message, MessageAccessor};
@@ -45,11 +46,9 @@ fn read_everything(dir: &Path, name: &str, expected: &[Message], integrity: bool
         Ok(db) => db,
         Err(_) => return Ok(()),
     };
-    // Without the integrity check, a damaged number inside a record reads as another
-    // number: only errors and panics are judged then.
     let check = |found: Option<Message>, id: u64| -> Result<(), String> {
         match found {
-            Some(found) if integrity && expected.get(id as usize - 1) != Some(&found) => {
+            Some(found) if id == 0 || expected.get(id as usize - 1) != Some(&found) => {
                 Err(format!("object {id} reads wrong: {found:?}"))
             }
             _ => Ok(()),
@@ -67,14 +66,23 @@ fn read_everything(dir: &Path, name: &str, expected: &[Message], integrity: bool
     }
     if let Ok(found) = db.messages().query().filter(Message::AUTHOR.eq("author3")).find_all() {
         for message in found {
-            if integrity && message.author != "author3" {
+            if message.author != "author3" {
                 return Err(format!("a query returned {message:?}"));
             }
             check(Some(message.clone()), message.id)?;
         }
     }
     let _ = db.messages().verify();
-    let _ = db.write_txn_sync(|txn| txn.messages().put(&mut Message::default()));
+    // Writing and closing are tried only on a file that passed the integrity check.
+    // redb 4.6 commits when a handle closes; where the damage lies in its list of freed
+    // pages, which no read visits, that commit panics and panics again while unwinding,
+    // and the process aborts (see the README's "Damaged files"). Without the check, the
+    // handle is leaked instead of closed.
+    if integrity {
+        let _ = db.write_txn_sync(|txn| txn.messages().put(&mut Message::default()));
+    } else {
+        std::mem::forget(db);
+    }
     Ok(())
 }
 

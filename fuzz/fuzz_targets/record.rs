@@ -37,9 +37,13 @@ pub struct Record {
 }
 
 fuzz_target!(|data: &[u8]| {
-    // Behind a valid tag half the time, so the bytes reach the fields.
-    let tagged: Vec<u8> = Record::SCHEMA.layout_tag().to_le_bytes().iter().chain(data).copied().collect();
-    for bytes in [data, tagged.as_slice()] {
+    // With a valid check, and behind a valid tag half the time, so the bytes reach the
+    // fields; as they are, they must fail the check.
+    let mut sealed = data.to_vec();
+    insula::__private::seal(1, &mut sealed);
+    let mut tagged: Vec<u8> = Record::SCHEMA.layout_tag().to_le_bytes().iter().chain(data).copied().collect();
+    insula::__private::seal(1, &mut tagged);
+    for bytes in [data, sealed.as_slice(), tagged.as_slice()] {
         if let Ok(view) = Record::view(1, bytes) {
             let _ = format!("{view:?}");
             let decoded = Record::from_view(view);

@@ -51,23 +51,21 @@ pub trait Collection: Sized + 'static {
     /// Sets the object's id (after `put` assigns one).
     fn set_id(&mut self, id: Id);
 
-    /// Encodes the object (without its id, which is the record's key) into `out`,
-    /// replacing what `out` held. Reusing one buffer avoids an allocation per object.
+    /// Encodes the object into `out`, replacing what `out` held, as it is stored: its
+    /// record followed by a check that ties the record to the object's id (the id itself
+    /// is the key it is stored under). Reusing one buffer avoids an allocation per
+    /// object.
     fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
-        out.clear();
-        self.encode_fields(out);
-        if out.len() > MAX_RECORD_LEN {
-            return Err(Error::TooLarge { collection: Self::SCHEMA.name(), len: out.len() });
-        }
-        Ok(())
+        encode_stored(self, self.id(), out)
     }
 
     /// Appends the record of this object to `out` (the derive implements it).
     #[doc(hidden)]
     fn encode_fields(&self, out: &mut Vec<u8>);
 
-    /// A view of the record of object `id`, which may be in an older layout listed in
-    /// `layouts`. Every reference in the record is checked here, once.
+    /// A view of the stored bytes of object `id` (as [`Collection::encode`] wrote them),
+    /// whose record may be in an older layout listed in `layouts`. The check and every
+    /// reference in the record are verified here, once.
     fn view_in<'a>(id: Id, record: &'a [u8], layouts: &'a Layouts) -> Result<Self::View<'a>>;
 
     /// A view of a record in the current layout.
@@ -97,6 +95,18 @@ pub trait Collection: Sized + 'static {
     fn decode(id: Id, record: &[u8]) -> Result<Self> {
         Self::view(id, record).map(Self::from_view)
     }
+}
+
+/// Encodes `object` into `out` as it is stored under `id`: the record, then its check.
+pub(crate) fn encode_stored<C: Collection>(object: &C, id: Id, out: &mut Vec<u8>) -> Result<()> {
+    out.clear();
+    object.encode_fields(out);
+    let len = out.len() + crate::codec::CHECK_WIDTH;
+    if len > MAX_RECORD_LEN {
+        return Err(Error::TooLarge { collection: C::SCHEMA.name(), len });
+    }
+    crate::codec::seal(id, out);
+    Ok(())
 }
 
 /// A struct stored inside a collection's objects. Derive it with `#[derive(Embedded)]`;

@@ -84,8 +84,8 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::codec::{
-        Corrupt, CurrentLayout, IdType, RecordReader, TAG_WIDTH, assert_distinct_tags, begin_record,
-        read_ref, read_u32, variant_tag, write_ref, write_u32,
+        CHECK_WIDTH, Corrupt, CurrentLayout, IdType, RecordReader, TAG_WIDTH, assert_distinct_tags,
+        begin_record, read_ref, read_u32, seal, variant_tag, write_ref, write_u32,
     };
     pub use crate::index::key::{combine_keys, write_bytes_key};
     pub use crate::{EmbeddedSchema, EnumSchema, Layouts};

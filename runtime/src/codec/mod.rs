@@ -29,6 +29,35 @@ pub(crate) const DEAD_FIELD: char = '\u{1}';
 /// The width of the layout tag at the head of every record.
 pub const TAG_WIDTH: usize = 4;
 
+/// The width of the check that follows every stored record.
+pub const CHECK_WIDTH: usize = 4;
+
+/// Appends the check of the record in `out`, the object `id`'s: the low half of an
+/// xxh3-64 of the record seeded with the id folded into 32 bits. A flipped byte, or a
+/// record found under another id, then fails [`unseal`] instead of reading as a value.
+pub fn seal(id: crate::Id, out: &mut Vec<u8>) {
+    let check = check(id, out);
+    out.extend_from_slice(&check.to_le_bytes());
+}
+
+/// The record in `stored`, the stored bytes of object `id`, once its check matches.
+#[inline]
+pub(crate) fn unseal(id: crate::Id, stored: &[u8]) -> Result<&[u8], Corrupt> {
+    let split =
+        stored.len().checked_sub(CHECK_WIDTH).ok_or(Corrupt("a stored record is shorter than its check"))?;
+    let (record, stored_check) = stored.split_at(split);
+    if read_u32(stored_check)? != check(id, record) {
+        return Err(Corrupt("a stored record fails its check: its bytes are damaged"));
+    }
+    Ok(record)
+}
+
+#[inline]
+fn check(id: crate::Id, record: &[u8]) -> u32 {
+    let hash = xxhash_rust::xxh3::xxh3_64_with_seed(record, id);
+    (hash ^ (hash >> 32)) as u32
+}
+
 /// Why a record could not be read. It becomes [`crate::Error::Corrupted`] once the
 /// collection it belongs to is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,11 +5,14 @@
 //!
 //! | table | key | value |
 //! | --- | --- | --- |
-//! | `insula:meta` | `"format"` | the file format version, `1` |
-//! | `insula:schemas` | collection name | the schema's text ([`SchemaDef::to_text`]) |
-//! | `insula:layouts` | (collection name, layout tag) | the text of a schema whose records may still be in the file |
+//! | `insula:meta` | `"format"` | the file format version, `2` |
+//! | `insula:schemas` | collection name | the schema's text ([`SchemaDef::to_text`]) and its check |
+//! | `insula:layouts` | (collection name, layout tag) | the text and check of a schema whose records may still be in the file |
 //! | `insula:counters` | collection name | the last id assigned |
-//! | `insula:c:<collection>` | id (`u64`) | the record (`runtime/FORMAT.md`) |
+//! | `insula:c:<collection>` | id (`u64`) | the record and its check (`runtime/FORMAT.md`) |
+//!
+//! A schema text is stored with a last line `check 0x…`, an xxh3-64 of the text before
+//! it, so a damaged text fails the open instead of reading as another schema.
 //! | `insula:i:<collection>:<index>` | key (+ id, big-endian, unless unique) | the id if unique, else nothing |
 
 use super::instance::CollectionState;
@@ -29,7 +32,29 @@ const LAYOUTS: TableDefinition<(&str, u32), &str> = TableDefinition::new("insula
 pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("insula:counters");
 
 /// The format version this build writes and reads.
-const FORMAT_VERSION: u64 = 1;
+const FORMAT_VERSION: u64 = 2;
+
+/// The text `schema` is stored as: its text, then a line with the check of that text.
+fn stored_text(schema: &SchemaDef) -> String {
+    let mut text = schema.to_text();
+    let check = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
+    text.push_str(&format!("check {check:#018x}\n"));
+    text
+}
+
+/// Parses a schema text written by [`stored_text`], once its check matches. `what`
+/// names the schema in the error.
+fn parse_stored(path: &Path, what: &str, stored: &str) -> Result<SchemaDef> {
+    let damaged =
+        |reason: String| Error::CorruptedFile { path: path.to_owned(), reason: format!("{what}: {reason}") };
+    let body_end = stored.trim_end_matches('\n').rfind('\n').map_or(0, |at| at + 1);
+    let (text, last) = stored.split_at(body_end);
+    let check = last.trim_end().strip_prefix("check 0x").and_then(|hex| u64::from_str_radix(hex, 16).ok());
+    if check != Some(xxhash_rust::xxh3::xxh3_64(text.as_bytes())) {
+        return Err(damaged("the stored text fails its check".to_owned()));
+    }
+    SchemaDef::parse(text).map_err(|error| damaged(error.to_string()))
+}
 
 /// The keys of one index for a stored record: `(id, record, layouts, index number)`.
 pub(crate) type IndexKeysFn = fn(Id, &[u8], &Layouts, usize) -> Result<Vec<Vec<u8>>>;
@@ -90,10 +115,7 @@ fn stored_schema(
 ) -> Result<Option<SchemaDef>> {
     let Some(table) = schemas else { return Ok(None) };
     match table.get(name)? {
-        Some(text) => SchemaDef::parse(text.value()).map(Some).map_err(|error| Error::CorruptedFile {
-            path: path.to_owned(),
-            reason: format!("the schema of `{name}`: {error}"),
-        }),
+        Some(text) => parse_stored(path, &format!("the schema of `{name}`"), text.value()).map(Some),
         None => Ok(None),
     }
 }
@@ -120,27 +142,24 @@ fn history(
     extra: Option<&SchemaDef>,
 ) -> Result<Layouts> {
     let mut history = Layouts::default();
-    let mut add = |tag: u32, text: &str| -> Result<()> {
+    let what = format!("an older layout of `{collection}`");
+    let mut add = |tag: u32, old: &SchemaDef| -> Result<()> {
         if tag == current.layout_tag {
             return Ok(());
         }
-        let old = SchemaDef::parse(text).map_err(|error| Error::CorruptedFile {
-            path: path.to_owned(),
-            reason: format!("an older layout of `{collection}`: {error}"),
-        })?;
         history.add_history(tag, &old.fields, &current.fields).map_err(|error| Error::CorruptedFile {
             path: path.to_owned(),
-            reason: format!("an older layout of `{collection}`: {error}"),
+            reason: format!("{what}: {error}"),
         })
     };
     if let Some(table) = layouts {
         for entry in table.range((collection, 0)..=(collection, u32::MAX))? {
             let (key, text) = entry?;
-            add(key.value().1, text.value())?;
+            add(key.value().1, &parse_stored(path, &what, text.value())?)?;
         }
     }
     if let Some(stored) = extra {
-        add(stored.layout_tag, &stored.to_text())?;
+        add(stored.layout_tag, stored)?;
     }
     Ok(history)
 }
@@ -256,7 +275,7 @@ pub(crate) fn reconcile(
                 Action::Migrate(changes) => migrate(&write, path, collection, changes, progress)?,
             }
             if *action != Action::Nothing {
-                write.open_table(SCHEMAS)?.insert(schema.name.as_str(), schema.to_text().as_str())?;
+                write.open_table(SCHEMAS)?.insert(schema.name.as_str(), stored_text(schema).as_str())?;
             }
         }
         write.commit()?;
@@ -285,16 +304,13 @@ fn migrate(
     let stored = {
         let schemas = write.open_table(SCHEMAS)?;
         let text = schemas.get(schema.name.as_str())?.map(|text| text.value().to_owned()).unwrap_or_default();
-        SchemaDef::parse(&text).map_err(|error| Error::CorruptedFile {
-            path: path.to_owned(),
-            reason: format!("the schema of `{}`: {error}", schema.name),
-        })?
+        parse_stored(path, &format!("the schema of `{}`", schema.name), &text)?
     };
     // Records already written keep the layout they have; the file remembers it.
     if stored.layout_tag != schema.layout_tag {
         write
             .open_table(LAYOUTS)?
-            .insert((schema.name.as_str(), stored.layout_tag), stored.to_text().as_str())?;
+            .insert((schema.name.as_str(), stored.layout_tag), stored_text(&stored).as_str())?;
     }
     // A removed field's old values are gone for good: rename it in every older layout,
     // so that a field of that name added later reads its default from old records.
@@ -310,16 +326,13 @@ fn migrate(
         let mut rewritten = Vec::new();
         for entry in table.range((schema.name.as_str(), 0)..=(schema.name.as_str(), u32::MAX))? {
             let (key, text) = entry?;
-            let mut old = SchemaDef::parse(text.value()).map_err(|error| Error::CorruptedFile {
-                path: path.to_owned(),
-                reason: format!("an older layout of `{}`: {error}", schema.name),
-            })?;
+            let mut old = parse_stored(path, &format!("an older layout of `{}`", schema.name), text.value())?;
             for field in &mut old.fields {
                 if removed.contains(&field.name.as_str()) {
                     field.name = format!("{}{}", crate::codec::DEAD_FIELD, field.name);
                 }
             }
-            rewritten.push((key.value().1, old.to_text()));
+            rewritten.push((key.value().1, stored_text(&old)));
         }
         for (tag, text) in rewritten {
             table.insert((schema.name.as_str(), tag), text.as_str())?;

@@ -212,11 +212,18 @@ impl DbBuilder {
 
     /// Verifies the checksum of every page of the file when it opens (off by default).
     ///
-    /// Without it, bytes damaged while the file was closed are noticed only where they
-    /// break the file's structure or a record's encoding (an error, never a panic); a
-    /// damaged number inside a record can read as another number. With it, such a file
-    /// fails to open with [`Error::CorruptedFile`] instead. The check reads the whole file,
-    /// so opening costs time in proportion to its size.
+    /// Without it, bytes damaged while the file was closed are noticed where they are
+    /// read: every record and every stored schema carries a check, so a damaged one is an
+    /// [`Error::Corrupted`] or [`Error::CorruptedFile`], never another value, and every
+    /// query candidate is tested on its record, so a damaged index entry never returns a
+    /// wrong object. Damage to the file's own structure is an error where a read meets
+    /// it, but can also hide objects from a read. And redb 4.6 writes to the file when the
+    /// last handle closes: damage in its list of freed pages, which no read visits, makes
+    /// that close panic while unwinding, which aborts the process.
+    ///
+    /// With it, such a file fails to open with [`Error::CorruptedFile`] instead. The check
+    /// reads the whole file, so opening costs time in proportion to its size; use it after
+    /// a storage failure, or wherever a file may have been damaged at rest.
     pub fn check_integrity(mut self, enabled: bool) -> Self {
         self.check_integrity = enabled;
         self

@@ -134,7 +134,11 @@ impl<'t, 's> WriteTables<'t, 's> {
             })
             .collect::<Result<Vec<_>>>()?;
         let counters = txn.open_table(COUNTERS)?;
-        let last = counters.get(state.schema.name.as_str())?.map_or(0, |last| last.value());
+        // The counter never falls behind the largest id stored, even in a damaged file:
+        // a fresh id then never lands on an existing object.
+        let stored = counters.get(state.schema.name.as_str())?.map_or(0, |last| last.value());
+        let largest = records.last()?.map_or(0, |(id, _)| id.value());
+        let last = stored.max(largest);
         Ok(WriteTables {
             state,
             records,
@@ -167,7 +171,7 @@ impl<'t, 's> WriteTables<'t, 's> {
                 id
             }
         };
-        object.encode(buffer)?;
+        crate::collection::encode_stored(object, id, buffer)?;
         if self.indexes.is_empty() {
             self.records.insert(id, buffer.as_slice())?;
             self.touched.push(id);

@@ -264,14 +264,13 @@ impl<C: Collection> Spec<C> {
         let plan = Plan::make(self, source, false)?;
         let state = source.state();
         let corrupted = crate::__private::corrupted(C::SCHEMA.name());
-        // Where the index alone answers the filter, candidates are matches.
-        let answered = plan.answers_filter && self.view_filters.is_empty();
-        let matches = |id: Id, record: &[u8]| {
-            if answered { Ok(true) } else { self.matches(id, record, &state.layouts) }
-        };
+        // Every candidate is tested on its record, even where the index alone answers the
+        // filter: a damaged index entry then costs a missed object, never a wrong one.
+        let matches = |id: Id, record: &[u8]| self.matches(id, record, &state.layouts);
         let keys_of =
             |id: Id, record: &[u8], fns: &mut dyn Iterator<Item = &KeyFn>| -> Result<Vec<Vec<u8>>> {
-                let reader = RecordReader::open(record, &C::LAYOUT, &state.layouts).map_err(&corrupted)?;
+                let reader =
+                    RecordReader::open_stored(id, record, &C::LAYOUT, &state.layouts).map_err(&corrupted)?;
                 let id_bytes = id.to_le_bytes();
                 fns.map(|key| key(&id_bytes, &reader).map_err(&corrupted)).collect()
             };
@@ -425,7 +424,7 @@ impl<C: Collection, O: QueryOrigin> Query<'_, C, O> {
         self.reach(|spec, source| {
             let layouts = &source.state().layouts;
             spec.run(source, &mut |id, record| {
-                let reader = RecordReader::open(record, &C::LAYOUT, layouts)
+                let reader = RecordReader::open_stored(id, record, &C::LAYOUT, layouts)
                     .map_err(crate::__private::corrupted(C::SCHEMA.name()))?;
                 let id_bytes = id.to_le_bytes();
                 let value =
@@ -507,7 +506,7 @@ impl<C: Collection> Spec<C> {
     /// Whether the record meets the query's conditions (offset and limit aside).
     pub(crate) fn matches(&self, id: Id, record: &[u8], layouts: &crate::Layouts) -> Result<bool> {
         let corrupted = crate::__private::corrupted(C::SCHEMA.name());
-        let reader = RecordReader::open(record, &C::LAYOUT, layouts).map_err(&corrupted)?;
+        let reader = RecordReader::open_stored(id, record, &C::LAYOUT, layouts).map_err(&corrupted)?;
         let id_bytes = id.to_le_bytes();
         if let Some(filter) = &self.filter
             && !filter.node.test(&id_bytes, &reader).map_err(&corrupted)?

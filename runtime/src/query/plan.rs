@@ -27,8 +27,6 @@ pub(crate) struct Plan {
     pub(crate) ordered: bool,
     /// Candidates are read in index key order (else in id order).
     walk_index: bool,
-    /// The index lookup alone answers the whole filter: candidates need no re-test.
-    pub(crate) answers_filter: bool,
     /// Read the access path backwards (a descending order).
     reverse: bool,
     /// How many candidates the access path was estimated to give.
@@ -110,20 +108,6 @@ fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, St
 fn one_key(schema: &SchemaDef, number: usize, ranges: &[KeyRange], how: &str) -> bool {
     let equalities = how.split(", ").filter(|part| part.starts_with("equality on ")).count();
     ranges.len() == 1 && equalities == schema.indexes[number].fields.len()
-}
-
-/// Whether `access` finds exactly the objects `spec`'s filter accepts: the filter is one
-/// exact equality on the first field of a case-sensitive index, and the index is read
-/// for it alone.
-fn answers_filter<C: Collection>(spec: &Spec<C>, schema: &SchemaDef, access: &Access) -> bool {
-    let (Some(filter), Access::Index { number, how, .. }) = (&spec.filter, access) else { return false };
-    let super::condition::Node::Leaf(leaf) = &filter.node else { return false };
-    let index = &schema.indexes[*number];
-    leaf.exact
-        && !index.case_insensitive
-        && index.fields.first().map(String::as_str) == Some(leaf.field)
-        && !how.contains(", ")
-        && (how.starts_with("equality on ") || how.ends_with(&format!("values of {}", leaf.field)))
 }
 
 /// Counts the ids in `ranges`, stopping at `cap`.
@@ -242,8 +226,7 @@ impl Plan {
         } else if spec.sort.is_empty() {
             ordered = true;
         }
-        let answers_filter = answers_filter(spec, schema, &access);
-        Plan { access, ordered, walk_index, reverse, estimate, total, answers_filter }
+        Plan { access, ordered, walk_index, reverse, estimate, total }
     }
 
     /// Calls `visit` with each candidate record: in id order (reversed for a descending
