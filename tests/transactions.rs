@@ -183,6 +183,25 @@ fn ids_come_from_a_counter_kept_in_the_transaction() {
     db.write_txn_sync(|txn| txn.messages().put(&mut later)).unwrap();
     assert_eq!(later.id, 12);
 
+    // Deleting the object with the largest id does not free that id: not in a later
+    // transaction, not in the one that assigned it, not across a reopen.
+    db.write_txn_sync(|txn| txn.messages().delete(12)).unwrap();
+    let mut after_delete = message("after delete");
+    db.write_txn_sync(|txn| txn.messages().put(&mut after_delete)).unwrap();
+    assert_eq!(after_delete.id, 13);
+    let mut short_lived = message("short-lived");
+    db.write_txn_sync(|txn| {
+        txn.messages().put(&mut short_lived)?;
+        txn.messages().delete(short_lived.id)
+    })
+    .unwrap();
+    assert_eq!(short_lived.id, 14);
+    drop(db);
+    let db = open(&dir, "ids");
+    let mut reopened = message("reopened");
+    db.write_txn_sync(|txn| txn.messages().put(&mut reopened)).unwrap();
+    assert_eq!(reopened.id, 15);
+
     // `clear` removes everything and resets the counter.
     db.write_txn_sync(|txn| txn.messages().clear()).unwrap();
     assert_eq!(db.messages().count().unwrap(), 0);

@@ -29,7 +29,7 @@ pub(crate) fn collection(input: &DeriveInput, errors: syn::Error) -> TokenStream
                 fn id(&self) -> ::insula::Id { ::core::unimplemented!() }
                 fn set_id(&mut self, _: ::insula::Id) { ::core::unimplemented!() }
                 fn encode_fields(&self, _: &mut ::insula::__private::Vec<u8>) { ::core::unimplemented!() }
-                fn view_in<'a>(
+                fn view_record<'a>(
                     _: ::insula::Id,
                     _: &'a [u8],
                     _: &'a ::insula::Layouts,

@@ -66,7 +66,15 @@ pub trait Collection: Sized + 'static {
     /// A view of the stored bytes of object `id` (as [`Collection::encode`] wrote them),
     /// whose record may be in an older layout listed in `layouts`. The check and every
     /// reference in the record are verified here, once.
-    fn view_in<'a>(id: Id, record: &'a [u8], layouts: &'a Layouts) -> Result<Self::View<'a>>;
+    fn view_in<'a>(id: Id, stored: &'a [u8], layouts: &'a Layouts) -> Result<Self::View<'a>> {
+        let record =
+            crate::codec::unseal(id, stored).map_err(crate::__private::corrupted(Self::SCHEMA.name()))?;
+        Self::view_record(id, record, layouts)
+    }
+
+    /// A view of a record whose check was verified (the derive implements it).
+    #[doc(hidden)]
+    fn view_record<'a>(id: Id, record: &'a [u8], layouts: &'a Layouts) -> Result<Self::View<'a>>;
 
     /// A view of a record in the current layout.
     fn view(id: Id, record: &[u8]) -> Result<Self::View<'_>> {

@@ -85,13 +85,13 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
                     #encode_fields
                 }
 
-                fn view_in<'a>(
+                fn view_record<'a>(
                     id: ::insula::Id,
                     record: &'a [u8],
                     layouts: &'a ::insula::Layouts,
                 ) -> ::core::result::Result<#view<'a>, ::insula::Error> {
                     let corrupted = ::insula::__private::corrupted(#name);
-                    let reader = ::insula::__private::RecordReader::open_stored(id, record, &__LAYOUT, layouts)
+                    let reader = ::insula::__private::RecordReader::open(record, &__LAYOUT, layouts)
                         .map_err(&corrupted)?;
                     ::core::result::Result::Ok(#view {
                         #id_ident: id,

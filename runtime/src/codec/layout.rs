@@ -184,18 +184,6 @@ impl<'a> RecordReader<'a> {
         Ok(RecordReader { record, fixed, remap })
     }
 
-    /// Checks the stored bytes of object `id` (see [`super::unseal`]), then opens the
-    /// record they hold.
-    #[inline]
-    pub fn open_stored(
-        id: crate::Id,
-        stored: &'a [u8],
-        layout: &CurrentLayout<'_>,
-        layouts: &'a Layouts,
-    ) -> Result<Self, Corrupt> {
-        Self::open(super::unseal(id, stored)?, layout, layouts)
-    }
-
     /// Reads field `index`, whose slot in the current layout is at `offset`.
     #[inline]
     pub fn field<T: Value>(&self, index: usize, offset: usize) -> Result<T::View<'a>, Corrupt> {

@@ -158,12 +158,14 @@ impl IdType for u64 {
 
 /// Writes a tail reference: where the bytes start, relative to the record, and how many
 /// bytes or elements there are.
+#[inline]
 pub fn write_ref(out: &mut [u8], slot: usize, offset: usize, len: usize) {
     out[slot..slot + 4].copy_from_slice(U32::new(to_u32(offset)).as_bytes());
     out[slot + 4..slot + 8].copy_from_slice(U32::new(to_u32(len)).as_bytes());
 }
 
 /// Reads a tail reference and returns the `len * width` bytes it points to in `record`.
+#[inline]
 pub fn read_ref<'a>(slot: &[u8], record: &'a [u8], width: usize) -> Result<(&'a [u8], usize), Corrupt> {
     let (offset, len) = match slot {
         [a, b, c, d, e, f, g, h, ..] => {
@@ -207,6 +209,7 @@ pub const fn assert_distinct_tags(tags: &[u32]) {
 }
 
 /// Reads the `u32` in a 4-byte slot.
+#[inline]
 pub fn read_u32(slot: &[u8]) -> Result<u32, Corrupt> {
     U32::read_from_bytes(slot)
         .map(|value| value.get())
@@ -214,6 +217,7 @@ pub fn read_u32(slot: &[u8]) -> Result<u32, Corrupt> {
 }
 
 /// Writes a `u32` into the 4-byte slot at `out[slot..]`.
+#[inline]
 pub fn write_u32(out: &mut [u8], slot: usize, value: u32) {
     out[slot..slot + 4].copy_from_slice(U32::new(value).as_bytes());
 }

@@ -4,6 +4,7 @@ use super::{Corrupt, Element, Required, Value, read_ref, write_ref};
 use crate::schema::ValueType;
 
 /// Appends `bytes` to the tail and points the slot at them.
+#[inline]
 fn encode_bytes(bytes: &[u8], out: &mut Vec<u8>, slot: usize, record: usize) {
     let offset = out.len() - record;
     out.extend_from_slice(bytes);
@@ -29,6 +30,7 @@ impl Value for String {
         ""
     }
 
+    #[inline]
     fn from_view(view: &str) -> String {
         view.to_owned()
     }

@@ -255,7 +255,7 @@ pub struct WriteCollection<'a, C> {
 }
 
 impl<'a, C: Collection> WriteCollection<'a, C> {
-    /// Runs `f` on the collection's tables, writing the id counter back if `f` succeeds.
+    /// Runs `f` on the collection's tables, then records the id counter where it must.
     fn write<R>(&self, f: impl FnOnce(&mut WriteTables<'_, '_>, &mut Vec<u8>) -> Result<R>) -> Result<R> {
         storage(&self.txn.instance.path, || {
             let state = self.txn.instance.collection::<C>()?;

@@ -8,7 +8,7 @@
 //! | `insula:meta` | `"format"` | the file format version, `2` |
 //! | `insula:schemas` | collection name | the schema's text ([`SchemaDef::to_text`]) and its check |
 //! | `insula:layouts` | (collection name, layout tag) | the text and check of a schema whose records may still be in the file |
-//! | `insula:counters` | collection name | the last id assigned |
+//! | `insula:counters` | collection name | the largest id assigned, where the records table no longer shows it |
 //! | `insula:c:<collection>` | id (`u64`) | the record and its check (`runtime/FORMAT.md`) |
 //!
 //! A schema text is stored with a last line `check 0x…`, an xxh3-64 of the text before

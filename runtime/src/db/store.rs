@@ -82,25 +82,27 @@ fn with_id<'s>(key: &[u8], id: Id, scratch: &'s mut Vec<u8>) -> &'s [u8] {
     scratch
 }
 
-/// The id counter of a collection, as a transaction sees it. It is written back only if
-/// it moved, so an aborted transaction leaves it as it was.
+/// The id counter of a collection, as a transaction sees it.
+///
+/// The largest id ever assigned is the larger of the stored counter and the largest id
+/// in the records table, so the counter is written only when that key no longer shows
+/// it: after the object with the largest id was deleted, or a failed `put_all` was
+/// committed anyway. A plain insert writes nothing to the counters table.
 pub(crate) struct Counter {
+    /// The stored counter.
+    stored: u64,
+    /// The largest id assigned so far.
     last: u64,
-    moved: bool,
 }
 
 impl Counter {
     fn next<C: Collection>(&mut self) -> Result<Id> {
         self.last = self.last.checked_add(1).ok_or(Error::IdsExhausted { collection: C::SCHEMA.name() })?;
-        self.moved = true;
         Ok(self.last)
     }
 
     fn observe(&mut self, id: Id) {
-        if id > self.last {
-            self.last = id;
-            self.moved = true;
-        }
+        self.last = self.last.max(id);
     }
 }
 
@@ -144,16 +146,20 @@ impl<'t, 's> WriteTables<'t, 's> {
             records,
             indexes,
             counters,
-            counter: Counter { last, moved: false },
+            counter: Counter { stored, last },
             touched: Vec::new(),
             scratch: Vec::new(),
         })
     }
 
-    /// Writes the counter back if it moved. Call once the operation succeeded.
+    /// Writes the counter back where the records table no longer shows the largest id
+    /// assigned. Call once the operation is over, failed or not.
     pub(crate) fn finish(&mut self) -> Result<()> {
-        if self.counter.moved {
-            self.counters.insert(self.state.schema.name.as_str(), self.counter.last)?;
+        if self.counter.last > self.counter.stored {
+            let largest = self.records.last()?.map_or(0, |(id, _)| id.value());
+            if self.counter.last > largest {
+                self.counters.insert(self.state.schema.name.as_str(), self.counter.last)?;
+            }
         }
         Ok(())
     }

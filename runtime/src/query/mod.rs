@@ -254,6 +254,12 @@ impl Reach for WriteTxn<'_> {
     }
 }
 
+/// The record in the stored bytes of object `id`, once its check matches. A query checks
+/// each record once, as it meets it; from then on the record is read unchecked.
+fn unseal<C: Collection>(id: Id, stored: &[u8]) -> Result<&[u8]> {
+    crate::codec::unseal(id, stored).map_err(crate::__private::corrupted(C::SCHEMA.name()))
+}
+
 impl<C: Collection> Spec<C> {
     /// Runs the query on `source`, calling `visit` with each result, in order.
     pub(crate) fn run(
@@ -266,11 +272,10 @@ impl<C: Collection> Spec<C> {
         let corrupted = crate::__private::corrupted(C::SCHEMA.name());
         // Every candidate is tested on its record, even where the index alone answers the
         // filter: a damaged index entry then costs a missed object, never a wrong one.
-        let matches = |id: Id, record: &[u8]| self.matches(id, record, &state.layouts);
+        let matches = |id: Id, record: &[u8]| self.matches_record(id, record, &state.layouts);
         let keys_of =
             |id: Id, record: &[u8], fns: &mut dyn Iterator<Item = &KeyFn>| -> Result<Vec<Vec<u8>>> {
-                let reader =
-                    RecordReader::open_stored(id, record, &C::LAYOUT, &state.layouts).map_err(&corrupted)?;
+                let reader = RecordReader::open(record, &C::LAYOUT, &state.layouts).map_err(&corrupted)?;
                 let id_bytes = id.to_le_bytes();
                 fns.map(|key| key(&id_bytes, &reader).map_err(&corrupted)).collect()
             };
@@ -289,7 +294,8 @@ impl<C: Collection> Spec<C> {
             if self.limit == Some(0) {
                 return Ok(());
             }
-            plan.candidates(source, &mut |id, record| {
+            plan.candidates(source, &mut |id, stored| {
+                let record = unseal::<C>(id, stored)?;
                 if !matches(id, record)? || !distinct(id, record)? {
                     return Ok(Flow::Continue(()));
                 }
@@ -306,7 +312,8 @@ impl<C: Collection> Spec<C> {
         } else {
             // Sort the matches by key, then read back the ones returned.
             let mut found: Vec<(Vec<Vec<u8>>, Id)> = Vec::new();
-            plan.candidates(source, &mut |id, record| {
+            plan.candidates(source, &mut |id, stored| {
+                let record = unseal::<C>(id, stored)?;
                 if matches(id, record)? {
                     found.push((keys_of(id, record, &mut self.sort.iter().map(|sort| &sort.key))?, id));
                 }
@@ -327,7 +334,8 @@ impl<C: Collection> Spec<C> {
                     break;
                 }
                 let mut flow = Flow::Continue(());
-                source.record(id, &mut |record| {
+                source.record(id, &mut |stored| {
+                    let record = unseal::<C>(id, stored)?;
                     if !distinct(id, record)? {
                         return Ok(());
                     }
@@ -352,7 +360,7 @@ impl<C: Collection> Spec<C> {
         let layouts = &source.state().layouts;
         let mut found = Vec::new();
         self.run(source, &mut |id, record| {
-            found.push(C::from_view(C::view_in(id, record, layouts)?));
+            found.push(C::from_view(C::view_record(id, record, layouts)?));
             Ok(Flow::Continue(()))
         })?;
         Ok(found)
@@ -424,7 +432,7 @@ impl<C: Collection, O: QueryOrigin> Query<'_, C, O> {
         self.reach(|spec, source| {
             let layouts = &source.state().layouts;
             spec.run(source, &mut |id, record| {
-                let reader = RecordReader::open_stored(id, record, &C::LAYOUT, layouts)
+                let reader = RecordReader::open(record, &C::LAYOUT, layouts)
                     .map_err(crate::__private::corrupted(C::SCHEMA.name()))?;
                 let id_bytes = id.to_le_bytes();
                 let value =
@@ -503,10 +511,16 @@ impl<C: Collection + Send> Query<'_, C, Db> {
 }
 
 impl<C: Collection> Spec<C> {
-    /// Whether the record meets the query's conditions (offset and limit aside).
-    pub(crate) fn matches(&self, id: Id, record: &[u8], layouts: &crate::Layouts) -> Result<bool> {
+    /// Whether the stored object `id` meets the query's conditions (offset and limit
+    /// aside).
+    pub(crate) fn matches(&self, id: Id, stored: &[u8], layouts: &crate::Layouts) -> Result<bool> {
+        self.matches_record(id, unseal::<C>(id, stored)?, layouts)
+    }
+
+    /// Whether a record, its check verified, meets the query's conditions.
+    fn matches_record(&self, id: Id, record: &[u8], layouts: &crate::Layouts) -> Result<bool> {
         let corrupted = crate::__private::corrupted(C::SCHEMA.name());
-        let reader = RecordReader::open_stored(id, record, &C::LAYOUT, layouts).map_err(&corrupted)?;
+        let reader = RecordReader::open(record, &C::LAYOUT, layouts).map_err(&corrupted)?;
         let id_bytes = id.to_le_bytes();
         if let Some(filter) = &self.filter
             && !filter.node.test(&id_bytes, &reader).map_err(&corrupted)?
@@ -516,7 +530,7 @@ impl<C: Collection> Spec<C> {
         if self.view_filters.is_empty() {
             return Ok(true);
         }
-        let view = C::view_in(id, record, layouts)?;
+        let view = C::view_record(id, record, layouts)?;
         Ok(crate::guard::user(|| self.view_filters.iter().all(|keep| keep(&view))))
     }
 }

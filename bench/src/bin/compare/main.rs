@@ -45,8 +45,11 @@ pub fn plain(i: u64) -> Plain {
 /// One contender: a database, opened in `dir`, holding `Plain` messages.
 pub trait Contender {
     fn name(&self) -> &'static str;
-    /// W1: all of `messages` in one durable transaction.
-    fn insert_all(&mut self, messages: &[Plain]);
+    /// Before W1, untimed: turns `messages` into the contender's own objects, as a
+    /// program holds them.
+    fn stage(&mut self, messages: &[Plain]);
+    /// W1: the staged messages in one durable transaction.
+    fn insert_staged(&mut self);
     /// W2: one message in its own durable transaction.
     fn insert_one(&mut self, message: &Plain);
     /// W3: the message with this id, decoded.
@@ -80,23 +83,35 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-fn run(make: &Opener, n: u64, repetitions: usize) -> Vec<Figure> {
-    let messages: Vec<Plain> = (0..n).map(plain).collect();
-    let ids: Vec<u64> = (0..n).map(|i| (i.wrapping_mul(0x9E37_79B9) % n) + 1).collect();
-    let mut w1 = Vec::new();
-    let (mut w2_50, mut w2_99, mut w3, mut w4, mut w5) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut w6_50, mut w6_99, mut w6_visible, mut size, mut w7) =
-        (Vec::new(), Vec::new(), true, 0, Vec::new());
-    let mut name = "";
-    for _ in 0..repetitions {
+/// One contender's figures over the repetitions run so far.
+#[derive(Default)]
+struct Samples {
+    name: &'static str,
+    w1: Vec<f64>,
+    w2_50: Vec<f64>,
+    w2_99: Vec<f64>,
+    w3: Vec<f64>,
+    w4: Vec<f64>,
+    w5: Vec<f64>,
+    w6_50: Vec<f64>,
+    w6_99: Vec<f64>,
+    w6_visible: Option<bool>,
+    size: u64,
+    w7: Vec<f64>,
+}
+
+impl Samples {
+    /// Runs every workload once on a fresh contender, adding one sample to each figure.
+    fn run_once(&mut self, make: &Opener, n: u64, messages: &[Plain], ids: &[u64]) {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut db = make(dir.path());
-        name = db.name();
+        let name = db.name();
+        self.name = name;
+        db.stage(messages);
         let start = Instant::now();
-        db.insert_all(&messages);
-        w1.push(start.elapsed().as_secs_f64());
-        size = db.file_size();
+        db.insert_staged();
+        self.w1.push(start.elapsed().as_secs_f64());
+        self.size = db.file_size();
 
         let mut latencies: Vec<Duration> = (0..1000)
             .map(|i| {
@@ -107,14 +122,14 @@ fn run(make: &Opener, n: u64, repetitions: usize) -> Vec<Figure> {
             })
             .collect();
         latencies.sort();
-        w2_50.push(percentile(&latencies, 0.5).as_secs_f64());
-        w2_99.push(percentile(&latencies, 0.99).as_secs_f64());
+        self.w2_50.push(percentile(&latencies, 0.5).as_secs_f64());
+        self.w2_99.push(percentile(&latencies, 0.99).as_secs_f64());
 
         let start = Instant::now();
-        for &id in &ids {
+        for &id in ids {
             assert!(db.get(id).is_some(), "{name}: message {id}");
         }
-        w3.push(start.elapsed().as_secs_f64());
+        self.w3.push(start.elapsed().as_secs_f64());
 
         let start = Instant::now();
         let mut hits = 0;
@@ -122,42 +137,47 @@ fn run(make: &Opener, n: u64, repetitions: usize) -> Vec<Figure> {
             hits += db.by_author(&format!("author-{:02}", q % 100)).len();
         }
         assert!(hits >= n as usize * 10 / 10, "{name}: {hits} hits");
-        w4.push(start.elapsed().as_secs_f64());
+        self.w4.push(start.elapsed().as_secs_f64());
 
         let start = Instant::now();
         let over = db.count_likes_over(899);
         assert!(over > 0);
-        w5.push(start.elapsed().as_secs_f64());
+        self.w5.push(start.elapsed().as_secs_f64());
 
         if let Some((mut latencies, visible)) = db.watch_latency(1000, n + 2000) {
             latencies.sort();
-            w6_50.push(percentile(&latencies, 0.5).as_secs_f64());
-            w6_99.push(percentile(&latencies, 0.99).as_secs_f64());
-            w6_visible &= visible;
+            self.w6_50.push(percentile(&latencies, 0.5).as_secs_f64());
+            self.w6_99.push(percentile(&latencies, 0.99).as_secs_f64());
+            self.w6_visible = Some(self.w6_visible.unwrap_or(true) && visible);
         }
         if let Some(open) = db.reopen_changed() {
-            w7.push(open.as_secs_f64());
+            self.w7.push(open.as_secs_f64());
         }
     }
-    let opt = |values: Vec<f64>| (!values.is_empty()).then(|| median(values));
-    vec![
-        Figure::new(name, "W1 insert N, one txn (s)", Some(median(w1)), false),
-        Figure::new(name, "W2 one-object commit p50 (s)", Some(median(w2_50)), false),
-        Figure::new(name, "W2 one-object commit p99 (s)", Some(median(w2_99)), false),
-        Figure::new(name, "W3 N random gets (s)", Some(median(w3)), false),
-        Figure::new(name, "W4 1000 author queries (s)", Some(median(w4)), false),
-        Figure::new(name, "W5 scan likes > 899 (s)", Some(median(w5)), false),
-        Figure::new(name, "W6 watcher latency p50 (s)", opt(w6_50), false),
-        Figure::new(name, "W6 watcher latency p99 (s)", opt(w6_99), false),
-        Figure::new(
-            name,
-            "W6 commit visible on receipt",
-            opt(vec![f64::from(u8::from(w6_visible))]).filter(|_| name == "insula" || name == "native_db"),
-            true,
-        ),
-        Figure::new(name, "file size after W1 (bytes)", Some(size as f64), false),
-        Figure::new(name, "W7 open after a compatible change (s)", opt(w7), false),
-    ]
+
+    /// The medians.
+    fn figures(self) -> Vec<Figure> {
+        let name = self.name;
+        let opt = |values: Vec<f64>| (!values.is_empty()).then(|| median(values));
+        vec![
+            Figure::new(name, "W1 insert N, one txn (s)", opt(self.w1), false),
+            Figure::new(name, "W2 one-object commit p50 (s)", opt(self.w2_50), false),
+            Figure::new(name, "W2 one-object commit p99 (s)", opt(self.w2_99), false),
+            Figure::new(name, "W3 N random gets (s)", opt(self.w3), false),
+            Figure::new(name, "W4 1000 author queries (s)", opt(self.w4), false),
+            Figure::new(name, "W5 scan likes > 899 (s)", opt(self.w5), false),
+            Figure::new(name, "W6 watcher latency p50 (s)", opt(self.w6_50), false),
+            Figure::new(name, "W6 watcher latency p99 (s)", opt(self.w6_99), false),
+            Figure::new(
+                name,
+                "W6 commit visible on receipt",
+                self.w6_visible.map(|visible| f64::from(u8::from(visible))),
+                true,
+            ),
+            Figure::new(name, "file size after W1 (bytes)", Some(self.size as f64), false),
+            Figure::new(name, "W7 open after a compatible change (s)", opt(self.w7), false),
+        ]
+    }
 }
 
 fn main() {
@@ -174,15 +194,29 @@ fn main() {
     println!(
         "N = {n}, {repetitions} repetitions, medians; ratios are peer time / Insula time (above 1: Insula faster)"
     );
-    let contenders: Vec<Box<Opener>> = vec![
-        Box::new(|dir| Box::new(insula_db::Insula::open(dir))),
-        Box::new(|dir| Box::new(native::Native::open(dir))),
-        Box::new(|dir| Box::new(raw::Raw::open(dir))),
-        Box::new(|dir| Box::new(sqlite::Sqlite::open(dir))),
+    let contenders: Vec<(&str, Box<Opener>)> = vec![
+        ("insula", Box::new(|dir| Box::new(insula_db::Insula::open(dir)))),
+        ("native_db", Box::new(|dir| Box::new(native::Native::open(dir)))),
+        ("raw", Box::new(|dir| Box::new(raw::Raw::open(dir)))),
+        ("sqlite", Box::new(|dir| Box::new(sqlite::Sqlite::open(dir)))),
     ];
+    // `--only NAME` runs one contender (insula, native_db, raw or sqlite), for profiling.
+    let only = args.iter().position(|arg| arg == "--only").and_then(|at| args.get(at + 1));
+    let contenders: Vec<&(&str, Box<Opener>)> =
+        contenders.iter().filter(|(name, _)| only.is_none_or(|only| only == name)).collect();
+    // The contenders take turns within each repetition, so that a drift in the machine's
+    // speed falls on all of them alike.
+    let messages: Vec<Plain> = (0..n).map(plain).collect();
+    let ids: Vec<u64> = (0..n).map(|i| (i.wrapping_mul(0x9E37_79B9) % n) + 1).collect();
+    let mut samples: Vec<Samples> = contenders.iter().map(|_| Samples::default()).collect();
+    for _ in 0..repetitions {
+        for ((_, make), samples) in contenders.iter().zip(&mut samples) {
+            samples.run_once(make.as_ref(), n, &messages, &ids);
+        }
+    }
     let mut report = Report::default();
-    for make in &contenders {
-        report.figures.extend(run(make.as_ref(), n, repetitions));
+    for samples in samples {
+        report.figures.extend(samples.figures());
     }
     report.print();
     let json = report.json(n, repetitions);

@@ -24,6 +24,7 @@ pub struct NativeMessage {
 
 pub struct Native {
     db: Database<'static>,
+    staged: Vec<NativeMessage>,
     path: PathBuf,
 }
 
@@ -56,7 +57,7 @@ impl Native {
         models.define::<NativeMessage>().expect("defines");
         let path = dir.join("native.redb");
         let db = Builder::new().create(models, &path).expect("opens");
-        Native { db, path }
+        Native { db, staged: Vec::new(), path }
     }
 }
 
@@ -65,10 +66,14 @@ impl Contender for Native {
         "native_db"
     }
 
-    fn insert_all(&mut self, messages: &[Plain]) {
+    fn stage(&mut self, messages: &[Plain]) {
+        self.staged = messages.iter().map(to_native).collect();
+    }
+
+    fn insert_staged(&mut self) {
         let rw = self.db.rw_transaction().expect("begins");
-        for message in messages {
-            rw.insert(to_native(message)).expect("inserts");
+        for message in std::mem::take(&mut self.staged) {
+            rw.insert(message).expect("inserts");
         }
         rw.commit().expect("commits");
     }

@@ -11,6 +11,7 @@ const BY_AUTHOR: TableDefinition<(&str, u64), ()> = TableDefinition::new("by_aut
 
 pub struct Raw {
     db: Database,
+    staged: Vec<Plain>,
     path: PathBuf,
 }
 
@@ -62,7 +63,7 @@ impl Raw {
         txn.open_table(MESSAGES).expect("creates");
         txn.open_table(BY_AUTHOR).expect("creates");
         txn.commit().expect("commits");
-        Raw { db, path }
+        Raw { db, staged: Vec::new(), path }
     }
 
     fn write(&self, messages: &[Plain]) {
@@ -86,8 +87,13 @@ impl Contender for Raw {
         "raw redb"
     }
 
-    fn insert_all(&mut self, messages: &[Plain]) {
-        self.write(messages);
+    fn stage(&mut self, messages: &[Plain]) {
+        self.staged = messages.to_vec();
+    }
+
+    fn insert_staged(&mut self) {
+        // The staged messages stay staged, so that freeing them is not timed.
+        self.write(&self.staged);
     }
 
     fn insert_one(&mut self, message: &Plain) {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 pub struct Sqlite {
     connection: Option<Connection>,
+    staged: Vec<Plain>,
     path: PathBuf,
 }
 
@@ -48,15 +49,14 @@ impl Sqlite {
                  CREATE INDEX messages_author ON messages(author);",
             )
             .expect("creates");
-        Sqlite { connection: Some(connection), path }
+        Sqlite { connection: Some(connection), staged: Vec::new(), path }
     }
 
     fn connection(&self) -> &Connection {
         self.connection.as_ref().expect("open")
     }
 
-    fn write(&mut self, messages: &[Plain]) {
-        let connection = self.connection.as_mut().expect("open");
+    fn write(connection: &mut Connection, messages: &[Plain]) {
         let txn = connection.transaction().expect("begins");
         {
             let mut insert = txn
@@ -78,12 +78,17 @@ impl Contender for Sqlite {
         "SQLite"
     }
 
-    fn insert_all(&mut self, messages: &[Plain]) {
-        self.write(messages);
+    fn stage(&mut self, messages: &[Plain]) {
+        self.staged = messages.to_vec();
+    }
+
+    fn insert_staged(&mut self) {
+        // The staged messages stay staged, so that freeing them is not timed.
+        Self::write(self.connection.as_mut().expect("open"), &self.staged);
     }
 
     fn insert_one(&mut self, message: &Plain) {
-        self.write(std::slice::from_ref(message));
+        Self::write(self.connection.as_mut().expect("open"), std::slice::from_ref(message));
     }
 
     fn get(&self, id: u64) -> Option<Plain> {
