@@ -32,9 +32,9 @@ pub const TAG_WIDTH: usize = 4;
 /// The width of the check that follows every stored record.
 pub const CHECK_WIDTH: usize = 4;
 
-/// Appends the check of the record in `out`, the object `id`'s: the low half of an
-/// xxh3-64 of the record seeded with the id folded into 32 bits. A flipped byte, or a
-/// record found under another id, then fails [`unseal`] instead of reading as a value.
+/// Appends the check of the record in `out`, the object `id`'s: an xxh3-64 of the
+/// record seeded with the id, folded into 32 bits. A flipped byte, or a record found
+/// under another id, then fails its check when read instead of reading as a value.
 pub fn seal(id: crate::Id, out: &mut Vec<u8>) {
     let check = check(id, out);
     out.extend_from_slice(&check.to_le_bytes());
