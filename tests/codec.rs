@@ -110,15 +110,25 @@ proptest! {
 }
 
 /// Reading `bytes` gives an object or `Error::Corrupted`; when a view can be made, every
-/// accessor can be read.
+/// accessor can be read, and decoding (which builds no view) gives the object the view
+/// shows; when it cannot, decoding fails too.
 fn check_never_panics(bytes: &[u8]) {
+    let decoded = Everything::decode(1, bytes);
     match Everything::view(1, bytes) {
         Ok(view) => {
-            let decoded = Everything::from_view(view);
             let _ = format!("{view:?}");
-            assert_eq!(decoded.id, 1);
+            let shown = Everything::from_view(view);
+            assert_eq!(shown.id, 1);
+            // Compared by encoding, which tells NaNs apart by their bits.
+            assert_eq!(encode(&decoded.expect("the view reads, so decoding does")), encode(&shown));
         }
-        Err(Error::Corrupted { collection, .. }) => assert_eq!(collection, "Everything"),
+        Err(Error::Corrupted { collection, .. }) => {
+            assert_eq!(collection, "Everything");
+            assert!(
+                matches!(decoded, Err(Error::Corrupted { .. })),
+                "the view failed, decoding gave {decoded:?}"
+            );
+        }
         Err(other) => panic!("expected Corrupted, got {other:?}"),
     }
 }

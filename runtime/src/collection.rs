@@ -99,9 +99,26 @@ pub trait Collection: Sized + 'static {
     /// The owned object a view shows.
     fn from_view(view: Self::View<'_>) -> Self;
 
-    /// Decodes the record of object `id`.
-    fn decode(id: Id, record: &[u8]) -> Result<Self> {
-        Self::view(id, record).map(Self::from_view)
+    /// Decodes the stored bytes of object `id` (as [`Collection::encode`] wrote them) in
+    /// the current layout.
+    fn decode(id: Id, stored: &[u8]) -> Result<Self> {
+        Self::decode_in(id, stored, Layouts::none())
+    }
+
+    /// Decodes the stored bytes of object `id`, whose record may be in an older layout
+    /// listed in `layouts`: the object [`Collection::view_in`] shows, read without
+    /// building the view first.
+    fn decode_in(id: Id, stored: &[u8], layouts: &Layouts) -> Result<Self> {
+        let record =
+            crate::codec::unseal(id, stored).map_err(crate::__private::corrupted(Self::SCHEMA.name()))?;
+        Self::decode_record(id, record, layouts)
+    }
+
+    /// Decodes a record whose check was verified (the derive implements it; this default
+    /// goes through the view).
+    #[doc(hidden)]
+    fn decode_record(id: Id, record: &[u8], layouts: &Layouts) -> Result<Self> {
+        Self::view_record(id, record, layouts).map(Self::from_view)
     }
 }
 

@@ -49,6 +49,7 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
     let encode_fields = record::encode_fields(&stored);
     let read_fields = record::read_fields(&stored, &quote!(&corrupted));
     let from_view_fields = record::from_view_fields(record);
+    let decode_fields = record::decode_fields(record, &stored, &quote!(&corrupted));
     let id_to_u64 = quote_spanned!(id_ty.span()=> <#id_ty as ::insula::__private::IdType>::to_id);
     let id_from_u64 = quote_spanned!(id_ty.span()=> <#id_ty as ::insula::__private::IdType>::from_id);
 
@@ -116,6 +117,19 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
                     #ident {
                         #from_view_fields
                     }
+                }
+
+                fn decode_record(
+                    id: ::insula::Id,
+                    record: &[u8],
+                    layouts: &::insula::Layouts,
+                ) -> ::core::result::Result<Self, ::insula::Error> {
+                    let corrupted = ::insula::__private::corrupted(#name);
+                    let reader = ::insula::__private::RecordReader::open(record, &__LAYOUT, layouts)
+                        .map_err(&corrupted)?;
+                    ::core::result::Result::Ok(#ident {
+                        #decode_fields
+                    })
                 }
             }
         };

@@ -53,6 +53,29 @@ pub(crate) fn read_fields(stored: &[&Field<'_>], map_err: &TokenStream) -> Token
     quote!(#(#reads)*)
 }
 
+/// The struct literal fields that decode the owned struct straight from `reader`, with
+/// errors mapped by `map_err`; the id field takes `id`, ignored fields their `Default`.
+pub(crate) fn decode_fields(
+    record: &Record<'_>,
+    stored: &[&Field<'_>],
+    map_err: &TokenStream,
+) -> TokenStream {
+    let fields = record.fields.iter().map(|field| {
+        let (ident, ty) = (field.ident, field.ty);
+        if field.attrs.ignore.is_some() {
+            quote_spanned!(ty.span()=> #ident: <#ty as ::core::default::Default>::default(),)
+        } else if field.attrs.id.is_some() {
+            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::__private::IdType>::from_id(id),)
+        } else {
+            let slot = stored.iter().position(|stored| stored.ident == field.ident).expect("a stored field");
+            quote_spanned! {ty.span()=>
+                #ident: reader.decode::<#ty>(#slot, const { __LAYOUT.offset(#slot) }).map_err(#map_err)?,
+            }
+        }
+    });
+    quote!(#(#fields)*)
+}
+
 /// The struct literal fields that rebuild the owned struct from `view`; ignored fields
 /// take their `Default`.
 pub(crate) fn from_view_fields(record: &Record<'_>) -> TokenStream {

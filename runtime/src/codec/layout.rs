@@ -187,17 +187,39 @@ impl<'a> RecordReader<'a> {
     /// Reads field `index`, whose slot in the current layout is at `offset`.
     #[inline]
     pub fn field<T: Value>(&self, index: usize, offset: usize) -> Result<T::View<'a>, Corrupt> {
+        match self.slot::<T>(index, offset)? {
+            None => Ok(T::default_view()),
+            Some((slot, false)) => T::read(slot, self.record),
+            Some((slot, true)) => T::read_required(slot, self.record),
+        }
+    }
+
+    /// Decodes field `index` into an owned value: [`RecordReader::field`] then
+    /// [`Value::from_view`], without building the view.
+    #[inline]
+    pub fn decode<T: Value>(&self, index: usize, offset: usize) -> Result<T, Corrupt> {
+        match self.slot::<T>(index, offset)? {
+            None => Ok(T::from_view(T::default_view())),
+            Some((slot, false)) => T::decode(slot, self.record),
+            Some((slot, true)) => T::decode_required(slot, self.record),
+        }
+    }
+
+    /// The slot of field `index` in this record's layout, and whether it was written by
+    /// the field's non-nullable form; `None` where the record's layout lacks the field.
+    #[inline]
+    fn slot<T: Value>(&self, index: usize, offset: usize) -> Result<Option<(&'a [u8], bool)>, Corrupt> {
         let (offset, widened) = match self.remap {
             None => (offset, false),
             Some(remap) => match remap.slots.get(index).copied().flatten() {
                 Some(slot) => (slot.offset, slot.widened),
-                None => return Ok(T::default_view()),
+                None => return Ok(None),
             },
         };
         let width = if widened { T::WIDTH - 1 } else { T::WIDTH };
         let slot =
             self.fixed.get(offset..offset + width).ok_or(Corrupt("a slot lies outside the fixed part"))?;
-        if widened { T::read_required(slot, self.record) } else { T::read(slot, self.record) }
+        Ok(Some((slot, widened)))
     }
 }
 

@@ -34,6 +34,11 @@ impl<T: Element> Value for Vec<T> {
     fn from_view(view: ListView<'_, T>) -> Vec<T> {
         view.iter().map(T::from_view).collect()
     }
+
+    fn decode(slot: &[u8], record: &[u8]) -> Result<Vec<T>, Corrupt> {
+        let (slots, _) = read_ref(slot, record, T::WIDTH)?;
+        slots.chunks_exact(T::WIDTH).map(|slot| T::decode(slot, record)).collect()
+    }
 }
 
 impl<T: Element> Required for Vec<T> {}

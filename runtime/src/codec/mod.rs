@@ -114,6 +114,21 @@ pub trait Value: Sized {
 
     /// Turns a view into an owned value.
     fn from_view(view: Self::View<'_>) -> Self;
+
+    /// Reads the owned value from its slot: what [`Value::read`] then
+    /// [`Value::from_view`] give, checking each byte once (a list does not build a view
+    /// of its elements first).
+    #[inline]
+    fn decode(slot: &[u8], record: &[u8]) -> Result<Self, Corrupt> {
+        Self::read(slot, record).map(Self::from_view)
+    }
+
+    /// [`Value::decode`] of a slot written by the non-nullable form of this type (see
+    /// [`Value::read_required`]).
+    #[inline]
+    fn decode_required(slot: &[u8], record: &[u8]) -> Result<Self, Corrupt> {
+        Self::read_required(slot, record).map(Self::from_view)
+    }
 }
 
 /// A [`Value`] that can be an element of a stored `Vec<T>`: the scalars except `u8`

@@ -140,4 +140,17 @@ impl<T: Required> Value for Option<T> {
     fn from_view(view: Self::View<'_>) -> Self {
         view.map(T::from_view)
     }
+
+    #[inline]
+    fn decode(slot: &[u8], record: &[u8]) -> Result<Self, Corrupt> {
+        match slot.split_first() {
+            Some((0, _)) => Ok(None),
+            Some((1, inner)) => T::decode(inner, record).map(Some),
+            _ => Err(Corrupt("an option's tag is neither 0 nor 1")),
+        }
+    }
+
+    fn decode_required(slot: &[u8], record: &[u8]) -> Result<Self, Corrupt> {
+        T::decode(slot, record).map(Some)
+    }
 }

@@ -241,7 +241,7 @@ impl<'a, C: Collection> ReadCollection<'a, C> {
                 let Some(entry) = range.next() else { return Ok(None) };
                 let (id, record) = entry?;
                 let id = id.value();
-                C::view_in(id, record.value(), &state.layouts).map(|view| Some(C::from_view(view)))
+                C::decode_in(id, record.value(), &state.layouts).map(Some)
             })
             .transpose()
         }))

@@ -326,7 +326,7 @@ pub(crate) fn get<C: Collection>(
     id: Id,
 ) -> Result<Option<C>> {
     match records.get(id)? {
-        Some(record) => C::view_in(id, record.value(), &state.layouts).map(|view| Some(C::from_view(view))),
+        Some(record) => C::decode_in(id, record.value(), &state.layouts).map(Some),
         None => Ok(None),
     }
 }

@@ -360,7 +360,7 @@ impl<C: Collection> Spec<C> {
         let layouts = &source.state().layouts;
         let mut found = Vec::new();
         self.run(source, &mut |id, record| {
-            found.push(C::from_view(C::view_record(id, record, layouts)?));
+            found.push(C::decode_record(id, record, layouts)?);
             Ok(Flow::Continue(()))
         })?;
         Ok(found)

@@ -290,6 +290,17 @@ impl Plan {
                 }
                 Ok(())
             }
+            Access::Index { number, ranges, one_key: true, .. } if ranges.len() == 1 => {
+                // One key's entries are in id order (the id ends each entry): stream them.
+                source.index_ids(*number, &ranges[0], false, &mut |_, id| {
+                    let mut flow = Flow::Continue(());
+                    source.record(id, &mut |record| {
+                        flow = visit(id, record)?;
+                        Ok(())
+                    })?;
+                    Ok(flow)
+                })
+            }
             Access::Index { number, ranges, one_key, .. } => {
                 let one_key = *one_key;
                 let mut ids = Vec::new();
