@@ -13,8 +13,10 @@ commands:
   schema-check [--bless] [--db FILE] [--lock FILE]
       compare the collections' schemas with the committed lock (schema.lock);
       --bless rewrites the lock; --db FILE says what opening FILE would do
-  bench [--scale N] [--repetitions R]
-      compare Insula with native_db, raw redb and SQLite (release build, N = 100000)";
+  bench [--scale N] [--repetitions R] [--only CONTENDER] [--workload W2..W7]
+      compare Insula with native_db, raw redb and SQLite (release build, N = 100000);
+      --only runs one contender (insula, native_db, raw, sqlite), --workload runs W1
+      (which fills the database) and that one workload, for profiling";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -102,7 +102,9 @@ struct Samples {
 
 impl Samples {
     /// Runs every workload once on a fresh contender, adding one sample to each figure.
-    fn run_once(&mut self, make: &Opener, n: u64, messages: &[Plain], ids: &[u64]) {
+    /// `only` limits W2–W7 to one workload (W1 always runs: it fills the database).
+    fn run_once(&mut self, make: &Opener, n: u64, messages: &[Plain], ids: &[u64], only: Option<&str>) {
+        let runs = |workload: &str| only.is_none_or(|only| only == workload);
         let dir = tempfile::tempdir().expect("temp dir");
         let mut db = make(dir.path());
         let name = db.name();
@@ -113,6 +115,48 @@ impl Samples {
         self.w1.push(start.elapsed().as_secs_f64());
         self.size = db.file_size();
 
+        if runs("W2") {
+            self.run_w2(db.as_mut(), n);
+        }
+        if runs("W3") {
+            let start = Instant::now();
+            for &id in ids {
+                assert!(db.get(id).is_some(), "{name}: message {id}");
+            }
+            self.w3.push(start.elapsed().as_secs_f64());
+        }
+        if runs("W4") {
+            let start = Instant::now();
+            let mut hits = 0;
+            for q in 0..1000u64 {
+                hits += db.by_author(&format!("author-{:02}", q % 100)).len();
+            }
+            assert!(hits >= n as usize * 10 / 10, "{name}: {hits} hits");
+            self.w4.push(start.elapsed().as_secs_f64());
+        }
+        if runs("W5") {
+            let start = Instant::now();
+            let over = db.count_likes_over(899);
+            assert!(over > 0);
+            self.w5.push(start.elapsed().as_secs_f64());
+        }
+        if runs("W6")
+            && let Some((mut latencies, visible)) = db.watch_latency(1000, n + 2000)
+        {
+            latencies.sort();
+            self.w6_50.push(percentile(&latencies, 0.5).as_secs_f64());
+            self.w6_99.push(percentile(&latencies, 0.99).as_secs_f64());
+            self.w6_visible = Some(self.w6_visible.unwrap_or(true) && visible);
+        }
+        if runs("W7")
+            && let Some(open) = db.reopen_changed()
+        {
+            self.w7.push(open.as_secs_f64());
+        }
+    }
+
+    /// W2: 1,000 one-object durable commits.
+    fn run_w2(&mut self, db: &mut dyn Contender, n: u64) {
         let mut latencies: Vec<Duration> = (0..1000)
             .map(|i| {
                 let message = plain(n + i);
@@ -124,35 +168,6 @@ impl Samples {
         latencies.sort();
         self.w2_50.push(percentile(&latencies, 0.5).as_secs_f64());
         self.w2_99.push(percentile(&latencies, 0.99).as_secs_f64());
-
-        let start = Instant::now();
-        for &id in ids {
-            assert!(db.get(id).is_some(), "{name}: message {id}");
-        }
-        self.w3.push(start.elapsed().as_secs_f64());
-
-        let start = Instant::now();
-        let mut hits = 0;
-        for q in 0..1000u64 {
-            hits += db.by_author(&format!("author-{:02}", q % 100)).len();
-        }
-        assert!(hits >= n as usize * 10 / 10, "{name}: {hits} hits");
-        self.w4.push(start.elapsed().as_secs_f64());
-
-        let start = Instant::now();
-        let over = db.count_likes_over(899);
-        assert!(over > 0);
-        self.w5.push(start.elapsed().as_secs_f64());
-
-        if let Some((mut latencies, visible)) = db.watch_latency(1000, n + 2000) {
-            latencies.sort();
-            self.w6_50.push(percentile(&latencies, 0.5).as_secs_f64());
-            self.w6_99.push(percentile(&latencies, 0.99).as_secs_f64());
-            self.w6_visible = Some(self.w6_visible.unwrap_or(true) && visible);
-        }
-        if let Some(open) = db.reopen_changed() {
-            self.w7.push(open.as_secs_f64());
-        }
     }
 
     /// The medians.
@@ -190,7 +205,7 @@ fn main() {
         .iter()
         .position(|arg| arg == "--repetitions")
         .and_then(|at| args.get(at + 1)?.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(5);
     println!(
         "N = {n}, {repetitions} repetitions, medians; ratios are peer time / Insula time (above 1: Insula faster)"
     );
@@ -202,6 +217,8 @@ fn main() {
     ];
     // `--only NAME` runs one contender (insula, native_db, raw or sqlite), for profiling.
     let only = args.iter().position(|arg| arg == "--only").and_then(|at| args.get(at + 1));
+    // `--workload W4` runs W1 (which fills the database) and that one workload.
+    let workload = args.iter().position(|arg| arg == "--workload").and_then(|at| args.get(at + 1));
     let contenders: Vec<&(&str, Box<Opener>)> =
         contenders.iter().filter(|(name, _)| only.is_none_or(|only| only == name)).collect();
     // The contenders take turns within each repetition, so that a drift in the machine's
@@ -211,7 +228,7 @@ fn main() {
     let mut samples: Vec<Samples> = contenders.iter().map(|_| Samples::default()).collect();
     for _ in 0..repetitions {
         for ((_, make), samples) in contenders.iter().zip(&mut samples) {
-            samples.run_once(make.as_ref(), n, &messages, &ids);
+            samples.run_once(make.as_ref(), n, &messages, &ids, workload.map(String::as_str));
         }
     }
     let mut report = Report::default();
