@@ -7,6 +7,10 @@
 //! `author`, every hit decoded; W5 a full scan counting `likes > 899`; W6 watcher
 //! latency from commit return to receipt (p50/p99) and whether the commit is visible on
 //! receipt; the file size after W1; W7 open time after a compatible schema change.
+//!
+//! Each repetition opens every contender in a fresh directory, and they take turns at
+//! the grain of one sample (a commit, a chunk of 1,000 gets, a query, a scan): on a shared
+//! machine whose speed drifts, a slow moment then falls on all of them alike.
 
 mod insula_db;
 mod native;
@@ -100,76 +104,117 @@ struct Samples {
     w7: Vec<f64>,
 }
 
-impl Samples {
-    /// Runs every workload once on a fresh contender, adding one sample to each figure.
-    /// `only` limits W2–W7 to one workload (W1 always runs: it fills the database).
-    fn run_once(&mut self, make: &Opener, n: u64, messages: &[Plain], ids: &[u64], only: Option<&str>) {
-        let runs = |workload: &str| only.is_none_or(|only| only == workload);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut db = make(dir.path());
-        let name = db.name();
-        self.name = name;
-        db.stage(messages);
-        let start = Instant::now();
-        db.insert_staged();
-        self.w1.push(start.elapsed().as_secs_f64());
-        self.size = db.file_size();
+/// The contenders of one repetition, each open in a fresh directory, with their samples.
+struct Round<'s> {
+    dbs: Vec<Box<dyn Contender>>,
+    samples: &'s mut [Samples],
+    /// Dropped after the databases.
+    _dirs: Vec<tempfile::TempDir>,
+}
 
-        if runs("W2") {
-            self.run_w2(db.as_mut(), n);
-        }
-        if runs("W3") {
-            let start = Instant::now();
-            for &id in ids {
-                assert!(db.get(id).is_some(), "{name}: message {id}");
-            }
-            self.w3.push(start.elapsed().as_secs_f64());
-        }
-        if runs("W4") {
-            let start = Instant::now();
-            let mut hits = 0;
-            for q in 0..1000u64 {
-                hits += db.by_author(&format!("author-{:02}", q % 100)).len();
-            }
-            assert!(hits >= n as usize * 10 / 10, "{name}: {hits} hits");
-            self.w4.push(start.elapsed().as_secs_f64());
-        }
-        if runs("W5") {
-            let start = Instant::now();
-            let over = db.count_likes_over(899);
-            assert!(over > 0);
-            self.w5.push(start.elapsed().as_secs_f64());
-        }
-        if runs("W6")
-            && let Some((mut latencies, visible)) = db.watch_latency(1000, n + 2000)
-        {
-            latencies.sort();
-            self.w6_50.push(percentile(&latencies, 0.5).as_secs_f64());
-            self.w6_99.push(percentile(&latencies, 0.99).as_secs_f64());
-            self.w6_visible = Some(self.w6_visible.unwrap_or(true) && visible);
-        }
-        if runs("W7")
-            && let Some(open) = db.reopen_changed()
-        {
-            self.w7.push(open.as_secs_f64());
-        }
-    }
-
-    /// W2: 1,000 one-object durable commits.
-    fn run_w2(&mut self, db: &mut dyn Contender, n: u64) {
-        let mut latencies: Vec<Duration> = (0..1000)
-            .map(|i| {
-                let message = plain(n + i);
+impl Round<'_> {
+    /// Times `work` once for each contender in turn, returning each one's duration.
+    fn turn(&mut self, mut work: impl FnMut(&mut dyn Contender)) -> Vec<Duration> {
+        self.dbs
+            .iter_mut()
+            .map(|db| {
                 let start = Instant::now();
-                db.insert_one(&message);
+                work(db.as_mut());
                 start.elapsed()
             })
-            .collect();
-        latencies.sort();
-        self.w2_50.push(percentile(&latencies, 0.5).as_secs_f64());
-        self.w2_99.push(percentile(&latencies, 0.99).as_secs_f64());
+            .collect()
     }
 
+    /// Runs the workloads once on every contender. The contenders take turns at the grain
+    /// of one sample (a commit, a chunk of gets, a query, a scan), so that a change in the
+    /// machine's speed falls on all of them alike. `only` limits W2–W7 to one workload (W1
+    /// always runs: it fills the databases).
+    fn run(&mut self, n: u64, messages: &[Plain], ids: &[u64], only: Option<&str>) {
+        let runs = |workload: &str| only.is_none_or(|only| only == workload);
+        for db in &mut self.dbs {
+            db.stage(messages);
+        }
+        for (k, elapsed) in self.turn(|db| db.insert_staged()).into_iter().enumerate() {
+            self.samples[k].w1.push(elapsed.as_secs_f64());
+            self.samples[k].size = self.dbs[k].file_size();
+        }
+        if runs("W2") {
+            let mut latencies = vec![Vec::new(); self.dbs.len()];
+            for i in 0..1000 {
+                let message = plain(n + i);
+                for (k, elapsed) in self.turn(|db| db.insert_one(&message)).into_iter().enumerate() {
+                    latencies[k].push(elapsed);
+                }
+            }
+            for (samples, mut latencies) in self.samples.iter_mut().zip(latencies) {
+                latencies.sort();
+                samples.w2_50.push(percentile(&latencies, 0.5).as_secs_f64());
+                samples.w2_99.push(percentile(&latencies, 0.99).as_secs_f64());
+            }
+        }
+        if runs("W3") {
+            let mut totals = vec![Duration::ZERO; self.dbs.len()];
+            for chunk in ids.chunks(1000) {
+                let times = self.turn(|db| {
+                    for &id in chunk {
+                        assert!(db.get(id).is_some(), "{}: message {id}", db.name());
+                    }
+                });
+                totals.iter_mut().zip(times).for_each(|(total, time)| *total += time);
+            }
+            self.push(totals, |samples| &mut samples.w3);
+        }
+        if runs("W4") {
+            let mut totals = vec![Duration::ZERO; self.dbs.len()];
+            for q in 0..1000u64 {
+                let author = format!("author-{:02}", q % 100);
+                let times = self.turn(|db| {
+                    let hits = db.by_author(&author).len();
+                    assert!(hits * 100 >= n as usize / 2, "{}: {hits} hits for {author}", db.name());
+                });
+                totals.iter_mut().zip(times).for_each(|(total, time)| *total += time);
+            }
+            self.push(totals, |samples| &mut samples.w4);
+        }
+        if runs("W5") {
+            // A scan is short: each contender scans five times, in turns, and its median
+            // is the repetition's sample.
+            let mut scans = vec![Vec::new(); self.dbs.len()];
+            for _ in 0..5 {
+                let times = self.turn(|db| assert!(db.count_likes_over(899) > 0, "{}: no hits", db.name()));
+                scans.iter_mut().zip(times).for_each(|(scans, time)| scans.push(time.as_secs_f64()));
+            }
+            for (samples, scans) in self.samples.iter_mut().zip(scans) {
+                samples.w5.push(median(scans));
+            }
+        }
+        if runs("W6") {
+            for (db, samples) in self.dbs.iter_mut().zip(self.samples.iter_mut()) {
+                if let Some((mut latencies, visible)) = db.watch_latency(1000, n + 2000) {
+                    latencies.sort();
+                    samples.w6_50.push(percentile(&latencies, 0.5).as_secs_f64());
+                    samples.w6_99.push(percentile(&latencies, 0.99).as_secs_f64());
+                    samples.w6_visible = Some(samples.w6_visible.unwrap_or(true) && visible);
+                }
+            }
+        }
+        if runs("W7") {
+            for (db, samples) in self.dbs.iter_mut().zip(self.samples.iter_mut()) {
+                if let Some(open) = db.reopen_changed() {
+                    samples.w7.push(open.as_secs_f64());
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, totals: Vec<Duration>, figure: impl Fn(&mut Samples) -> &mut Vec<f64>) {
+        for (samples, total) in self.samples.iter_mut().zip(totals) {
+            figure(samples).push(total.as_secs_f64());
+        }
+    }
+}
+
+impl Samples {
     /// The medians.
     fn figures(self) -> Vec<Figure> {
         let name = self.name;
@@ -221,15 +266,19 @@ fn main() {
     let workload = args.iter().position(|arg| arg == "--workload").and_then(|at| args.get(at + 1));
     let contenders: Vec<&(&str, Box<Opener>)> =
         contenders.iter().filter(|(name, _)| only.is_none_or(|only| only == name)).collect();
-    // The contenders take turns within each repetition, so that a drift in the machine's
-    // speed falls on all of them alike.
     let messages: Vec<Plain> = (0..n).map(plain).collect();
     let ids: Vec<u64> = (0..n).map(|i| (i.wrapping_mul(0x9E37_79B9) % n) + 1).collect();
     let mut samples: Vec<Samples> = contenders.iter().map(|_| Samples::default()).collect();
     for _ in 0..repetitions {
-        for ((_, make), samples) in contenders.iter().zip(&mut samples) {
-            samples.run_once(make.as_ref(), n, &messages, &ids, workload.map(String::as_str));
+        let dirs: Vec<tempfile::TempDir> =
+            contenders.iter().map(|_| tempfile::tempdir().expect("temp dir")).collect();
+        let dbs: Vec<Box<dyn Contender>> =
+            contenders.iter().zip(&dirs).map(|((_, make), dir)| make(dir.path())).collect();
+        for (samples, db) in samples.iter_mut().zip(&dbs) {
+            samples.name = db.name();
         }
+        let mut round = Round { dbs, samples: &mut samples, _dirs: dirs };
+        round.run(n, &messages, &ids, workload.map(String::as_str));
     }
     let mut report = Report::default();
     for samples in samples {
