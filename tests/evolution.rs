@@ -120,6 +120,10 @@ fn fields_added_removed_widened_and_reordered_migrate_without_rewriting_records(
         db.notes().query().filter(added::Note::TITLE.eq("note 3")).find_first().unwrap().unwrap().stars,
         Some(3)
     );
+    // Equality reads old records through their layout: a string compared as stored
+    // bytes, a widened field through its old, non-nullable slot.
+    assert_eq!(db.notes().query().filter(added::Note::EMAIL.eq("user3@example.com")).count().unwrap(), 2);
+    assert_eq!(db.notes().query().filter(added::Note::STARS.eq(Some(3))).count().unwrap(), 4);
     db.notes().verify().unwrap();
     drop(db);
     let after = raw_records(&path);

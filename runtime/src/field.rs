@@ -54,6 +54,22 @@ impl<C, T> Field<C, T> {
     }
 }
 
+impl<C, T: crate::KeyPart> Field<C, T> {
+    /// Whether the field of a record equals `value`, compared as
+    /// [`crate::KeyPart::slot_equals`] does.
+    pub(crate) fn equals(
+        &self,
+        id: &[u8; 8],
+        record: &crate::codec::RecordReader<'_>,
+        value: T::View<'_>,
+    ) -> Result<bool, crate::codec::Corrupt> {
+        match self.slot {
+            Some(slot) => record.equals::<T>(slot, self.offset, value),
+            None => Ok(T::compare(T::read(id, &[])?, value).is_eq()),
+        }
+    }
+}
+
 impl<C, T> Clone for Field<C, T> {
     fn clone(&self) -> Self {
         *self

@@ -194,6 +194,22 @@ impl<'a> RecordReader<'a> {
         }
     }
 
+    /// Whether field number `index`, at `offset` in the current layout, equals `value`
+    /// (see [`crate::KeyPart::slot_equals`]).
+    #[inline]
+    pub fn equals<T: crate::KeyPart>(
+        &self,
+        index: usize,
+        offset: usize,
+        value: T::View<'_>,
+    ) -> Result<bool, Corrupt> {
+        match self.slot::<T>(index, offset)? {
+            Some((slot, false)) => T::slot_equals(slot, self.record, value),
+            // A field the record lacks, or one stored in the non-nullable form.
+            _ => Ok(T::compare(self.field::<T>(index, offset)?, value).is_eq()),
+        }
+    }
+
     /// Decodes field `index` into an owned value: [`RecordReader::field`] then
     /// [`Value::from_view`], without building the view.
     #[inline]

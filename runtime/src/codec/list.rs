@@ -36,8 +36,14 @@ impl<T: Element> Value for Vec<T> {
     }
 
     fn decode(slot: &[u8], record: &[u8]) -> Result<Vec<T>, Corrupt> {
-        let (slots, _) = read_ref(slot, record, T::WIDTH)?;
-        slots.chunks_exact(T::WIDTH).map(|slot| T::decode(slot, record)).collect()
+        // `read_ref` checked that the slots lie inside the record, so `len` is bounded
+        // by the record's size and the vector is allocated once, at its exact length.
+        let (slots, len) = read_ref(slot, record, T::WIDTH)?;
+        let mut list = Vec::with_capacity(len);
+        for slot in slots.chunks_exact(T::WIDTH) {
+            list.push(T::decode(slot, record)?);
+        }
+        Ok(list)
     }
 }
 

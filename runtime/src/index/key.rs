@@ -19,7 +19,7 @@
 //! hash rather than by content, and equality on such a key is confirmed against the
 //! stored object, so a hash collision can never return a wrong object.
 
-use crate::codec::{Element, Required, Value};
+use crate::codec::{Corrupt, Element, Required, Value, read_ref};
 use std::cmp::Ordering;
 
 /// Strings and byte strings longer than this are indexed by this many bytes plus a hash.
@@ -73,6 +73,15 @@ pub trait KeyPart: Value {
 
     /// The view of an owned value, to compare it with stored ones.
     fn as_view(&self) -> Self::View<'_>;
+
+    /// Whether the value stored in `slot` (a slot of this type's own form) equals
+    /// `value`: what [`KeyPart::compare`] says of the value read from the slot.
+    /// Strings and byte strings compare their stored bytes instead, without checking a
+    /// string's UTF-8 first: bytes equal to a `&str`'s are UTF-8.
+    #[inline]
+    fn slot_equals(slot: &[u8], record: &[u8], value: Self::View<'_>) -> Result<bool, Corrupt> {
+        Ok(Self::compare(Self::read(slot, record)?, value).is_eq())
+    }
 }
 
 /// A value a composite index can cover: a single value, not a list (an object whose list
@@ -235,6 +244,11 @@ impl KeyPart for String {
     fn as_view(&self) -> &str {
         self
     }
+
+    #[inline]
+    fn slot_equals(slot: &[u8], record: &[u8], value: &str) -> Result<bool, Corrupt> {
+        Ok(read_ref(slot, record, 1)?.0 == value.as_bytes())
+    }
 }
 
 impl KeyPart for Vec<u8> {
@@ -248,6 +262,11 @@ impl KeyPart for Vec<u8> {
 
     fn as_view(&self) -> &[u8] {
         self
+    }
+
+    #[inline]
+    fn slot_equals(slot: &[u8], record: &[u8], value: &[u8]) -> Result<bool, Corrupt> {
+        Ok(read_ref(slot, record, 1)?.0 == value)
     }
 }
 

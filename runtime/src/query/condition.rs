@@ -154,13 +154,23 @@ impl<C: Collection, T: Value> Field<C, T> {
         T: 'static,
     {
         let field = self;
+        self.leaf_on_record(text, probe, move |id, record| field.read(id, record).map(&test))
+    }
+
+    /// A leaf condition on this field whose `test` reads the record itself.
+    fn leaf_on_record(
+        self,
+        text: String,
+        probe: Option<Probe>,
+        test: impl for<'a> Fn(&'a [u8; 8], &RecordReader<'a>) -> Result<bool, Corrupt> + Send + Sync + 'static,
+    ) -> Condition<C> {
         Condition::new(Node::Leaf(Leaf {
             field: self.name(),
             is_id: self.is_id(),
             text,
             probe,
             exact: false,
-            test: Box::new(move |id, record| field.read(id, record).map(&test)),
+            test: Box::new(test),
         }))
     }
 }
@@ -213,7 +223,10 @@ impl<C: Collection, T: KeyPart + Send + Sync + 'static> Field<C, T> {
         let value = T::from_view(value);
         let probe = Probe::Eq(vec![eq_keys::<T>(value.as_view())]);
         let exact = is_exact::<T>(value.as_view());
-        self.compare("==", value, Some(probe), Ordering::is_eq).exact(exact)
+        let text = format!("{} == {:?}", self.name(), value.as_view());
+        let field = self;
+        let test = move |id: &[u8; 8], record: &RecordReader<'_>| field.equals(id, record, value.as_view());
+        self.leaf_on_record(text, Some(probe), test).exact(exact)
     }
 
     /// The field differs from `value`.
