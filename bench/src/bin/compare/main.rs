@@ -108,21 +108,26 @@ struct Samples {
 struct Round<'s> {
     dbs: Vec<Box<dyn Contender>>,
     samples: &'s mut [Samples],
+    /// The contender that goes first in each turn. It changes with each repetition: the
+    /// first one after a pause (opening, the previous repetition's cleanup and the
+    /// kernel's write-back of its files) is not always the same.
+    first: usize,
     /// Dropped after the databases.
     _dirs: Vec<tempfile::TempDir>,
 }
 
 impl Round<'_> {
-    /// Times `work` once for each contender in turn, returning each one's duration.
+    /// Times `work` once for each contender in turn, starting with contender `first`,
+    /// and returns each one's duration, in the contenders' order.
     fn turn(&mut self, mut work: impl FnMut(&mut dyn Contender)) -> Vec<Duration> {
-        self.dbs
-            .iter_mut()
-            .map(|db| {
-                let start = Instant::now();
-                work(db.as_mut());
-                start.elapsed()
-            })
-            .collect()
+        let count = self.dbs.len();
+        let mut times = vec![Duration::ZERO; count];
+        for k in (self.first..count).chain(0..self.first) {
+            let start = Instant::now();
+            work(self.dbs[k].as_mut());
+            times[k] = start.elapsed();
+        }
+        times
     }
 
     /// Runs the workloads once on every contender. The contenders take turns at the grain
@@ -269,7 +274,7 @@ fn main() {
     let messages: Vec<Plain> = (0..n).map(plain).collect();
     let ids: Vec<u64> = (0..n).map(|i| (i.wrapping_mul(0x9E37_79B9) % n) + 1).collect();
     let mut samples: Vec<Samples> = contenders.iter().map(|_| Samples::default()).collect();
-    for _ in 0..repetitions {
+    for repetition in 0..repetitions {
         let dirs: Vec<tempfile::TempDir> =
             contenders.iter().map(|_| tempfile::tempdir().expect("temp dir")).collect();
         let dbs: Vec<Box<dyn Contender>> =
@@ -277,7 +282,8 @@ fn main() {
         for (samples, db) in samples.iter_mut().zip(&dbs) {
             samples.name = db.name();
         }
-        let mut round = Round { dbs, samples: &mut samples, _dirs: dirs };
+        let first = repetition % contenders.len();
+        let mut round = Round { dbs, samples: &mut samples, first, _dirs: dirs };
         round.run(n, &messages, &ids, workload.map(String::as_str));
     }
     let mut report = Report::default();
