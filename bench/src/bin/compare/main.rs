@@ -220,27 +220,26 @@ impl Round<'_> {
 }
 
 impl Samples {
-    /// The medians.
+    /// The figures, each with its samples.
     fn figures(self) -> Vec<Figure> {
         let name = self.name;
-        let opt = |values: Vec<f64>| (!values.is_empty()).then(|| median(values));
         vec![
-            Figure::new(name, "W1 insert N, one txn (s)", opt(self.w1), false),
-            Figure::new(name, "W2 one-object commit p50 (s)", opt(self.w2_50), false),
-            Figure::new(name, "W2 one-object commit p99 (s)", opt(self.w2_99), false),
-            Figure::new(name, "W3 N random gets (s)", opt(self.w3), false),
-            Figure::new(name, "W4 1000 author queries (s)", opt(self.w4), false),
-            Figure::new(name, "W5 scan likes > 899 (s)", opt(self.w5), false),
-            Figure::new(name, "W6 watcher latency p50 (s)", opt(self.w6_50), false),
-            Figure::new(name, "W6 watcher latency p99 (s)", opt(self.w6_99), false),
+            Figure::new(name, "W1 insert N, one txn (s)", self.w1, false),
+            Figure::new(name, "W2 one-object commit p50 (s)", self.w2_50, false),
+            Figure::new(name, "W2 one-object commit p99 (s)", self.w2_99, false),
+            Figure::new(name, "W3 N random gets (s)", self.w3, false),
+            Figure::new(name, "W4 1000 author queries (s)", self.w4, false),
+            Figure::new(name, "W5 scan likes > 899 (s)", self.w5, false),
+            Figure::new(name, "W6 watcher latency p50 (s)", self.w6_50, false),
+            Figure::new(name, "W6 watcher latency p99 (s)", self.w6_99, false),
             Figure::new(
                 name,
                 "W6 commit visible on receipt",
-                self.w6_visible.map(|visible| f64::from(u8::from(visible))),
+                self.w6_visible.map(|visible| f64::from(u8::from(visible))).into_iter().collect(),
                 true,
             ),
-            Figure::new(name, "file size after W1 (bytes)", Some(self.size as f64), false),
-            Figure::new(name, "W7 open after a compatible change (s)", opt(self.w7), false),
+            Figure::new(name, "file size after W1 (bytes)", vec![self.size as f64], false),
+            Figure::new(name, "W7 open after a compatible change (s)", self.w7, false),
         ]
     }
 }
@@ -257,7 +256,8 @@ fn main() {
         .and_then(|at| args.get(at + 1)?.parse().ok())
         .unwrap_or(5);
     println!(
-        "N = {n}, {repetitions} repetitions, medians; ratios are peer time / Insula time (above 1: Insula faster)"
+        "N = {n}, {repetitions} repetitions, medians; ratios are peer / Insula (above 1: Insula faster or \
+         smaller), the median of the repetitions' ratios"
     );
     let contenders: Vec<(&str, Box<Opener>)> = vec![
         ("insula", Box::new(|dir| Box::new(insula_db::Insula::open(dir)))),

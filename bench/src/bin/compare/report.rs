@@ -4,14 +4,18 @@
 pub struct Figure {
     pub contender: &'static str,
     pub workload: &'static str,
+    /// One value per repetition, in order.
+    pub samples: Vec<f64>,
+    /// The median of the samples.
     pub value: Option<f64>,
     /// A yes/no figure (1 or 0), not a time or a size.
     pub flag: bool,
 }
 
 impl Figure {
-    pub fn new(contender: &'static str, workload: &'static str, value: Option<f64>, flag: bool) -> Self {
-        Figure { contender, workload, value, flag }
+    pub fn new(contender: &'static str, workload: &'static str, samples: Vec<f64>, flag: bool) -> Self {
+        let value = (!samples.is_empty()).then(|| crate::median(samples.clone()));
+        Figure { contender, workload, samples, value, flag }
     }
 }
 
@@ -23,8 +27,32 @@ pub struct Report {
 const PEERS: [&str; 3] = ["native_db", "raw redb", "SQLite"];
 
 impl Report {
+    fn figure(&self, contender: &str, workload: &str) -> Option<&Figure> {
+        self.figures.iter().find(|f| f.contender == contender && f.workload == workload)
+    }
+
     fn value(&self, contender: &str, workload: &str) -> Option<f64> {
-        self.figures.iter().find(|f| f.contender == contender && f.workload == workload).and_then(|f| f.value)
+        self.figure(contender, workload).and_then(|f| f.value)
+    }
+
+    /// A peer's figure over Insula's: the median of the ratios of the repetitions, whose
+    /// samples were taken side by side, where both have one sample per repetition; else
+    /// the ratio of the medians.
+    fn ratio(&self, peer: &str, workload: &str) -> Option<f64> {
+        let (ours, theirs) = (self.figure("insula", workload)?, self.figure(peer, workload)?);
+        if ours.flag {
+            return None;
+        }
+        let paired = ours.samples.len() == theirs.samples.len() && ours.samples.len() > 1;
+        if paired && ours.samples.iter().all(|&ours| ours > 0.0) {
+            let ratios =
+                ours.samples.iter().zip(&theirs.samples).map(|(ours, theirs)| theirs / ours).collect();
+            return Some(crate::median(ratios));
+        }
+        match (ours.value?, theirs.value?) {
+            (ours, theirs) if ours > 0.0 => Some(theirs / ours),
+            _ => None,
+        }
     }
 
     fn workloads(&self) -> Vec<&'static str> {
@@ -63,10 +91,8 @@ impl Report {
                 row.push_str(&format!(" | {}", Self::cell(self.value(peer, workload), flag)));
             }
             for peer in PEERS {
-                let ratio = match (ours, self.value(peer, workload)) {
-                    (Some(ours), Some(theirs)) if !flag && ours > 0.0 => format!("{:.2}x", theirs / ours),
-                    _ => "—".to_owned(),
-                };
+                let ratio =
+                    self.ratio(peer, workload).map_or("—".to_owned(), |ratio| format!("{ratio:.2}x"));
                 row.push_str(&format!(" | {ratio}"));
             }
             println!("{row} |");
@@ -79,9 +105,12 @@ impl Report {
             .iter()
             .map(|f| {
                 let value = f.value.map_or("null".to_owned(), |v| format!("{v}"));
+                let samples: Vec<String> = f.samples.iter().map(|v| format!("{v}")).collect();
                 format!(
-                    "    {{\"contender\": \"{}\", \"workload\": \"{}\", \"value\": {value}}}",
-                    f.contender, f.workload
+                    "    {{\"contender\": \"{}\", \"workload\": \"{}\", \"value\": {value}, \"samples\": [{}]}}",
+                    f.contender,
+                    f.workload,
+                    samples.join(", ")
                 )
             })
             .collect();
