@@ -163,3 +163,30 @@ fn arbitrary_files_are_refused_without_a_panic() {
         run_case(10_000 + case, &bytes, &[], false, |_| {});
     }
 }
+
+/// A file the `open_file` fuzzer made from a valid one: it needs recovery, and its
+/// stored schema of `Note` fails its check. The open is refused for that reason, and
+/// closing the file, where redb panics on this damage, neither replaces the error nor
+/// loses it.
+#[test]
+fn a_refused_file_says_what_is_damaged_even_when_closing_it_fails() {
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    struct Note {
+        #[id]
+        id: Id,
+        #[index]
+        title: String,
+        stars: u32,
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/damaged_schema_needs_recovery.bin");
+    std::fs::copy(fixture, dir.path().join("fixture.insula")).unwrap();
+    match Db::builder().name("fixture").collection::<Note>().open(dir.path()) {
+        Err(insula::Error::CorruptedFile { reason, .. }) => {
+            assert!(reason.starts_with("the schema of `Note`"), "{reason}");
+        }
+        other => panic!("expected the damaged schema to refuse the file, got {other:?}"),
+    }
+}

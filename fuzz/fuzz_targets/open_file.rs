@@ -1,19 +1,11 @@
 //! Arbitrary bytes as a database file: opening and reading it give errors or values,
-//! never a panic.
+//! never a panic. `cargo run --bin seed` first puts a valid file into the corpus.
 
 #![no_main]
 
 use insula::prelude::*;
+use insula_fuzz::{Note, NoteAccessor};
 use libfuzzer_sys::fuzz_target;
-
-#[derive(Collection, Debug, Clone, Default, PartialEq)]
-pub struct Note {
-    #[id]
-    pub id: Id,
-    #[index]
-    pub title: String,
-    pub stars: u32,
-}
 
 fuzz_target!(|data: &[u8]| {
     // redb may panic on a damaged file, and Insula turns that panic into an error; the

@@ -96,7 +96,16 @@ impl Instance {
             }
             other => open_error(other),
         })?;
-        let collections = catalog::reconcile(&database, name, &path, asked, progress)?;
+        let collections = match catalog::reconcile(&database, name, &path, asked, progress) {
+            Ok(collections) => collections,
+            Err(error) => {
+                // Closing writes to the file, and on a damaged one redb can panic there:
+                // that panic is caught here, so that the caller gets the error that
+                // refused the file, and nothing of it is lost in the unwinding.
+                close(&path, database);
+                return Err(error);
+            }
+        };
         Ok(Instance {
             name: name.to_owned(),
             dir,
@@ -140,13 +149,19 @@ impl Drop for Instance {
         // Watchers learn that no more events will come.
         self.watchers.close_all();
         // Close the file first, then free the name, so that a new open of the name
-        // never finds the file still locked by this instance. Closing a damaged file can
-        // fail; a drop has no one to tell.
-        let database = self.database.take();
-        let _ = crate::guard::storage(&self.path, || {
-            drop(database);
-            Ok(())
-        });
+        // never finds the file still locked by this instance.
+        if let Some(database) = self.database.take() {
+            close(&self.path, database);
+        }
         registry::remove_closed(&self.name);
     }
+}
+
+/// Closes `database`, the file at `path`. redb writes to the file as it closes; a panic
+/// there, on a damaged file, is caught, and there is no one to tell.
+fn close(path: &std::path::Path, database: redb::Database) {
+    let _ = crate::guard::storage(path, || {
+        drop(database);
+        Ok(())
+    });
 }
