@@ -1,8 +1,10 @@
 //! Damaged database files: random bytes flipped and random truncations across a valid
 //! file. Each open, and each read after it, gives an error or the truth: never a wrong
-//! value, never a panic, never a hang. Records and schema texts carry checks, so damage
-//! to them is an error; damage to redb's own pages can hide objects (a read finds fewer),
-//! and with `check_integrity(true)` it fails the open instead.
+//! value, never a panic, never a hang; a write and the close after it give an error at
+//! worst, never an abort. Records and schema texts carry checks, so damage to them is an
+//! error; damage to redb's own pages can hide objects (a read finds fewer), and with
+//! `check_integrity(true)` it fails the open instead. Two files the fuzzer found are
+//! kept in `tests/fixtures/`.
 
 use insula::prelude::*;
 use insula_workspace::model::{Message, MessageAccessor};
@@ -73,16 +75,10 @@ fn read_everything(dir: &Path, name: &str, expected: &[Message], integrity: bool
         }
     }
     let _ = db.messages().verify();
-    // Writing and closing are tried only on a file that passed the integrity check.
-    // redb 4.6 commits when a handle closes; where the damage lies in its list of freed
-    // pages, which no read visits, that commit panics and panics again while unwinding,
-    // and the process aborts (see the README's "Damaged files"). Without the check, the
-    // handle is leaked instead of closed.
-    if integrity {
-        let _ = db.write_txn_sync(|txn| txn.messages().put(&mut Message::default()));
-    } else {
-        std::mem::forget(db);
-    }
+    // A write and the close that follows it run on every file that opened: on a damaged
+    // one they are errors (which a drop swallows), never an abort.
+    let _ = db.write_txn_sync(|txn| txn.messages().put(&mut Message::default()));
+    drop(db);
     Ok(())
 }
 
@@ -182,11 +178,48 @@ fn a_refused_file_says_what_is_damaged_even_when_closing_it_fails() {
     let dir = tempfile::tempdir().unwrap();
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/damaged_schema_needs_recovery.bin");
-    std::fs::copy(fixture, dir.path().join("fixture.insula")).unwrap();
-    match Db::builder().name("fixture").collection::<Note>().open(dir.path()) {
+    std::fs::copy(fixture, dir.path().join("refused.insula")).unwrap();
+    match Db::builder().name("refused").collection::<Note>().open(dir.path()) {
         Err(insula::Error::CorruptedFile { reason, .. }) => {
             assert!(reason.starts_with("the schema of `Note`"), "{reason}");
         }
         other => panic!("expected the damaged schema to refuse the file, got {other:?}"),
     }
+}
+
+/// A file the `open_file` fuzzer made from a valid one, whose allocator state is damaged:
+/// it opens and reads, and the first write panics inside redb while a table is open. The
+/// write is an error, and neither that table's drop, nor the transaction's, nor closing the
+/// file, which all panic again, takes the process down.
+#[test]
+fn a_write_into_a_damaged_allocator_is_an_error_not_an_abort() {
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    struct Note {
+        #[id]
+        id: Id,
+        #[index]
+        title: String,
+        stars: u32,
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/damaged_allocator.bin");
+    std::fs::copy(fixture, dir.path().join("allocator.insula")).unwrap();
+    let db = Db::builder().name("allocator").collection::<Note>().open(dir.path()).unwrap();
+    assert_eq!(db.notes().all().unwrap().len(), 37);
+    // The caller panics after the failed put: the unwinding passes through the
+    // transaction and its tables, whose drops panic too.
+    let mut written = None;
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = db.write_txn_sync(|txn| -> insula::Result<()> {
+            written = Some(txn.notes().put(&mut Note::default()));
+            panic!("the caller gives up");
+        });
+    }));
+    assert!(unwound.is_err());
+    assert!(matches!(written, Some(Err(insula::Error::CorruptedFile { .. }))), "{written:?}");
+    // The instance still answers, with an error.
+    let again = db.write_txn_sync(|txn| txn.notes().put(&mut Note::default()));
+    assert!(matches!(again, Err(insula::Error::CorruptedFile { .. })), "{again:?}");
+    drop(db);
 }

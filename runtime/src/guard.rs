@@ -43,3 +43,46 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_owned());
     format!("the storage engine failed on it: {text}")
 }
+
+/// A table or transaction of the storage engine, whose drop cannot abort the process.
+///
+/// On a damaged file, redb's drops can panic too (a lock poisoned by an earlier panic, a
+/// page it cannot account for). A panic that leaves a drop while another panic unwinds
+/// aborts the process, and a caught storage panic unwinds through every table and
+/// transaction held above it. So Insula holds each of them in one of these: its drop
+/// catches a panic of the inner drop, and the error that started the unwinding, if any,
+/// is the one the caller gets.
+pub(crate) struct Contained<T>(Option<T>);
+
+impl<T> Contained<T> {
+    pub(crate) fn new(inner: T) -> Self {
+        Contained(Some(inner))
+    }
+
+    /// The inner value, for a call that consumes it (`commit`).
+    pub(crate) fn into_inner(mut self) -> T {
+        self.0.take().expect("a contained value is there until it is taken")
+    }
+}
+
+impl<T> std::ops::Deref for Contained<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0.as_ref().expect("a contained value is there until it is taken")
+    }
+}
+
+impl<T> std::ops::DerefMut for Contained<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0.as_mut().expect("a contained value is there until it is taken")
+    }
+}
+
+impl<T> Drop for Contained<T> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.take() {
+            let _ = catch_unwind(AssertUnwindSafe(|| drop(inner)));
+        }
+    }
+}

@@ -6,10 +6,10 @@ use super::instance::{CollectionState, Instance};
 use super::store::{self, WriteTables};
 use super::txn::{ReadTxn, WriteTxn};
 use super::watchers::{Interest, Watchers};
-use crate::guard::{storage, user};
+use crate::guard::{Contained, storage, user};
 use crate::watch::Watcher;
 use crate::{Collection, Id, Result};
-use redb::{ReadOnlyTable, ReadableDatabase, ReadableTableMetadata};
+use redb::{ReadOnlyTable, ReadableTableMetadata};
 use std::cell::OnceCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -67,7 +67,7 @@ impl<'a, C: Collection> DbCollection<'a, C> {
     fn read<R>(&self, f: impl FnOnce(&ReadCollection<'_, C>) -> Result<R>) -> Result<R> {
         let instance = &self.db.instance;
         storage(&instance.path, || {
-            let txn = ReadTxn { instance, txn: instance.database().begin_read()? };
+            let txn = ReadTxn::begin(instance)?;
             f(&txn.collection::<C>())
         })
     }
@@ -148,7 +148,7 @@ impl<'a, C: Collection> DbCollection<'a, C> {
 
 /// Object `id` as the instance's last commit left it.
 fn read_object<C: Collection>(instance: &Instance, id: Id) -> Result<Option<C>> {
-    let txn = ReadTxn { instance, txn: instance.database().begin_read()? };
+    let txn = ReadTxn::begin(instance)?;
     txn.collection::<C>().get(id)
 }
 
@@ -343,8 +343,8 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     pub fn get(&self, id: Id) -> Result<Option<C>> {
         storage(&self.txn.instance.path, || {
             let state = self.txn.instance.collection::<C>()?;
-            let records = self.txn.txn.open_table(store::records_table(state))?;
-            store::get(&records, state, id)
+            let records = Contained::new(self.txn.txn.open_table(store::records_table(state))?);
+            store::get(&*records, state, id)
         })
     }
 
@@ -352,8 +352,8 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     pub fn get_all(&self, ids: &[Id]) -> Result<Vec<Option<C>>> {
         storage(&self.txn.instance.path, || {
             let state = self.txn.instance.collection::<C>()?;
-            let records = self.txn.txn.open_table(store::records_table(state))?;
-            ids.iter().map(|&id| store::get(&records, state, id)).collect()
+            let records = Contained::new(self.txn.txn.open_table(store::records_table(state))?);
+            ids.iter().map(|&id| store::get(&*records, state, id)).collect()
         })
     }
 
@@ -361,8 +361,8 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     pub fn with_view<R>(&self, id: Id, f: impl FnOnce(C::View<'_>) -> R) -> Result<Option<R>> {
         storage(&self.txn.instance.path, || {
             let state = self.txn.instance.collection::<C>()?;
-            let records = self.txn.txn.open_table(store::records_table(state))?;
-            store::with_view::<C, R>(&records, state, id, |view| user(|| f(view)))
+            let records = Contained::new(self.txn.txn.open_table(store::records_table(state))?);
+            store::with_view::<C, R>(&*records, state, id, |view| user(|| f(view)))
         })
     }
 
@@ -370,7 +370,7 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     pub fn count(&self) -> Result<u64> {
         storage(&self.txn.instance.path, || {
             let state = self.txn.instance.collection::<C>()?;
-            Ok(self.txn.txn.open_table(store::records_table(state))?.len()?)
+            Ok(Contained::new(self.txn.txn.open_table(store::records_table(state))?).len()?)
         })
     }
 }

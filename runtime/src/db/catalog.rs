@@ -262,9 +262,9 @@ pub(crate) fn reconcile(
 ) -> Result<Vec<CollectionState>> {
     let actions = plan(database, instance, path, &asked)?;
     if actions.iter().any(|action| *action != Action::Nothing) {
-        let write = database.begin_write()?;
-        write.open_table(META)?.insert("format", FORMAT_VERSION)?;
-        write.open_table(COUNTERS)?;
+        let write = crate::guard::Contained::new(database.begin_write()?);
+        store::open_table(&write, META)?.insert("format", FORMAT_VERSION)?;
+        store::open_table(&write, COUNTERS)?;
         for (collection, action) in asked.iter().zip(&actions) {
             let schema = &collection.schema;
             match action {
@@ -275,10 +275,11 @@ pub(crate) fn reconcile(
                 Action::Migrate(changes) => migrate(&write, path, collection, changes, progress)?,
             }
             if *action != Action::Nothing {
-                write.open_table(SCHEMAS)?.insert(schema.name.as_str(), stored_text(schema).as_str())?;
+                store::open_table(&write, SCHEMAS)?
+                    .insert(schema.name.as_str(), stored_text(schema).as_str())?;
             }
         }
-        write.commit()?;
+        write.into_inner().commit()?;
     }
 
     let read = database.begin_read()?;
@@ -302,14 +303,13 @@ fn migrate(
 ) -> Result<()> {
     let schema = &collection.schema;
     let stored = {
-        let schemas = write.open_table(SCHEMAS)?;
+        let schemas = store::open_table(write, SCHEMAS)?;
         let text = schemas.get(schema.name.as_str())?.map(|text| text.value().to_owned()).unwrap_or_default();
         parse_stored(path, &format!("the schema of `{}`", schema.name), &text)?
     };
     // Records already written keep the layout they have; the file remembers it.
     if stored.layout_tag != schema.layout_tag {
-        write
-            .open_table(LAYOUTS)?
+        store::open_table(write, LAYOUTS)?
             .insert((schema.name.as_str(), stored.layout_tag), stored_text(&stored).as_str())?;
     }
     // A removed field's old values are gone for good: rename it in every older layout,
@@ -322,7 +322,7 @@ fn migrate(
         })
         .collect();
     if !removed.is_empty() {
-        let mut table = write.open_table(LAYOUTS)?;
+        let mut table = store::open_table(write, LAYOUTS)?;
         let mut rewritten = Vec::new();
         for entry in table.range((schema.name.as_str(), 0)..=(schema.name.as_str(), u32::MAX))? {
             let (key, text) = entry?;
@@ -340,8 +340,8 @@ fn migrate(
     }
     let old_state = CollectionState::new(stored, Layouts::default());
     let layouts = {
-        let table = write.open_table(LAYOUTS)?;
-        history(path, Some(&table), &schema.name, schema, None)?
+        let table = store::open_table(write, LAYOUTS)?;
+        history(path, Some(&*table), &schema.name, schema, None)?
     };
     let new_state = CollectionState::new(schema.clone(), layouts);
     for change in changes {
@@ -384,7 +384,7 @@ fn backfill(
     index: usize,
     progress: Option<&Progress>,
 ) -> Result<()> {
-    let records = write.open_table(records_table(state))?;
+    let records = store::open_table(write, records_table(state))?;
     let total = records.len()?;
     let definition = &state.schema.indexes[index];
     let name = &state.indexes[index];

@@ -21,7 +21,6 @@ use crate::{Collection, Error, Id, Layouts, Result};
 pub use catalog::{Action, MigrationProgress};
 use catalog::{Asked, CollectionOps, Progress};
 use instance::Instance;
-use redb::ReadableDatabase;
 use std::path::Path;
 use std::sync::{Arc, PoisonError};
 
@@ -100,8 +99,7 @@ impl Db {
         f: impl FnOnce(&ReadTxn<'_>) -> Result<R, E>,
     ) -> Result<R, E> {
         let instance = &self.instance;
-        let txn = storage(&instance.path, || Ok(instance.database().begin_read()?))?;
-        let read = ReadTxn { instance, txn };
+        let read = storage(&instance.path, || ReadTxn::begin(instance))?;
         let result = f(&read);
         // Ending a read releases pages, which reads the file's state: guarded too.
         let _ = storage(&instance.path, || {
@@ -124,6 +122,7 @@ impl Db {
         let _serial = self.instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let instance = &self.instance;
         let txn = storage(&instance.path, || Ok(instance.database().begin_write()?))?;
+        let txn = crate::guard::Contained::new(txn);
         let write = WriteTxn { instance, txn, buffer: Default::default(), changes: Default::default() };
         // On a panic, `write` drops as it unwinds, and redb aborts it.
         let result = f(&write);
@@ -139,7 +138,7 @@ impl Db {
                 return Err(error);
             }
         };
-        storage(&instance.path, || Ok(txn.commit()?))?;
+        storage(&instance.path, || Ok(txn.into_inner().commit()?))?;
         instance.watchers.notify(instance, &mut changes.into_inner());
         Ok(result)
     }
@@ -216,10 +215,8 @@ impl DbBuilder {
     /// read: every record and every stored schema carries a check, so a damaged one is an
     /// [`Error::Corrupted`] or [`Error::CorruptedFile`], never another value, and every
     /// query candidate is tested on its record, so a damaged index entry never returns a
-    /// wrong object. Damage to the file's own structure is an error where a read meets
-    /// it, but can also hide objects from a read. And redb 4.6 writes to the file when the
-    /// last handle closes: damage in its list of freed pages, which no read visits, makes
-    /// that close panic while unwinding, which aborts the process.
+    /// wrong object. Damage to the file's own structure is an error where a read or a
+    /// write meets it, but can also hide objects from a read.
     ///
     /// With it, such a file fails to open with [`Error::CorruptedFile`] instead. The check
     /// reads the whole file, so opening costs time in proportion to its size; use it after

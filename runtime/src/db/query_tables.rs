@@ -6,11 +6,12 @@ use super::instance::{CollectionState, Instance};
 use super::store::records_table;
 use super::txn::ReadTxn;
 use super::watchers::Interest;
+use crate::guard::Contained;
 use crate::query::Spec;
 use crate::query::source::{IndexTable, Tables};
 use crate::watch::Watcher;
 use crate::{Collection, Id, Result};
-use redb::{ReadOnlyTable, ReadableDatabase, Table, TableDefinition};
+use redb::{ReadOnlyTable, Table, TableDefinition};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -28,7 +29,7 @@ type WriteTables<'t, 's> =
 macro_rules! open_tables {
     ($txn:expr, $state:expr) => {{
         let (txn, state) = ($txn, $state);
-        let records = txn.open_table(records_table(state))?;
+        let records = Contained::new(txn.open_table(records_table(state))?);
         let indexes = state
             .schema
             .indexes
@@ -36,9 +37,13 @@ macro_rules! open_tables {
             .zip(&state.indexes)
             .map(|(index, name)| {
                 Ok(if index.unique {
-                    IndexTable::Unique(txn.open_table(TableDefinition::<&[u8], u64>::new(name))?)
+                    IndexTable::Unique(Contained::new(
+                        txn.open_table(TableDefinition::<&[u8], u64>::new(name))?,
+                    ))
                 } else {
-                    IndexTable::Multi(txn.open_table(TableDefinition::<&[u8], ()>::new(name))?)
+                    IndexTable::Multi(Contained::new(
+                        txn.open_table(TableDefinition::<&[u8], ()>::new(name))?,
+                    ))
                 })
             })
             .collect::<Result<_>>()?;
@@ -65,8 +70,8 @@ pub(crate) fn write_tables<'t, 's>(
 /// The ids of the objects that meet `spec`'s conditions, in the committed state.
 fn matching_ids<C: Collection>(instance: &Instance, spec: &Spec<C>) -> Result<HashSet<Id>> {
     let state = instance.collection::<C>()?;
-    let txn = instance.database().begin_read()?;
-    let records = txn.open_table(records_table(state))?;
+    let txn = ReadTxn::begin(instance)?;
+    let records = txn.txn.open_table(records_table(state))?;
     let mut ids = HashSet::new();
     for entry in records.range::<u64>(..)? {
         let (id, record) = entry?;
@@ -80,8 +85,8 @@ fn matching_ids<C: Collection>(instance: &Instance, spec: &Spec<C>) -> Result<Ha
 /// Whether object `id` meets `spec`'s conditions in the committed state.
 fn matches_now<C: Collection>(instance: &Instance, spec: &Spec<C>, id: Id) -> Result<bool> {
     let state = instance.collection::<C>()?;
-    let txn = instance.database().begin_read()?;
-    let records = txn.open_table(records_table(state))?;
+    let txn = ReadTxn::begin(instance)?;
+    let records = txn.txn.open_table(records_table(state))?;
     match records.get(id)? {
         Some(record) => spec.matches(id, record.value(), &state.layouts),
         None => Ok(false),
@@ -129,7 +134,7 @@ pub(crate) fn watch_query<C: Collection, T: Send + 'static>(
         touched
     };
     let run = move |instance: &Instance| {
-        let txn = ReadTxn { instance, txn: instance.database().begin_read().ok()? };
+        let txn = ReadTxn::begin(instance).ok()?;
         produce(&txn, &spec)
     };
     let weak = Arc::downgrade(instance);

@@ -6,6 +6,7 @@
 
 use super::catalog::COUNTERS;
 use super::instance::CollectionState;
+use crate::guard::Contained;
 use crate::{Collection, Error, Id, Result};
 use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 
@@ -22,14 +23,23 @@ fn multi_table(name: &str) -> TableDefinition<'_, &'static [u8], ()> {
     TableDefinition::new(name)
 }
 
+/// Opens (creating) a table for writing, held so that its drop cannot abort the process
+/// (see [`Contained`]).
+pub(crate) fn open_table<'t, K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &'t WriteTransaction,
+    definition: TableDefinition<'_, K, V>,
+) -> Result<Contained<Table<'t, K, V>>> {
+    Ok(Contained::new(txn.open_table(definition)?))
+}
+
 /// Creates the collection's tables, empty.
 pub(crate) fn create_tables(txn: &WriteTransaction, state: &CollectionState) -> Result<()> {
-    txn.open_table(records_table(state))?;
+    open_table(txn, records_table(state))?;
     for (index, name) in state.schema.indexes.iter().zip(&state.indexes) {
         if index.unique {
-            txn.open_table(unique_table(name))?;
+            open_table(txn, unique_table(name))?;
         } else {
-            txn.open_table(multi_table(name))?;
+            open_table(txn, multi_table(name))?;
         }
     }
     Ok(())
@@ -38,8 +48,19 @@ pub(crate) fn create_tables(txn: &WriteTransaction, state: &CollectionState) -> 
 /// An index table, open for writing. A unique index maps a key to its object's id; the
 /// others hold `key ++ id` (big-endian), so one key can have many objects, in id order.
 enum IndexTable<'t> {
-    Unique(Table<'t, &'static [u8], u64>),
-    Multi(Table<'t, &'static [u8], ()>),
+    Unique(Contained<Table<'t, &'static [u8], u64>>),
+    Multi(Contained<Table<'t, &'static [u8], ()>>),
+}
+
+impl<'t> IndexTable<'t> {
+    /// Opens (creating) the table of `index`, called `name`.
+    fn open(txn: &'t WriteTransaction, index: &crate::IndexDef, name: &str) -> Result<Self> {
+        Ok(if index.unique {
+            IndexTable::Unique(open_table(txn, unique_table(name))?)
+        } else {
+            IndexTable::Multi(open_table(txn, multi_table(name))?)
+        })
+    }
 }
 
 impl IndexTable<'_> {
@@ -109,9 +130,9 @@ impl Counter {
 /// A collection's tables, open in a write transaction for one operation.
 pub(crate) struct WriteTables<'t, 's> {
     state: &'s CollectionState,
-    records: Table<'t, u64, &'static [u8]>,
+    records: Contained<Table<'t, u64, &'static [u8]>>,
     indexes: Vec<IndexTable<'t>>,
-    counters: Table<'t, &'static str, u64>,
+    counters: Contained<Table<'t, &'static str, u64>>,
     counter: Counter,
     /// The ids written or deleted, for the watchers.
     pub(crate) touched: Vec<Id>,
@@ -121,21 +142,15 @@ pub(crate) struct WriteTables<'t, 's> {
 
 impl<'t, 's> WriteTables<'t, 's> {
     pub(crate) fn open(txn: &'t WriteTransaction, state: &'s CollectionState) -> Result<Self> {
-        let records = txn.open_table(records_table(state))?;
+        let records = open_table(txn, records_table(state))?;
         let indexes = state
             .schema
             .indexes
             .iter()
             .zip(&state.indexes)
-            .map(|(index, name)| {
-                Ok(if index.unique {
-                    IndexTable::Unique(txn.open_table(unique_table(name))?)
-                } else {
-                    IndexTable::Multi(txn.open_table(multi_table(name))?)
-                })
-            })
+            .map(|(index, name)| IndexTable::open(txn, index, name))
             .collect::<Result<Vec<_>>>()?;
-        let counters = txn.open_table(COUNTERS)?;
+        let counters = open_table(txn, COUNTERS)?;
         // The counter never falls behind the largest id stored, even in a damaged file:
         // a fresh id then never lands on an existing object.
         let stored = counters.get(state.schema.name.as_str())?.map_or(0, |last| last.value());
@@ -270,12 +285,7 @@ pub(crate) struct IndexWriter<'t> {
 impl<'t> IndexWriter<'t> {
     /// Opens (creating) the table of `index`, called `name`.
     pub(crate) fn open(txn: &'t WriteTransaction, index: &crate::IndexDef, name: &str) -> Result<Self> {
-        let table = if index.unique {
-            IndexTable::Unique(txn.open_table(unique_table(name))?)
-        } else {
-            IndexTable::Multi(txn.open_table(multi_table(name))?)
-        };
-        Ok(IndexWriter { table })
+        Ok(IndexWriter { table: IndexTable::open(txn, index, name)? })
     }
 
     /// Adds the entry `key` of object `id`. A unique key that another object holds
@@ -315,7 +325,7 @@ pub(crate) fn clear(txn: &WriteTransaction, state: &CollectionState) -> Result<(
             txn.delete_table(multi_table(name))?;
         }
     }
-    txn.open_table(COUNTERS)?.remove(state.schema.name.as_str())?;
+    open_table(txn, COUNTERS)?.remove(state.schema.name.as_str())?;
     create_tables(txn, state)
 }
 

@@ -2,14 +2,23 @@
 //! `Db::read_txn_sync` and `Db::write_txn_sync`.
 
 use super::instance::Instance;
+use crate::guard::Contained;
 use crate::{Error, Result};
+use redb::ReadableDatabase;
 use std::cell::RefCell;
 
 /// A read transaction: one consistent snapshot for its whole life. Reach a collection
 /// through its accessor: `txn.messages()`.
 pub struct ReadTxn<'db> {
     pub(crate) instance: &'db Instance,
-    pub(crate) txn: redb::ReadTransaction,
+    pub(crate) txn: Contained<redb::ReadTransaction>,
+}
+
+impl<'db> ReadTxn<'db> {
+    /// Begins a read transaction of `instance`, at its last commit.
+    pub(crate) fn begin(instance: &'db Instance) -> Result<Self> {
+        Ok(ReadTxn { instance, txn: Contained::new(instance.database().begin_read()?) })
+    }
 }
 
 /// A write transaction. It commits when the closure that received it returns `Ok`, and
@@ -17,7 +26,7 @@ pub struct ReadTxn<'db> {
 /// accessor: `txn.messages().put(&mut message)`.
 pub struct WriteTxn<'db> {
     pub(crate) instance: &'db Instance,
-    pub(crate) txn: redb::WriteTransaction,
+    pub(crate) txn: Contained<redb::WriteTransaction>,
     /// The encoding buffer every `put` of the transaction reuses.
     pub(crate) buffer: RefCell<Vec<u8>>,
     /// What the transaction wrote, for the watchers once it commits.

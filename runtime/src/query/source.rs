@@ -2,6 +2,7 @@
 //! read or a write transaction.
 
 use crate::db::CollectionState;
+use crate::guard::Contained;
 use crate::{Id, Result};
 use redb::ReadableTable;
 use std::ops::ControlFlow;
@@ -72,14 +73,14 @@ pub trait Source {
 
 /// An index table, open for reading.
 pub(crate) enum IndexTable<U, M> {
-    Unique(U),
-    Multi(M),
+    Unique(Contained<U>),
+    Multi(Contained<M>),
 }
 
 /// A collection's tables, open in some transaction.
 pub(crate) struct Tables<'s, R, U, M> {
     pub(crate) state: &'s CollectionState,
-    pub(crate) records: R,
+    pub(crate) records: Contained<R>,
     pub(crate) indexes: Vec<IndexTable<U, M>>,
 }
 
