@@ -39,7 +39,7 @@ pub(crate) fn collection(input: &DeriveInput, errors: syn::Error) -> TokenStream
                 fn index_keys(_: &(), _: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
                     ::core::unimplemented!()
                 }
-                fn object_index_keys(&self, _: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
+                fn object_index_keys(&self, _: usize, _: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>) {
                     ::core::unimplemented!()
                 }
                 fn index_value(_: &(), _: usize) -> ::insula::__private::String { ::core::unimplemented!() }

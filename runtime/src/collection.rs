@@ -87,9 +87,10 @@ pub trait Collection: Sized + 'static {
     #[doc(hidden)]
     fn index_keys(view: &Self::View<'_>, index: usize) -> Vec<Vec<u8>>;
 
-    /// The keys of index number `index` for this object (the derive implements it).
+    /// Appends the keys of index number `index` for this object to `keys` (the derive
+    /// implements it). A `put` reuses one list for every object.
     #[doc(hidden)]
-    fn object_index_keys(&self, index: usize) -> Vec<Vec<u8>>;
+    fn object_index_keys(&self, index: usize, keys: &mut Vec<Vec<u8>>);
 
     /// The values index number `index` covers in the object `view` shows, for error
     /// messages (the derive implements it).

@@ -105,7 +105,7 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
                     #index_keys
                 }
 
-                fn object_index_keys(&self, index: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
+                fn object_index_keys(&self, index: usize, keys: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>) {
                     #object_index_keys
                 }
 
@@ -251,39 +251,52 @@ fn index_keys_fn(record: &Record<'_>, from_object: bool) -> TokenStream {
     index_keys(record, from_object)
 }
 
-/// The body of `Collection::index_keys` (from a view) or `Collection::object_index_keys`
-/// (from `self`): a `match` on the index number, each arm gathering the keys of the
-/// index's fields and combining them.
+/// The body of `Collection::index_keys` (from a view, returning the keys) or
+/// `Collection::object_index_keys` (from `self`, appending them to `keys`): a `match` on
+/// the index number, each arm gathering the keys of the index's fields and combining them.
 fn index_keys(record: &Record<'_>, from_object: bool) -> TokenStream {
     let arms = indexes(record).enumerate().map(|(number, (index, covered))| {
         let case_insensitive = index.case_insensitive.is_some();
-        let parts = covered.iter().map(|covered| {
+        // The call that pushes one field's keys onto `out` (a `&mut Vec<Vec<u8>>`).
+        let call = |covered: &Field<'_>, out: TokenStream| {
             let (ident, ty) = (covered.ident, covered.ty);
-            let call = if from_object {
-                quote_spanned!(ty.span()=> <#ty as ::insula::Indexable>::value_index_keys(&self.#ident, #case_insensitive, &mut keys))
+            if from_object {
+                quote_spanned!(ty.span()=> <#ty as ::insula::Indexable>::value_index_keys(&self.#ident, #case_insensitive, #out))
             } else {
-                quote_spanned!(ty.span()=> <#ty as ::insula::Indexable>::index_keys(view.#ident, #case_insensitive, &mut keys))
-            };
-            quote! {{
-                let mut keys = ::insula::__private::Vec::new();
-                #call;
-                keys
-            }}
-        });
-        let parts: Vec<TokenStream> = parts.collect();
-        if let [single] = parts.as_slice() {
-            // One field: its keys are the index's keys.
-            quote!(#number => #single,)
-        } else {
-            quote! {
-                #number => ::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*])),
+                quote_spanned!(ty.span()=> <#ty as ::insula::Indexable>::index_keys(view.#ident, #case_insensitive, #out))
             }
+        };
+        let parts: Vec<TokenStream> = covered
+            .iter()
+            .map(|covered| {
+                let call = call(covered, quote!(&mut keys));
+                quote! {{
+                    let mut keys = ::insula::__private::Vec::new();
+                    #call;
+                    keys
+                }}
+            })
+            .collect();
+        match (parts.as_slice(), from_object) {
+            // One field: its keys are the index's keys, appended where the object's go.
+            ([_], true) => {
+                let call = call(covered[0], quote!(keys));
+                quote!(#number => #call,)
+            }
+            ([single], false) => quote!(#number => #single,),
+            (_, true) => quote! {
+                #number => keys.extend(::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*]))),
+            },
+            (_, false) => quote! {
+                #number => ::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*])),
+            },
         }
     });
+    let fallback = if from_object { quote!(_ => {}) } else { quote!(_ => ::insula::__private::Vec::new(),) };
     quote! {
         match index {
             #(#arms)*
-            _ => ::insula::__private::Vec::new(),
+            #fallback
         }
     }
 }

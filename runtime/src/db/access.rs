@@ -6,7 +6,7 @@ use super::instance::{CollectionState, Instance};
 use super::store::{self, WriteTables};
 use super::txn::{ReadTxn, WriteTxn};
 use super::watchers::{Interest, Watchers};
-use crate::guard::{Contained, storage, user};
+use crate::guard::{storage, user};
 use crate::watch::Watcher;
 use crate::{Collection, Id, Result};
 use redb::{ReadOnlyTable, ReadableTableMetadata};
@@ -343,7 +343,7 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     pub fn get(&self, id: Id) -> Result<Option<C>> {
         storage(&self.txn.instance.path, || {
             let state = self.txn.instance.collection::<C>()?;
-            let records = Contained::new(self.txn.txn.open_table(store::records_table(state))?);
+            let records = store::open_table(&self.txn.txn, store::records_table(state))?;
             store::get(&*records, state, id)
         })
     }
@@ -352,7 +352,7 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     pub fn get_all(&self, ids: &[Id]) -> Result<Vec<Option<C>>> {
         storage(&self.txn.instance.path, || {
             let state = self.txn.instance.collection::<C>()?;
-            let records = Contained::new(self.txn.txn.open_table(store::records_table(state))?);
+            let records = store::open_table(&self.txn.txn, store::records_table(state))?;
             ids.iter().map(|&id| store::get(&*records, state, id)).collect()
         })
     }
@@ -361,7 +361,7 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     pub fn with_view<R>(&self, id: Id, f: impl FnOnce(C::View<'_>) -> R) -> Result<Option<R>> {
         storage(&self.txn.instance.path, || {
             let state = self.txn.instance.collection::<C>()?;
-            let records = Contained::new(self.txn.txn.open_table(store::records_table(state))?);
+            let records = store::open_table(&self.txn.txn, store::records_table(state))?;
             store::with_view::<C, R>(&*records, state, id, |view| user(|| f(view)))
         })
     }
@@ -370,7 +370,7 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     pub fn count(&self) -> Result<u64> {
         storage(&self.txn.instance.path, || {
             let state = self.txn.instance.collection::<C>()?;
-            Ok(Contained::new(self.txn.txn.open_table(store::records_table(state))?).len()?)
+            Ok(store::open_table(&self.txn.txn, store::records_table(state))?.len()?)
         })
     }
 }

@@ -138,6 +138,8 @@ pub(crate) struct WriteTables<'t, 's> {
     pub(crate) touched: Vec<Id>,
     /// Reused for the entries of non-unique indexes.
     scratch: Vec<u8>,
+    /// Reused for the keys of each index of the object being put.
+    new_keys: Vec<Vec<Vec<u8>>>,
 }
 
 impl<'t, 's> WriteTables<'t, 's> {
@@ -164,6 +166,7 @@ impl<'t, 's> WriteTables<'t, 's> {
             counter: Counter { stored, last },
             touched: Vec::new(),
             scratch: Vec::new(),
+            new_keys: Vec::new(),
         })
     }
 
@@ -199,7 +202,13 @@ impl<'t, 's> WriteTables<'t, 's> {
             return Ok(id);
         }
 
-        let new_keys: Vec<_> = (0..self.indexes.len()).map(|index| object.object_index_keys(index)).collect();
+        // The key lists of the previous object are reused (an error on the way drops them).
+        let mut new_keys = std::mem::take(&mut self.new_keys);
+        new_keys.resize_with(self.indexes.len(), Vec::new);
+        for (index, keys) in new_keys.iter_mut().enumerate() {
+            keys.clear();
+            object.object_index_keys(index, keys);
+        }
 
         // Unique indexes first, before anything is written.
         let mut displaced = Vec::new();
@@ -248,6 +257,7 @@ impl<'t, 's> WriteTables<'t, 's> {
             }
         }
         self.touched.push(id);
+        self.new_keys = new_keys;
         Ok(id)
     }
 
