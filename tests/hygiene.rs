@@ -49,6 +49,8 @@ mod model {
         pub(crate) name: Text,
         pub(crate) parts: List<Part>,
         pub(crate) kind: ::std::option::Option<Kind>,
+        #[index(composite(kind))]
+        pub(crate) rank: u32,
         #[field(ignore)]
         pub(crate) scratch: u32,
     }
@@ -60,6 +62,7 @@ mod model {
             name: ::std::borrow::ToOwned::to_owned("x"),
             parts: ::std::vec![Part { name: ::std::borrow::ToOwned::to_owned("p") }],
             kind: ::std::option::Option::Some(Kind::B),
+            rank: 4,
             scratch: 9,
         };
         let mut record = List::new();
@@ -69,5 +72,10 @@ mod model {
         ::std::assert_eq!(decoded.parts, thing.parts);
         ::std::assert_eq!(decoded.scratch, 0);
         ::std::assert_eq!(Thing::NAME.name(), "name");
+        // The keys of the unique index and of the composite one, appended to one list.
+        let mut keys = List::new();
+        <Thing as ::insula::Collection>::object_index_keys(&thing, 0, &mut keys);
+        <Thing as ::insula::Collection>::object_index_keys(&thing, 1, &mut keys);
+        ::std::assert_eq!(keys.len(), 2);
     }
 }

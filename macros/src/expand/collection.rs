@@ -285,7 +285,7 @@ fn index_keys(record: &Record<'_>, from_object: bool) -> TokenStream {
             }
             ([single], false) => quote!(#number => #single,),
             (_, true) => quote! {
-                #number => keys.extend(::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*]))),
+                #number => ::core::iter::Extend::extend(keys, ::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*]))),
             },
             (_, false) => quote! {
                 #number => ::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*])),
