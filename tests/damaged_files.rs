@@ -160,21 +160,22 @@ fn arbitrary_files_are_refused_without_a_panic() {
     }
 }
 
+/// The collection of the files the `open_file` fuzzer makes (`fuzz/src/lib.rs`).
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+struct Note {
+    #[id]
+    id: Id,
+    #[index]
+    title: String,
+    stars: u32,
+}
+
 /// A file the `open_file` fuzzer made from a valid one: it needs recovery, and its
 /// stored schema of `Note` fails its check. The open is refused for that reason, and
 /// closing the file, where redb panics on this damage, neither replaces the error nor
 /// loses it.
 #[test]
 fn a_refused_file_says_what_is_damaged_even_when_closing_it_fails() {
-    #[derive(Collection, Debug, Clone, Default, PartialEq)]
-    struct Note {
-        #[id]
-        id: Id,
-        #[index]
-        title: String,
-        stars: u32,
-    }
-
     let dir = tempfile::tempdir().unwrap();
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/damaged_schema_needs_recovery.bin");
@@ -193,15 +194,6 @@ fn a_refused_file_says_what_is_damaged_even_when_closing_it_fails() {
 /// file, which all panic again, takes the process down.
 #[test]
 fn a_write_into_a_damaged_allocator_is_an_error_not_an_abort() {
-    #[derive(Collection, Debug, Clone, Default, PartialEq)]
-    struct Note {
-        #[id]
-        id: Id,
-        #[index]
-        title: String,
-        stars: u32,
-    }
-
     let dir = tempfile::tempdir().unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/damaged_allocator.bin");
     std::fs::copy(fixture, dir.path().join("allocator.insula")).unwrap();
