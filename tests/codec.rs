@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use insula::{Collection, Error, Value};
+use insula::value::Value;
+use insula::{Collection, Error};
 use proptest::prelude::*;
 
 fn encode<C: Collection>(object: &C) -> Vec<u8> {
@@ -16,13 +17,13 @@ fn encode<C: Collection>(object: &C) -> Vec<u8> {
 /// The stored bytes of object `id` holding `record`: the record and its check.
 fn sealed(id: insula::Id, record: &[u8]) -> Vec<u8> {
     let mut stored = record.to_vec();
-    insula::__private::seal(id, &mut stored);
+    insula::__private_0_1::seal(id, &mut stored);
     stored
 }
 
 /// The record inside stored bytes, without its check.
 fn record_of(stored: &[u8]) -> &[u8] {
-    &stored[..stored.len() - insula::__private::CHECK_WIDTH]
+    &stored[..stored.len() - insula::__private_0_1::CHECK_WIDTH]
 }
 
 /// Checks each accessor of `view` against the same field of `decoded`.
@@ -177,11 +178,11 @@ fn the_id_is_the_key_not_part_of_the_record() {
 #[test]
 fn enums_are_stored_by_variant_name() {
     let record = encode(&Everything { mood: common::Mood::Neutral, ..Default::default() });
-    let tag = insula::__private::variant_tag("meh").to_le_bytes();
+    let tag = insula::__private_0_1::variant_tag("meh").to_le_bytes();
     assert!(record.windows(4).any(|window| window == tag), "the renamed variant's tag is stored");
     let mut other = record_of(&record).to_vec();
     let at = other.windows(4).position(|window| window == tag).unwrap();
-    other[at..at + 4].copy_from_slice(&insula::__private::variant_tag("Sad").to_le_bytes());
+    other[at..at + 4].copy_from_slice(&insula::__private_0_1::variant_tag("Sad").to_le_bytes());
     assert_eq!(Everything::decode(0, &sealed(0, &other)).unwrap().mood, common::Mood::Sad);
 }
 

@@ -4,7 +4,8 @@
 //! was.
 
 use insula::prelude::*;
-use insula::{Change, Error, MigrationProgress};
+use insula::schema::Change;
+use insula::{Error, MigrationProgress};
 use redb::{ReadableDatabase, ReadableTable};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

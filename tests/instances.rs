@@ -5,8 +5,9 @@
 mod common;
 
 use common::*;
+use insula::Error;
 use insula::prelude::*;
-use insula::{Change, CollectionDiff, Error};
+use insula::schema::{Change, CollectionDiff, StoredType};
 use std::sync::{Arc, Barrier};
 
 #[derive(Collection, Debug, Clone, Default, PartialEq)]
@@ -105,7 +106,7 @@ fn other_schemas_are_a_mismatch_that_names_each_difference() {
         })
         .unwrap();
     assert!(
-        matches!(&changes[..], [Change::FieldTypeChanged { old, new }] if old.name == "likes" && new.ty == "u64")
+        matches!(&changes[..], [Change::FieldTypeChanged { old, new }] if old.name == "likes" && new.ty == StoredType::U64)
     );
 
     let extra = Db::builder()

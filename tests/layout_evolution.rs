@@ -2,7 +2,9 @@
 //! rewritten: a field the record lacks reads as its default, a field the schema dropped
 //! is skipped, a field widened to `Option` reads as `Some`.
 
-use insula::{Collection, Error, FieldDef, Layouts};
+use insula::__private_0_1::Layouts;
+use insula::schema::{FieldDef, FieldSchema};
+use insula::{Collection, Error};
 
 mod v1 {
     use insula::prelude::*;
@@ -115,6 +117,6 @@ fn a_changed_field_type_cannot_be_read_in_place() {
     );
 }
 
-fn defs(fields: &[insula::FieldSchema<'_>]) -> Vec<FieldDef> {
+fn defs(fields: &[FieldSchema<'_>]) -> Vec<FieldDef> {
     fields.iter().map(FieldDef::from).collect()
 }

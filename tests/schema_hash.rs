@@ -3,7 +3,8 @@
 
 mod common;
 
-use insula::{Collection, Schema};
+use insula::Collection;
+use insula::schema::Schema;
 
 /// Each module holds one version of the same collection, `Note`.
 mod base {

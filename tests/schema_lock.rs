@@ -1,7 +1,7 @@
 //! The schema lock check of `cargo xtask schema-check`, as a test: the workspace's
 //! collections must match the committed `schema.lock`.
 
-use insula::schema_lock::check_lock;
+use insula::schema::check_lock;
 
 #[test]
 fn the_collections_match_the_committed_lock() {

@@ -38,7 +38,7 @@ fn a_write_commits_on_ok_and_aborts_on_err() {
     let db = open(&dir, "commit");
     db.write_txn_sync(|txn| txn.messages().put(&mut message("kept"))).unwrap();
 
-    let result: Result<(), AppError> = db.write_txn_sync(|txn| {
+    let result: Result<(), AppError> = db.write_txn_sync_with_error(|txn| {
         txn.messages().put(&mut message("dropped"))?;
         assert_eq!(txn.messages().count()?, 2, "the transaction sees its own write");
         Err(AppError::Rejected)

@@ -40,9 +40,9 @@ fuzz_target!(|data: &[u8]| {
     // With a valid check, and behind a valid tag half the time, so the bytes reach the
     // fields; as they are, they must fail the check.
     let mut sealed = data.to_vec();
-    insula::__private::seal(1, &mut sealed);
+    insula::__private_0_1::seal(1, &mut sealed);
     let mut tagged: Vec<u8> = Record::SCHEMA.layout_tag().to_le_bytes().iter().chain(data).copied().collect();
-    insula::__private::seal(1, &mut tagged);
+    insula::__private_0_1::seal(1, &mut tagged);
     for bytes in [data, sealed.as_slice(), tagged.as_slice()] {
         let direct = Record::decode(1, bytes);
         assert_eq!(direct.is_ok(), Record::view(1, bytes).is_ok(), "decoding and the view disagree");

@@ -22,27 +22,27 @@ pub(crate) fn collection(input: &DeriveInput, errors: syn::Error) -> TokenStream
         const _: () = {
             #[automatically_derived]
             impl ::insula::Collection for #ident {
-                const SCHEMA: ::insula::Schema<'static> = ::insula::Schema::new("", "", &[], &[]);
-                const LAYOUT: ::insula::__private::CurrentLayout<'static> =
-                    ::insula::__private::CurrentLayout::new(0, &[]);
+                const SCHEMA: ::insula::schema::Schema<'static> = ::insula::schema::Schema::new("", "", &[], &[]);
+                const LAYOUT: ::insula::__private_0_1::CurrentLayout<'static> =
+                    ::insula::__private_0_1::CurrentLayout::new(0, &[]);
                 type View<'a> = ();
                 fn id(&self) -> ::insula::Id { ::core::unimplemented!() }
                 fn set_id(&mut self, _: ::insula::Id) { ::core::unimplemented!() }
-                fn encode_fields(&self, _: &mut ::insula::__private::Vec<u8>) { ::core::unimplemented!() }
+                fn encode_fields(&self, _: &mut ::insula::__private_0_1::Vec<u8>) { ::core::unimplemented!() }
                 fn view_record<'a>(
                     _: ::insula::Id,
                     _: &'a [u8],
-                    _: &'a ::insula::Layouts,
+                    _: &'a ::insula::__private_0_1::Layouts,
                 ) -> ::core::result::Result<(), ::insula::Error> {
                     ::core::unimplemented!()
                 }
-                fn index_keys(_: &(), _: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
+                fn index_keys(_: &(), _: usize) -> ::insula::__private_0_1::Vec<::insula::__private_0_1::Vec<u8>> {
                     ::core::unimplemented!()
                 }
-                fn object_index_keys(&self, _: usize, _: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>) {
+                fn object_index_keys(&self, _: usize, _: &mut ::insula::__private_0_1::Vec<::insula::__private_0_1::Vec<u8>>) {
                     ::core::unimplemented!()
                 }
-                fn index_value(_: &(), _: usize) -> ::insula::__private::String { ::core::unimplemented!() }
+                fn index_value(_: &(), _: usize) -> ::insula::__private_0_1::String { ::core::unimplemented!() }
                 fn from_view(_: ()) -> Self { ::core::unimplemented!() }
             }
         };
@@ -54,18 +54,18 @@ fn value_stub(input: &DeriveInput) -> TokenStream {
     let ident = &input.ident;
     quote! {
         #[automatically_derived]
-        impl ::insula::Value for #ident {
-            const TYPE: ::insula::ValueType<'static> = ::insula::ValueType::Bool;
+        impl ::insula::value::Value for #ident {
+            const TYPE: ::insula::schema::ValueType<'static> = ::insula::schema::ValueType::Bool;
             type View<'a> = ();
-            fn encode(&self, _: &mut ::insula::__private::Vec<u8>, _: usize, _: usize) { ::core::unimplemented!() }
-            fn read<'a>(_: &'a [u8], _: &'a [u8]) -> ::core::result::Result<(), ::insula::__private::Corrupt> {
+            fn encode(&self, _: &mut ::insula::__private_0_1::Vec<u8>, _: usize, _: usize) { ::core::unimplemented!() }
+            fn read<'a>(_: &'a [u8], _: &'a [u8]) -> ::core::result::Result<(), ::insula::__private_0_1::Corrupt> {
                 ::core::unimplemented!()
             }
             fn default_view<'a>() -> Self::View<'a> {}
             fn from_view(_: ()) -> Self { ::core::unimplemented!() }
         }
-        impl ::insula::Required for #ident {}
-        impl ::insula::Element for #ident {}
+        impl ::insula::value::Required for #ident {}
+        impl ::insula::value::Element for #ident {}
     }
 }
 
@@ -89,14 +89,14 @@ pub(crate) fn enumerated(input: &DeriveInput, errors: syn::Error) -> TokenStream
         #errors
         const _: () = {
             #stub
-            impl ::insula::KeyPart for #ident {
-                fn write_key(_: (), _: ::insula::KeyMode, _: &mut ::insula::__private::Vec<u8>) {}
+            impl ::insula::value::KeyPart for #ident {
+                fn write_key(_: (), _: ::insula::__private_0_1::KeyMode, _: &mut ::insula::__private_0_1::Vec<u8>) {}
                 fn compare(_: (), _: ()) -> ::core::cmp::Ordering { ::core::cmp::Ordering::Equal }
                 fn as_view(&self) {}
             }
-            impl ::insula::Indexable for #ident {
-                fn index_keys(_: (), _: bool, _: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>) {}
-                fn value_index_keys(_: &Self, _: bool, _: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>) {}
+            impl ::insula::value::Indexable for #ident {
+                fn index_keys(_: (), _: bool, _: &mut ::insula::__private_0_1::Vec<::insula::__private_0_1::Vec<u8>>) {}
+                fn value_index_keys(_: &Self, _: bool, _: &mut ::insula::__private_0_1::Vec<::insula::__private_0_1::Vec<u8>>) {}
             }
         };
     }

@@ -3,7 +3,7 @@
 //!
 //! Each derive runs in four steps: `model` reads the input and its attributes,
 //! `check` finds every mistake (each on its own span), and `expand` generates code
-//! that names the runtime only through `::insula::__private`. When a step finds errors,
+//! that names the runtime only through `::insula::__private_0_1`. When a step finds errors,
 //! `fallback` emits them with stub impls, so the user sees those errors and no cascade.
 
 #![forbid(unsafe_code)]

@@ -1,7 +1,12 @@
 //! The traits that `#[derive(Collection)]` and `#[derive(Embedded)]` implement.
 
 use crate::codec::{Layouts, Value};
-use crate::{Error, Id, Result, Schema};
+use crate::schema::{EmbeddedSchema, Schema};
+use crate::{Error, Result};
+
+/// The id of an object: the key it is stored under. `0` means "assign the next id" on
+/// `put`.
+pub type Id = u64;
 
 /// The largest record, in bytes: 3 GiB, the largest value redb stores (offsets inside
 /// a record are `u32`, so they reach further). A larger object is refused by `put` with
@@ -66,9 +71,10 @@ pub trait Collection: Sized + 'static {
     /// A view of the stored bytes of object `id` (as [`Collection::encode`] wrote them),
     /// whose record may be in an older layout listed in `layouts`. The check and every
     /// reference in the record are verified here, once.
+    #[doc(hidden)]
     fn view_in<'a>(id: Id, stored: &'a [u8], layouts: &'a Layouts) -> Result<Self::View<'a>> {
         let record =
-            crate::codec::unseal(id, stored).map_err(crate::__private::corrupted(Self::SCHEMA.name()))?;
+            crate::codec::unseal(id, stored).map_err(crate::error::corrupted(Self::SCHEMA.name()))?;
         Self::view_record(id, record, layouts)
     }
 
@@ -107,11 +113,12 @@ pub trait Collection: Sized + 'static {
     }
 
     /// Decodes the stored bytes of object `id`, whose record may be in an older layout
-    /// listed in `layouts`: the object [`Collection::view_in`] shows, read without
-    /// building the view first.
+    /// listed in `layouts`: the object `view_in` shows, read without building the view
+    /// first.
+    #[doc(hidden)]
     fn decode_in(id: Id, stored: &[u8], layouts: &Layouts) -> Result<Self> {
         let record =
-            crate::codec::unseal(id, stored).map_err(crate::__private::corrupted(Self::SCHEMA.name()))?;
+            crate::codec::unseal(id, stored).map_err(crate::error::corrupted(Self::SCHEMA.name()))?;
         Self::decode_record(id, record, layouts)
     }
 
@@ -139,7 +146,7 @@ pub(crate) fn encode_stored<C: Collection>(object: &C, id: Id, out: &mut Vec<u8>
 /// the derive also implements [`Value`] for it.
 pub trait Embedded: Value + Sized + 'static {
     /// The embedded struct's fields.
-    const SCHEMA: crate::schema::EmbeddedSchema<'static>;
+    const SCHEMA: EmbeddedSchema<'static>;
 }
 
 /// A fieldless enum stored by the name of its variant. Derive it with

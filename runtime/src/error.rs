@@ -1,6 +1,6 @@
 //! The one error type of Insula.
 
-use crate::evolution::{Change, CollectionDiff, write_list};
+use crate::schema::{Change, CollectionDiff, write_list};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -37,17 +37,24 @@ pub enum Error {
     /// A `put` would give a unique index a second object with the same key. Nothing of
     /// that object was written.
     #[error(
-        "collection `{collection}`: unique index `{index}` already holds {value} for object {existing}; use `#[index(unique, replace)]` to replace it instead"
+        "collection `{collection}`: unique index `{index}` already holds {value} for {}{}; use `#[index(unique, replace)]` to replace it instead",
+        Holder(*.existing, *.existing_position),
+        Position(*.position)
     )]
     UniqueViolation {
         /// The collection's stored name.
         collection: &'static str,
         /// The index's name (its fields joined by `+`).
         index: String,
-        /// The conflicting value, as written in the object.
+        /// The conflicting value, as written in the object (a long one is cut).
         value: String,
         /// The id of the object that holds the key.
         existing: crate::Id,
+        /// Within a `put_all`: the position of the object that was refused.
+        position: Option<usize>,
+        /// Within a `put_all`: the position of the object that holds the key, when it was
+        /// put earlier in the same call (its id is then one of the call's own).
+        existing_position: Option<usize>,
     },
 
     /// A write transaction was started inside a write transaction of the same instance
@@ -89,13 +96,15 @@ pub enum Error {
 
     /// A collection the instance was not opened with.
     #[error(
-        "instance `{instance}` has no collection `{collection}`; add `.collection::<{collection}>()` where it is opened"
+        "instance `{instance}` has no collection `{collection}`; add `.collection::<{rust_type}>()` where it is opened"
     )]
     UnknownCollection {
         /// The instance's name.
         instance: String,
         /// The collection's stored name.
         collection: &'static str,
+        /// The Rust type of the collection, as the code names it.
+        rust_type: &'static str,
     },
 
     /// Stored bytes could not be read: the record or file is damaged, or was not
@@ -151,6 +160,14 @@ pub enum Error {
         collection: &'static str,
     },
 
+    /// The thread of a watcher's callback could not be started.
+    #[error("could not start the thread of a watcher's callback: {source}")]
+    WatchThread {
+        /// Why the thread did not start.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The storage engine failed.
     #[error("storage error: {0}")]
     Storage(#[source] redb::Error),
@@ -164,6 +181,63 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The longest value an error message quotes in full, in bytes.
+const QUOTED_VALUE_LIMIT: usize = 120;
+
+/// `value`, cut to [`QUOTED_VALUE_LIMIT`] bytes (at a character boundary) with a note of
+/// its length, for an error message.
+pub(crate) fn quote_value(value: String) -> String {
+    if value.len() <= QUOTED_VALUE_LIMIT {
+        return value;
+    }
+    let mut end = QUOTED_VALUE_LIMIT;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &value[..end], value.len())
+}
+
+/// The holder of a unique key, in a message.
+struct Holder(crate::Id, Option<usize>);
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Some(position) => write!(f, "the object at position {position} of the same `put_all`"),
+            None => write!(f, "object {}", self.0),
+        }
+    }
+}
+
+/// Where a refused object stood in a `put_all`, in a message.
+struct Position(Option<usize>);
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(position) => write!(f, " (refusing the object at position {position} of the `put_all`)"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Error {
+    /// This error, met while putting the object at `position` of a `put_all` whose
+    /// earlier objects got the ids `earlier`.
+    pub(crate) fn in_batch(mut self, at: usize, earlier: &[crate::Id]) -> Error {
+        if let Error::UniqueViolation { existing, position, existing_position, .. } = &mut self {
+            *position = Some(at);
+            *existing_position = earlier.iter().position(|id| id == existing);
+        }
+        self
+    }
+}
+
+/// Names the collection in a codec error.
+pub(crate) fn corrupted(collection: &'static str) -> impl Fn(crate::codec::Corrupt) -> Error {
+    move |reason| Error::Corrupted { collection, reason }
 }
 
 /// `Result` with [`Error`].

@@ -44,7 +44,7 @@ impl<C, T> Field<C, T> {
         record: &crate::codec::RecordReader<'a>,
     ) -> Result<T::View<'a>, crate::codec::Corrupt>
     where
-        T: crate::Value,
+        T: crate::codec::Value,
     {
         match self.slot {
             Some(slot) => record.field::<T>(slot, self.offset),
@@ -54,9 +54,9 @@ impl<C, T> Field<C, T> {
     }
 }
 
-impl<C, T: crate::KeyPart> Field<C, T> {
+impl<C, T: crate::codec::key::KeyPart> Field<C, T> {
     /// Whether the field of a record equals `value`, compared as
-    /// [`crate::KeyPart::slot_equals`] does.
+    /// [`crate::codec::key::KeyPart::slot_equals`] does.
     pub(crate) fn equals(
         &self,
         id: &[u8; 8],

@@ -1,43 +1,4 @@
 //! Insula: an embedded object database for Rust.
-//!
-//! Put `#[derive(Collection)]` on a plain struct and Insula generates its schema (with
-//! a hash computed at compile time), a zero-copy codec, a view type that reads any field
-//! straight from the stored bytes, and typed field handles for queries.
-//!
-//! ```
-//! use insula::prelude::*;
-//!
-//! #[derive(Collection, Debug, Clone, Default, PartialEq)]
-//! pub struct Message {
-//!     #[id]
-//!     pub id: Id,
-//!     #[index]
-//!     pub author: String,
-//!     pub content: String,
-//!     pub likes: u32,
-//!     pub tags: Vec<String>,
-//!     pub reply_to: Option<Id>,
-//! }
-//!
-//! let message = Message {
-//!     id: 1,
-//!     author: "ada".into(),
-//!     content: "hello".into(),
-//!     likes: 12,
-//!     tags: vec!["intro".into()],
-//!     reply_to: None,
-//! };
-//! let mut record = Vec::new();
-//! message.encode(&mut record)?;
-//! let view = Message::view(1, &record)?;
-//! assert_eq!(view.likes(), 12);
-//! assert_eq!(view.tags().iter().collect::<Vec<_>>(), ["intro"]);
-//! assert_eq!(Message::LIKES.name(), "likes");
-//! # Ok::<(), insula::Error>(())
-//! ```
-//!
-//! The record format is specified in `FORMAT.md`, beside this crate's `Cargo.toml`.
-
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
@@ -49,30 +10,23 @@ mod codec;
 mod collection;
 mod db;
 mod error;
-mod evolution;
 mod field;
 mod guard;
-mod index;
 mod query;
-mod schema;
-mod schema_def;
-pub mod schema_lock;
+pub mod schema;
+mod store;
 mod watch;
 
-pub use codec::{Corrupt, Element, LayoutError, Layouts, ListIter, ListView, Required, Value};
-pub use collection::{Collection, Embedded, Enumerated, MAX_RECORD_LEN};
+pub use collection::{Collection, Embedded, Enumerated, Id, MAX_RECORD_LEN};
 pub use db::{
-    Access, Action, DEFAULT_NAME, Db, DbBuilder, DbCollection, MigrationProgress, ReadCollection, ReadTxn,
-    WriteCollection, WriteTxn,
+    Access, DEFAULT_NAME, Db, DbBuilder, DbCollection, Query, ReadCollection, ReadTxn, WriteCollection,
+    WriteTxn,
 };
 pub use error::{Error, Result};
-pub use evolution::{Change, CollectionDiff, Verdict, classify};
 pub use field::Field;
-pub use index::key::{Indexable, KeyMode, KeyPart, LONG_KEY_PREFIX, Text};
 pub use insula_macros::{Collection, Embedded, Enumerated};
-pub use query::{Condition, Numeric, Query, QueryOrigin, Sort};
-pub use schema::{EmbeddedSchema, EnumSchema, FieldSchema, Id, IndexSchema, Schema, ValueType};
-pub use schema_def::{FieldDef, IndexDef, SchemaDef, SchemaTextError};
+pub use query::{Condition, Sort};
+pub use store::{Action, MigrationProgress};
 pub use watch::{WatchGuard, Watcher};
 
 /// What most programs need: `use insula::prelude::*;`.
@@ -80,15 +34,23 @@ pub mod prelude {
     pub use crate::{Access, Collection, Db, Embedded, Enumerated, Id};
 }
 
-/// What the derives' generated code names. Not a public API: it changes without notice.
+/// The traits of stored values and of their index keys, which the derives implement for
+/// a collection's fields, and the zero-copy views of lists.
+pub mod value {
+    pub use crate::codec::key::{CompositePart, Indexable, KeyPart, Numeric, Text};
+    pub use crate::codec::{Corrupt, Element, ListIter, ListView, Required, Value};
+}
+
+/// What the derives' generated code names. Not a public API: it changes without notice,
+/// and its name carries the version of the derives it serves.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private_0_1 {
+    pub use crate::codec::key::{KeyMode, combine_keys, write_bytes_key};
     pub use crate::codec::{
-        CHECK_WIDTH, Corrupt, CurrentLayout, IdType, RecordReader, TAG_WIDTH, assert_distinct_tags,
-        begin_record, read_ref, read_u32, seal, variant_tag, write_ref, write_u32,
+        CHECK_WIDTH, Corrupt, CurrentLayout, IdType, LayoutError, Layouts, RecordReader, TAG_WIDTH,
+        assert_distinct_tags, begin_record, read_ref, read_u32, seal, variant_tag, write_ref, write_u32,
     };
-    pub use crate::index::key::{combine_keys, write_bytes_key};
-    pub use crate::{EmbeddedSchema, EnumSchema, Layouts};
+    pub use crate::schema::{EmbeddedSchema, EnumSchema};
     pub use core;
     pub use std::{string::String, vec::Vec};
 
@@ -99,12 +61,12 @@ pub mod __private {
 
     /// Names the collection in a codec error.
     pub fn corrupted(collection: &'static str) -> impl Fn(Corrupt) -> crate::Error {
-        move |reason| crate::Error::Corrupted { collection, reason }
+        crate::error::corrupted(collection)
     }
 
     /// Fails compilation, on the field's type, when a case-insensitive index covers a
     /// field that is not a string.
-    pub const fn assert_text<T: crate::Text>() {}
+    pub const fn assert_text<T: crate::codec::key::Text>() {}
     /// Fails compilation, on the field's type, when a composite index covers a list.
-    pub const fn assert_composite_part<T: crate::index::key::CompositePart>() {}
+    pub const fn assert_composite_part<T: crate::codec::key::CompositePart>() {}
 }

@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 
 /// The one-event mailbox a watcher and its subscription share.
 #[derive(Debug)]
-pub(crate) struct Slot<T> {
-    state: Mutex<SlotState<T>>,
+pub(crate) struct Mailbox<T> {
+    state: Mutex<MailboxState<T>>,
     ready: Condvar,
 }
 
 #[derive(Debug)]
-struct SlotState<T> {
+struct MailboxState<T> {
     pending: Option<T>,
     /// No more events will come: the watcher was cancelled or the instance closed.
     closed: bool,
@@ -26,17 +26,17 @@ struct SlotState<T> {
     published: u64,
 }
 
-impl<T> Slot<T> {
+impl<T> Mailbox<T> {
     pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Slot {
-            state: Mutex::new(SlotState { pending: None, closed: false, published: 0 }),
+        Arc::new(Mailbox {
+            state: Mutex::new(MailboxState { pending: None, closed: false, published: 0 }),
             ready: Condvar::new(),
         })
     }
 
     /// A consumer that panicked cannot leave the state half-changed (each change is one
     /// assignment), so a poisoned lock is used as it is.
-    fn lock(&self) -> MutexGuard<'_, SlotState<T>> {
+    fn lock(&self) -> MutexGuard<'_, MailboxState<T>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -117,7 +117,7 @@ pub(crate) trait Unsubscribe: Send + Sync {
 /// transaction begun afterwards sees the commit that caused it. Dropping the watcher
 /// unsubscribes; when the instance closes, receiving returns a disconnection error.
 pub struct Watcher<T> {
-    slot: Arc<Slot<T>>,
+    mailbox: Arc<Mailbox<T>>,
     subscription: u64,
     registry: std::sync::Weak<dyn Unsubscribe>,
     /// Produces the current state, for [`Watcher::fire_immediately`].
@@ -132,38 +132,38 @@ impl<T> std::fmt::Debug for Watcher<T> {
 
 impl<T: Send + 'static> Watcher<T> {
     pub(crate) fn new(
-        slot: Arc<Slot<T>>,
+        mailbox: Arc<Mailbox<T>>,
         subscription: u64,
         registry: std::sync::Weak<dyn Unsubscribe>,
         current: Box<dyn Fn() -> Option<T> + Send + Sync>,
     ) -> Self {
-        Watcher { slot, subscription, registry, current }
+        Watcher { mailbox, subscription, registry, current }
     }
 
     /// Makes the current state pending at once, as if a commit had just touched it.
     #[must_use]
     pub fn fire_immediately(self) -> Self {
-        let before = self.slot.published();
+        let before = self.mailbox.published();
         if let Some(event) = (self.current)() {
-            self.slot.publish_unless_newer(event, before);
+            self.mailbox.publish_unless_newer(event, before);
         }
         self
     }
 
     /// Waits for the next event. Fails once the instance has closed.
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.slot.take(None).map_err(|_| RecvError)
+        self.mailbox.take(None).map_err(|_| RecvError)
     }
 
     /// Waits at most `timeout` for the next event.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         // A timeout too large for an `Instant` waits without a deadline.
-        self.slot.take(Instant::now().checked_add(timeout))
+        self.mailbox.take(Instant::now().checked_add(timeout))
     }
 
     /// The pending event, if there is one, without waiting.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.slot.take(Some(Instant::now())).map_err(|error| match error {
+        self.mailbox.take(Some(Instant::now())).map_err(|error| match error {
             RecvTimeoutError::Timeout => TryRecvError::Empty,
             RecvTimeoutError::Disconnected => TryRecvError::Disconnected,
         })
@@ -177,16 +177,18 @@ impl<T: Send + 'static> Watcher<T> {
     /// Calls `callback` with each event on a thread of its own, so the caller needs
     /// none. A callback that panics or blocks harms neither writers nor other watchers;
     /// after a panic, the next event calls it again. Dropping the returned guard stops
-    /// the calls and unsubscribes. Fails only if the thread cannot be started.
-    pub fn on_change(self, mut callback: impl FnMut(T) + Send + 'static) -> std::io::Result<WatchGuard> {
-        let slot = Arc::clone(&self.slot);
-        std::thread::Builder::new().name("insula-watch".to_owned()).spawn(move || {
+    /// the calls and unsubscribes. Fails only if the thread cannot be started
+    /// ([`crate::Error::WatchThread`]).
+    pub fn on_change(self, mut callback: impl FnMut(T) + Send + 'static) -> crate::Result<WatchGuard> {
+        let mailbox = Arc::clone(&self.mailbox);
+        let spawned = std::thread::Builder::new().name("insula-watch".to_owned()).spawn(move || {
             for event in self.iter() {
                 // A panic is the callback's own; the watcher lives on.
                 let _ = catch_unwind(AssertUnwindSafe(|| callback(event)));
             }
-        })?;
-        Ok(WatchGuard { stop: Arc::new(move || slot.cancel()) })
+        });
+        spawned.map_err(|source| crate::Error::WatchThread { source })?;
+        Ok(WatchGuard { stop: Arc::new(move || mailbox.cancel()) })
     }
 }
 

@@ -1,8 +1,8 @@
 //! `cargo xtask schema-check`: the workspace's collections (`insula_workspace::model`)
 //! against the committed lock, with the verdicts opening a database would reach.
 
-use insula::schema_lock::{check_lock, lock_text};
-use insula::{Action, Verdict};
+use insula::Action;
+use insula::schema::{Verdict, check_lock, lock_text};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -18,7 +18,20 @@ struct Options {
     lock: PathBuf,
 }
 
-fn options(args: &[String]) -> Result<Options, String> {
+/// What `cargo xtask schema-check --help` prints.
+const HELP: &str = "usage: cargo xtask schema-check [--bless] [--db FILE] [--lock FILE]
+
+Compares the schemas of the workspace's collections with the lock (schema.lock at the
+workspace root), printing each difference with its verdict: compatible (a database
+written under the lock opens and migrates) or breaking (it is refused). Exits 1 on any
+drift.
+
+  --bless      rewrite the lock from the code
+  --db FILE    say what opening the database FILE with the code's collections would do
+  --lock FILE  use another lock file
+  --help       print this";
+
+fn options(args: &[String]) -> Result<Option<Options>, String> {
     let mut options = Options { bless: false, database: None, lock: default_lock() };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -26,15 +39,22 @@ fn options(args: &[String]) -> Result<Options, String> {
             "--bless" => options.bless = true,
             "--db" => options.database = Some(args.next().ok_or("--db takes a file")?.into()),
             "--lock" => options.lock = args.next().ok_or("--lock takes a file")?.into(),
-            other => return Err(format!("unknown argument `{other}`")),
+            "--help" | "-h" => return Ok(None),
+            other => {
+                return Err(format!("unknown argument `{other}`; see `cargo xtask schema-check --help`"));
+            }
         }
     }
-    Ok(options)
+    Ok(Some(options))
 }
 
 pub(crate) fn run(args: &[String]) -> ExitCode {
     let options = match options(args) {
-        Ok(options) => options,
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
         Err(problem) => {
             eprintln!("schema-check: {problem}");
             return ExitCode::from(2);
@@ -80,7 +100,7 @@ fn check_database(builder: &insula::DbBuilder, database: &Path) -> ExitCode {
 }
 
 /// The code's schemas against the lock; `--bless` accepts them.
-fn check_drift(schemas: &[insula::SchemaDef], options: &Options) -> ExitCode {
+fn check_drift(schemas: &[insula::schema::SchemaDef], options: &Options) -> ExitCode {
     let lock = &options.lock;
     let display = lock.display();
     if options.bless {

@@ -50,8 +50,8 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
     let read_fields = record::read_fields(&stored, &quote!(&corrupted));
     let from_view_fields = record::from_view_fields(record);
     let decode_fields = record::decode_fields(record, &stored, &quote!(&corrupted));
-    let id_to_u64 = quote_spanned!(id_ty.span()=> <#id_ty as ::insula::__private::IdType>::to_id);
-    let id_from_u64 = quote_spanned!(id_ty.span()=> <#id_ty as ::insula::__private::IdType>::from_id);
+    let id_to_u64 = quote_spanned!(id_ty.span()=> <#id_ty as ::insula::__private_0_1::IdType>::to_id);
+    let id_from_u64 = quote_spanned!(id_ty.span()=> <#id_ty as ::insula::__private_0_1::IdType>::from_id);
 
     quote! {
         #view_type
@@ -59,17 +59,17 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
         #accessor
 
         const _: () = {
-            const __FIELDS: &[::insula::FieldSchema<'static>] = #fields;
-            const __SCHEMA: ::insula::Schema<'static> =
-                ::insula::Schema::new(#name, #id_name, __FIELDS, #indexes);
-            const __LAYOUT: ::insula::__private::CurrentLayout<'static> =
-                ::insula::__private::CurrentLayout::new(__SCHEMA.layout_tag(), __FIELDS);
+            const __FIELDS: &[::insula::schema::FieldSchema<'static>] = #fields;
+            const __SCHEMA: ::insula::schema::Schema<'static> =
+                ::insula::schema::Schema::new(#name, #id_name, __FIELDS, #indexes);
+            const __LAYOUT: ::insula::__private_0_1::CurrentLayout<'static> =
+                ::insula::__private_0_1::CurrentLayout::new(__SCHEMA.layout_tag(), __FIELDS);
             #index_checks
 
             #[automatically_derived]
             impl ::insula::Collection for #ident {
-                const SCHEMA: ::insula::Schema<'static> = __SCHEMA;
-                const LAYOUT: ::insula::__private::CurrentLayout<'static> = __LAYOUT;
+                const SCHEMA: ::insula::schema::Schema<'static> = __SCHEMA;
+                const LAYOUT: ::insula::__private_0_1::CurrentLayout<'static> = __LAYOUT;
                 type View<'a> = #view<'a>;
 
                 #[inline]
@@ -82,17 +82,17 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
                     self.#id_ident = #id_from_u64(id);
                 }
 
-                fn encode_fields(&self, out: &mut ::insula::__private::Vec<u8>) {
+                fn encode_fields(&self, out: &mut ::insula::__private_0_1::Vec<u8>) {
                     #encode_fields
                 }
 
                 fn view_record<'a>(
                     id: ::insula::Id,
                     record: &'a [u8],
-                    layouts: &'a ::insula::Layouts,
+                    layouts: &'a ::insula::__private_0_1::Layouts,
                 ) -> ::core::result::Result<#view<'a>, ::insula::Error> {
-                    let corrupted = ::insula::__private::corrupted(#name);
-                    let reader = ::insula::__private::RecordReader::open(record, &__LAYOUT, layouts)
+                    let corrupted = ::insula::__private_0_1::corrupted(#name);
+                    let reader = ::insula::__private_0_1::RecordReader::open(record, &__LAYOUT, layouts)
                         .map_err(&corrupted)?;
                     ::core::result::Result::Ok(#view {
                         #id_ident: id,
@@ -101,15 +101,15 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
                     })
                 }
 
-                fn index_keys(view: &#view<'_>, index: usize) -> ::insula::__private::Vec<::insula::__private::Vec<u8>> {
+                fn index_keys(view: &#view<'_>, index: usize) -> ::insula::__private_0_1::Vec<::insula::__private_0_1::Vec<u8>> {
                     #index_keys
                 }
 
-                fn object_index_keys(&self, index: usize, keys: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>) {
+                fn object_index_keys(&self, index: usize, keys: &mut ::insula::__private_0_1::Vec<::insula::__private_0_1::Vec<u8>>) {
                     #object_index_keys
                 }
 
-                fn index_value(view: &#view<'_>, index: usize) -> ::insula::__private::String {
+                fn index_value(view: &#view<'_>, index: usize) -> ::insula::__private_0_1::String {
                     #index_values
                 }
 
@@ -122,10 +122,10 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
                 fn decode_record(
                     id: ::insula::Id,
                     record: &[u8],
-                    layouts: &::insula::Layouts,
+                    layouts: &::insula::__private_0_1::Layouts,
                 ) -> ::core::result::Result<Self, ::insula::Error> {
-                    let corrupted = ::insula::__private::corrupted(#name);
-                    let reader = ::insula::__private::RecordReader::open(record, &__LAYOUT, layouts)
+                    let corrupted = ::insula::__private_0_1::corrupted(#name);
+                    let reader = ::insula::__private_0_1::RecordReader::open(record, &__LAYOUT, layouts)
                         .map_err(&corrupted)?;
                     ::core::result::Result::Ok(#ident {
                         #decode_fields
@@ -182,7 +182,7 @@ fn index_schemas(record: &Record<'_>) -> TokenStream {
             let (unique, replace, case_insensitive) =
                 (index.unique.is_some(), index.replace.is_some(), index.case_insensitive.is_some());
             quote! {
-                ::insula::IndexSchema {
+                ::insula::schema::IndexSchema {
                     fields: &[#(#names),*],
                     unique: #unique,
                     replace: #replace,
@@ -210,13 +210,13 @@ fn index_values(record: &Record<'_>) -> TokenStream {
     let arms = indexes(record).enumerate().map(|(number, (_, covered))| {
         let idents = covered.iter().map(|field| field.ident);
         quote! {
-            #number => ::insula::__private::debug_values(&[#(&view.#idents as &dyn ::core::fmt::Debug),*]),
+            #number => ::insula::__private_0_1::debug_values(&[#(&view.#idents as &dyn ::core::fmt::Debug),*]),
         }
     });
     quote! {
         match index {
             #(#arms)*
-            _ => ::insula::__private::String::new(),
+            _ => ::insula::__private_0_1::String::new(),
         }
     }
 }
@@ -234,13 +234,13 @@ fn accessor_trait(record: &Record<'_>) -> TokenStream {
         #[doc = #doc]
         #vis trait #name: ::insula::Access {
             #[doc = #method_doc]
-            fn #accessor(&self) -> <Self as ::insula::Access>::Collection<'_, #ident>;
+            fn #accessor(&self) -> <Self as ::insula::Access>::Handle<'_, #ident>;
         }
 
         #[automatically_derived]
         impl<S: ::insula::Access> #name for S {
             #[inline]
-            fn #accessor(&self) -> <S as ::insula::Access>::Collection<'_, #ident> {
+            fn #accessor(&self) -> <S as ::insula::Access>::Handle<'_, #ident> {
                 <S as ::insula::Access>::collection::<#ident>(self)
             }
         }
@@ -261,9 +261,9 @@ fn index_keys(record: &Record<'_>, from_object: bool) -> TokenStream {
         let call = |covered: &Field<'_>, out: TokenStream| {
             let (ident, ty) = (covered.ident, covered.ty);
             if from_object {
-                quote_spanned!(ty.span()=> <#ty as ::insula::Indexable>::value_index_keys(&self.#ident, #case_insensitive, #out))
+                quote_spanned!(ty.span()=> <#ty as ::insula::value::Indexable>::value_index_keys(&self.#ident, #case_insensitive, #out))
             } else {
-                quote_spanned!(ty.span()=> <#ty as ::insula::Indexable>::index_keys(view.#ident, #case_insensitive, #out))
+                quote_spanned!(ty.span()=> <#ty as ::insula::value::Indexable>::index_keys(view.#ident, #case_insensitive, #out))
             }
         };
         let parts: Vec<TokenStream> = covered
@@ -271,7 +271,7 @@ fn index_keys(record: &Record<'_>, from_object: bool) -> TokenStream {
             .map(|covered| {
                 let call = call(covered, quote!(&mut keys));
                 quote! {{
-                    let mut keys = ::insula::__private::Vec::new();
+                    let mut keys = ::insula::__private_0_1::Vec::new();
                     #call;
                     keys
                 }}
@@ -285,14 +285,15 @@ fn index_keys(record: &Record<'_>, from_object: bool) -> TokenStream {
             }
             ([single], false) => quote!(#number => #single,),
             (_, true) => quote! {
-                #number => ::core::iter::Extend::extend(keys, ::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*]))),
+                #number => ::core::iter::Extend::extend(keys, ::insula::__private_0_1::combine_keys(::core::convert::From::from([#(#parts),*]))),
             },
             (_, false) => quote! {
-                #number => ::insula::__private::combine_keys(::core::convert::From::from([#(#parts),*])),
+                #number => ::insula::__private_0_1::combine_keys(::core::convert::From::from([#(#parts),*])),
             },
         }
     });
-    let fallback = if from_object { quote!(_ => {}) } else { quote!(_ => ::insula::__private::Vec::new(),) };
+    let fallback =
+        if from_object { quote!(_ => {}) } else { quote!(_ => ::insula::__private_0_1::Vec::new(),) };
     quote! {
         match index {
             #(#arms)*
@@ -311,13 +312,13 @@ fn index_checks(record: &Record<'_>) -> TokenStream {
         .filter(|field| field.indexes().iter().any(|index| index.case_insensitive.is_some()));
     let text = checks.map(|field| {
         let ty = field.ty;
-        quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_text::<#ty>();)
+        quote_spanned!(ty.span()=> const _: () = ::insula::__private_0_1::assert_text::<#ty>();)
     });
     let composite =
         indexes(record).filter(|(index, _)| !index.composite.is_empty()).flat_map(|(_, covered)| {
             covered.into_iter().map(|field| {
                 let ty = field.ty;
-                quote_spanned!(ty.span()=> const _: () = ::insula::__private::assert_composite_part::<#ty>();)
+                quote_spanned!(ty.span()=> const _: () = ::insula::__private_0_1::assert_composite_part::<#ty>();)
             })
         });
     quote!(#(#text)* #(#composite)*)

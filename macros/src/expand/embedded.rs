@@ -33,44 +33,44 @@ fn generate(record: &Record<'_>) -> TokenStream {
     let from_view_fields = record::from_view_fields(record);
     let defaults = stored.iter().map(|field| {
         let (ident, ty) = (field.ident, field.ty);
-        quote!(#ident: <#ty as ::insula::Value>::default_view(),)
+        quote!(#ident: <#ty as ::insula::value::Value>::default_view(),)
     });
 
     quote! {
         #view_type
 
         const _: () = {
-            const __SCHEMA: ::insula::__private::EmbeddedSchema<'static> =
-                ::insula::__private::EmbeddedSchema { name: #rust_name, fields: #fields };
-            const __LAYOUT: ::insula::__private::CurrentLayout<'static> =
-                ::insula::__private::CurrentLayout::new(__SCHEMA.layout_tag(), __SCHEMA.fields);
+            const __SCHEMA: ::insula::__private_0_1::EmbeddedSchema<'static> =
+                ::insula::__private_0_1::EmbeddedSchema { name: #rust_name, fields: #fields };
+            const __LAYOUT: ::insula::__private_0_1::CurrentLayout<'static> =
+                ::insula::__private_0_1::CurrentLayout::new(__SCHEMA.layout_tag(), __SCHEMA.fields);
 
             #[automatically_derived]
             impl ::insula::Embedded for #ident {
-                const SCHEMA: ::insula::__private::EmbeddedSchema<'static> = __SCHEMA;
+                const SCHEMA: ::insula::__private_0_1::EmbeddedSchema<'static> = __SCHEMA;
             }
 
             #[automatically_derived]
-            impl ::insula::Value for #ident {
-                const TYPE: ::insula::ValueType<'static> = ::insula::ValueType::Embedded(&__SCHEMA);
+            impl ::insula::value::Value for #ident {
+                const TYPE: ::insula::schema::ValueType<'static> = ::insula::schema::ValueType::Embedded(&__SCHEMA);
                 type View<'a> = #view<'a>;
 
-                fn encode(&self, parent: &mut ::insula::__private::Vec<u8>, slot: usize, parent_record: usize) {
+                fn encode(&self, parent: &mut ::insula::__private_0_1::Vec<u8>, slot: usize, parent_record: usize) {
                     let out = parent;
                     #encode_fields
                     let len = out.len() - record;
-                    ::insula::__private::write_ref(out, slot, record - parent_record, len);
+                    ::insula::__private_0_1::write_ref(out, slot, record - parent_record, len);
                 }
 
                 fn read<'a>(
                     slot: &'a [u8],
                     parent: &'a [u8],
-                ) -> ::core::result::Result<#view<'a>, ::insula::__private::Corrupt> {
-                    let (record, _) = ::insula::__private::read_ref(slot, parent, 1)?;
-                    let reader = ::insula::__private::RecordReader::open(
+                ) -> ::core::result::Result<#view<'a>, ::insula::__private_0_1::Corrupt> {
+                    let (record, _) = ::insula::__private_0_1::read_ref(slot, parent, 1)?;
+                    let reader = ::insula::__private_0_1::RecordReader::open(
                         record,
                         &__LAYOUT,
-                        ::insula::Layouts::none(),
+                        ::insula::__private_0_1::Layouts::none(),
                     )?;
                     ::core::result::Result::Ok(#view {
                         #read_fields
@@ -92,8 +92,8 @@ fn generate(record: &Record<'_>) -> TokenStream {
                 }
             }
 
-            impl ::insula::Required for #ident {}
-            impl ::insula::Element for #ident {}
+            impl ::insula::value::Required for #ident {}
+            impl ::insula::value::Element for #ident {}
         };
     }
 }

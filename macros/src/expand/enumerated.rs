@@ -48,15 +48,15 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let names: Vec<_> = variants.iter().map(|(_, stored)| stored).collect();
     let idents: Vec<_> = variants.iter().map(|(ident, _)| *ident).collect();
     let first = idents[0];
-    let tags: Vec<_> = names.iter().map(|name| quote!(::insula::__private::variant_tag(#name))).collect();
+    let tags: Vec<_> = names.iter().map(|name| quote!(::insula::__private_0_1::variant_tag(#name))).collect();
     let consts: Vec<_> = (0..idents.len()).map(|i| quote::format_ident!("__TAG_{}", i)).collect();
 
     quote! {
         const _: () = {
             #(const #consts: u32 = #tags;)*
-            const _: () = ::insula::__private::assert_distinct_tags(&[#(#consts),*]);
-            const __SCHEMA: ::insula::__private::EnumSchema<'static> =
-                ::insula::__private::EnumSchema { name: #rust_name, variants: &[#(#names),*] };
+            const _: () = ::insula::__private_0_1::assert_distinct_tags(&[#(#consts),*]);
+            const __SCHEMA: ::insula::__private_0_1::EnumSchema<'static> =
+                ::insula::__private_0_1::EnumSchema { name: #rust_name, variants: &[#(#names),*] };
 
             #[automatically_derived]
             impl ::insula::Enumerated for #ident {
@@ -64,26 +64,26 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl ::insula::Value for #ident {
-                const TYPE: ::insula::ValueType<'static> = ::insula::ValueType::Enum(&__SCHEMA);
+            impl ::insula::value::Value for #ident {
+                const TYPE: ::insula::schema::ValueType<'static> = ::insula::schema::ValueType::Enum(&__SCHEMA);
                 type View<'a> = #ident;
 
                 #[inline]
-                fn encode(&self, out: &mut ::insula::__private::Vec<u8>, slot: usize, _record: usize) {
+                fn encode(&self, out: &mut ::insula::__private_0_1::Vec<u8>, slot: usize, _record: usize) {
                     let tag = match self {
                         #(#ident::#idents => #consts,)*
                     };
-                    ::insula::__private::write_u32(out, slot, tag);
+                    ::insula::__private_0_1::write_u32(out, slot, tag);
                 }
 
                 #[inline]
                 fn read<'a>(
                     slot: &'a [u8],
                     _record: &'a [u8],
-                ) -> ::core::result::Result<#ident, ::insula::__private::Corrupt> {
-                    match ::insula::__private::read_u32(slot)? {
+                ) -> ::core::result::Result<#ident, ::insula::__private_0_1::Corrupt> {
+                    match ::insula::__private_0_1::read_u32(slot)? {
                         #(#consts => ::core::result::Result::Ok(#ident::#idents),)*
-                        _ => ::core::result::Result::Err(::insula::__private::Corrupt(
+                        _ => ::core::result::Result::Err(::insula::__private_0_1::Corrupt(
                             "an enum value names no variant",
                         )),
                     }
@@ -99,15 +99,15 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
                 }
             }
 
-            impl ::insula::Required for #ident {}
-            impl ::insula::Element for #ident {}
+            impl ::insula::value::Required for #ident {}
+            impl ::insula::value::Element for #ident {}
             /// Enums are indexed by their variant's stored name.
-            impl ::insula::KeyPart for #ident {
-                fn write_key(view: #ident, mode: ::insula::KeyMode, out: &mut ::insula::__private::Vec<u8>) {
+            impl ::insula::value::KeyPart for #ident {
+                fn write_key(view: #ident, mode: ::insula::__private_0_1::KeyMode, out: &mut ::insula::__private_0_1::Vec<u8>) {
                     let name: &str = match view {
                         #(#ident::#idents => #names,)*
                     };
-                    ::insula::__private::write_bytes_key(name.as_bytes(), mode, out);
+                    ::insula::__private_0_1::write_bytes_key(name.as_bytes(), mode, out);
                 }
 
                 fn compare(a: #ident, b: #ident) -> ::core::cmp::Ordering {
@@ -124,23 +124,23 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
                 }
             }
 
-            impl ::insula::Indexable for #ident {
+            impl ::insula::value::Indexable for #ident {
                 fn index_keys(
                     view: #ident,
                     _: bool,
-                    keys: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>,
+                    keys: &mut ::insula::__private_0_1::Vec<::insula::__private_0_1::Vec<u8>>,
                 ) {
-                    let mut key = ::insula::__private::Vec::new();
-                    <#ident as ::insula::KeyPart>::write_key(view, ::insula::KeyMode::Index { case_insensitive: false }, &mut key);
+                    let mut key = ::insula::__private_0_1::Vec::new();
+                    <#ident as ::insula::value::KeyPart>::write_key(view, ::insula::__private_0_1::KeyMode::Index { case_insensitive: false }, &mut key);
                     keys.push(key);
                 }
 
                 fn value_index_keys(
                     value: &Self,
                     case_insensitive: bool,
-                    keys: &mut ::insula::__private::Vec<::insula::__private::Vec<u8>>,
+                    keys: &mut ::insula::__private_0_1::Vec<::insula::__private_0_1::Vec<u8>>,
                 ) {
-                    <#ident as ::insula::Indexable>::index_keys(*value, case_insensitive, keys);
+                    <#ident as ::insula::value::Indexable>::index_keys(*value, case_insensitive, keys);
                 }
             }
         };

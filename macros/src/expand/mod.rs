@@ -1,5 +1,5 @@
 //! Code generation. Generated code names the runtime only through
-//! `::insula::__private` and fully qualified paths, so it compiles whatever the user has
+//! `::insula::__private_0_1` and fully qualified paths, so it compiles whatever the user has
 //! in scope (tested under `#![no_implicit_prelude]`).
 
 pub(crate) mod collection;

@@ -16,7 +16,7 @@ pub(crate) fn field_schemas(stored: &[&Field<'_>]) -> TokenStream {
     let schemas = stored.iter().map(|field| {
         let ty = field.ty;
         let name = &field.stored;
-        quote_spanned!(ty.span()=> ::insula::FieldSchema::of::<#ty>(#name))
+        quote_spanned!(ty.span()=> ::insula::schema::FieldSchema::of::<#ty>(#name))
     });
     quote!(&[#(#schemas),*])
 }
@@ -27,16 +27,16 @@ pub(crate) fn encode_fields(stored: &[&Field<'_>]) -> TokenStream {
     let writes = stored.iter().enumerate().map(|(slot, field)| {
         let (ident, ty) = (field.ident, field.ty);
         quote_spanned! {ty.span()=>
-            <#ty as ::insula::Value>::encode(
+            <#ty as ::insula::value::Value>::encode(
                 &self.#ident,
                 out,
-                record + ::insula::__private::TAG_WIDTH + const { __LAYOUT.offset(#slot) },
+                record + ::insula::__private_0_1::TAG_WIDTH + const { __LAYOUT.offset(#slot) },
                 record,
             );
         }
     });
     quote! {
-        let record = ::insula::__private::begin_record(out, &__LAYOUT);
+        let record = ::insula::__private_0_1::begin_record(out, &__LAYOUT);
         #(#writes)*
     }
 }
@@ -65,7 +65,7 @@ pub(crate) fn decode_fields(
         if field.attrs.ignore.is_some() {
             quote_spanned!(ty.span()=> #ident: <#ty as ::core::default::Default>::default(),)
         } else if field.attrs.id.is_some() {
-            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::__private::IdType>::from_id(id),)
+            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::__private_0_1::IdType>::from_id(id),)
         } else {
             let slot = stored.iter().position(|stored| stored.ident == field.ident).expect("a stored field");
             quote_spanned! {ty.span()=>
@@ -84,9 +84,9 @@ pub(crate) fn from_view_fields(record: &Record<'_>) -> TokenStream {
         if field.attrs.ignore.is_some() {
             quote_spanned!(ty.span()=> #ident: <#ty as ::core::default::Default>::default(),)
         } else if field.attrs.id.is_some() {
-            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::__private::IdType>::from_id(view.#ident),)
+            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::__private_0_1::IdType>::from_id(view.#ident),)
         } else {
-            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::Value>::from_view(view.#ident),)
+            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::value::Value>::from_view(view.#ident),)
         }
     });
     quote!(#(#fields)*)
@@ -118,7 +118,7 @@ pub(crate) fn view_type(record: &Record<'_>, stored: &[&Field<'_>], id: Option<&
     });
     // Every use of a field's type is spanned on the type, so that a type that cannot be
     // stored gets its errors there, where rustc folds them together.
-    let view_of = |ty: &syn::Type| quote_spanned!(ty.span()=> <#ty as ::insula::Value>::View<'a>);
+    let view_of = |ty: &syn::Type| quote_spanned!(ty.span()=> <#ty as ::insula::value::Value>::View<'a>);
     let fields = stored.iter().map(|field| {
         let (ident, view) = (field.ident, view_of(field.ty));
         quote!(#ident: #view,)

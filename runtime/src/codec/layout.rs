@@ -1,8 +1,7 @@
 //! Reading a record's slots, in the current layout or in an older one.
 
 use super::{Corrupt, TAG_WIDTH, Value};
-use crate::schema::FieldSchema;
-use crate::schema_def::FieldDef;
+use crate::schema::{FieldDef, FieldSchema};
 use zerocopy::FromBytes;
 use zerocopy::byteorder::little_endian::U32;
 
@@ -10,7 +9,7 @@ use zerocopy::byteorder::little_endian::U32;
 /// written in that layout starts with `tag`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CurrentLayout<'a> {
-    /// The layout tag (see [`crate::Schema::layout_tag`]).
+    /// The layout tag (see [`crate::schema::Schema::layout_tag`]).
     pub tag: u32,
     /// The fields, in slot order.
     pub fields: &'a [FieldSchema<'a>],
@@ -94,11 +93,7 @@ impl Layouts {
         let mut fixed_len = 0;
         for field in old {
             offsets.push(fixed_len);
-            fixed_len += field.width().ok_or_else(|| LayoutError {
-                field: field.name.clone(),
-                old: field.to_string(),
-                new: "a type this version of Insula does not know".to_owned(),
-            })?;
+            fixed_len += field.width();
         }
         let slots = current
             .iter()
@@ -126,7 +121,6 @@ impl Layouts {
     /// Adds an older layout from the file's history. Unlike [`Layouts::add`], a field
     /// whose type no longer fits reads as its default: between that layout and now the
     /// field was removed and added again with another type, so its old values are gone.
-    /// Fails only for a type this version of Insula does not know.
     pub fn add_history(
         &mut self,
         old_tag: u32,
@@ -195,9 +189,9 @@ impl<'a> RecordReader<'a> {
     }
 
     /// Whether field number `index`, at `offset` in the current layout, equals `value`
-    /// (see [`crate::KeyPart::slot_equals`]).
+    /// (see [`crate::codec::key::KeyPart::slot_equals`]).
     #[inline]
-    pub fn equals<T: crate::KeyPart>(
+    pub fn equals<T: crate::codec::key::KeyPart>(
         &self,
         index: usize,
         offset: usize,

@@ -10,6 +10,7 @@
 //! record, strings are checked to be UTF-8, tags and enum values are checked to be
 //! known. A damaged record gives [`Corrupt`], never a panic.
 
+pub(crate) mod key;
 mod layout;
 mod list;
 mod scalar;

@@ -9,115 +9,129 @@
 //! as opening and the registry is not locked: other names open and close freely, and
 //! an `open` of the same name waits for the first to finish.
 
-use super::instance::Instance;
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
 /// What the registry holds for a name.
-enum Slot {
+enum Held<T> {
     /// An instance, alive or closing.
-    Open(Weak<Instance>),
+    Open(Weak<T>),
     /// An `open` of this name is under way.
     Opening,
 }
 
-type Names = Option<HashMap<String, Slot>>;
-
-static REGISTRY: Mutex<Names> = Mutex::new(None);
-
-/// Signalled whenever an entry changes, for the `open`s waiting on one.
-static CHANGED: Condvar = Condvar::new();
-
-/// The registry, locked. A panic while it was held cannot leave it inconsistent (every
-/// change is a single insert or remove), so a poisoned lock is used as it is.
-fn lock() -> MutexGuard<'static, Names> {
-    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+/// Live values of type `T` by name; a `static` of the process.
+pub(crate) struct Registry<T> {
+    names: Mutex<Option<HashMap<String, Held<T>>>>,
+    /// Signalled whenever an entry changes, for the `open`s waiting on one.
+    changed: Condvar,
 }
 
 /// What `open` finds under a name.
-pub(crate) enum Entry {
+pub(crate) enum Entry<'r, T> {
     /// A live instance.
-    Open(Arc<Instance>),
+    Open(Arc<T>),
     /// Nothing: the name is now marked as opening, and the caller opens the instance
     /// and [`register`](OpeningGuard::register)s it, or drops the guard on failure.
-    Vacant(OpeningGuard),
+    Vacant(OpeningGuard<'r, T>),
 }
 
 /// The mark of a name being opened by this caller.
-pub(crate) struct OpeningGuard {
+pub(crate) struct OpeningGuard<'r, T> {
+    registry: &'r Registry<T>,
     name: String,
     registered: bool,
 }
 
-impl OpeningGuard {
+impl<T> OpeningGuard<'_, T> {
     /// Records the instance just opened under the guard's name.
-    pub(crate) fn register(mut self, instance: &Arc<Instance>) {
-        let mut guard = lock();
-        guard
+    pub(crate) fn register(mut self, instance: &Arc<T>) {
+        let mut names = self.registry.lock();
+        names
             .get_or_insert_with(HashMap::new)
-            .insert(self.name.clone(), Slot::Open(Arc::downgrade(instance)));
+            .insert(self.name.clone(), Held::Open(Arc::downgrade(instance)));
         self.registered = true;
-        CHANGED.notify_all();
+        self.registry.changed.notify_all();
     }
 }
 
-impl Drop for OpeningGuard {
+impl<T> Drop for OpeningGuard<'_, T> {
     fn drop(&mut self) {
         if !self.registered {
             // The open failed: free the name.
-            let mut guard = lock();
-            if let Some(map) = guard.as_mut()
-                && matches!(map.get(&self.name), Some(Slot::Opening))
+            let mut names = self.registry.lock();
+            if let Some(map) = names.as_mut()
+                && matches!(map.get(&self.name), Some(Held::Opening))
             {
                 map.remove(&self.name);
             }
-            CHANGED.notify_all();
+            self.registry.changed.notify_all();
         }
     }
 }
 
-/// Looks `name` up, waiting out an instance that is closing or being opened by someone
-/// else.
-pub(crate) fn entry(name: &str) -> Entry {
-    let mut guard = lock();
-    loop {
-        let map = guard.get_or_insert_with(HashMap::new);
-        match map.get(name) {
-            None => {
-                map.insert(name.to_owned(), Slot::Opening);
-                return Entry::Vacant(OpeningGuard { name: name.to_owned(), registered: false });
-            }
-            Some(Slot::Open(weak)) => {
-                if let Some(instance) = weak.upgrade() {
-                    return Entry::Open(instance);
+impl<T> Registry<T> {
+    pub(crate) const fn new() -> Self {
+        Registry { names: Mutex::new(None), changed: Condvar::new() }
+    }
+
+    /// The registry, locked. A panic while it was held cannot leave it inconsistent
+    /// (every change is a single insert or remove), so a poisoned lock is used as it is.
+    fn lock(&self) -> MutexGuard<'_, Option<HashMap<String, Held<T>>>> {
+        self.names.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Looks `name` up, waiting out an instance that is closing or being opened by
+    /// someone else.
+    pub(crate) fn entry(&self, name: &str) -> Entry<'_, T> {
+        let mut names = self.lock();
+        loop {
+            let map = names.get_or_insert_with(HashMap::new);
+            match map.get(name) {
+                None => {
+                    map.insert(name.to_owned(), Held::Opening);
+                    return Entry::Vacant(OpeningGuard {
+                        registry: self,
+                        name: name.to_owned(),
+                        registered: false,
+                    });
                 }
+                Some(Held::Open(weak)) => {
+                    if let Some(instance) = weak.upgrade() {
+                        return Entry::Open(instance);
+                    }
+                }
+                Some(Held::Opening) => {}
             }
-            Some(Slot::Opening) => {}
+            // Closing (its file is being closed; the entry goes right after) or opening
+            // elsewhere: wait for the change. The timeout only guards against a missed
+            // signal; every change signals.
+            names = self
+                .changed
+                .wait_timeout(names, Duration::from_millis(50))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
-        // Closing (its file is being closed; the entry goes right after) or opening
-        // elsewhere: wait for the change. The timeout only guards against a missed
-        // signal; every change signals.
-        guard =
-            CHANGED.wait_timeout(guard, Duration::from_millis(50)).unwrap_or_else(PoisonError::into_inner).0;
     }
-}
 
-/// The live instance called `name`, if any (not one still opening).
-pub(crate) fn get(name: &str) -> Option<Arc<Instance>> {
-    match lock().as_ref()?.get(name)? {
-        Slot::Open(weak) => weak.upgrade(),
-        Slot::Opening => None,
+    /// The live instance called `name`, if any (not one still opening).
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<T>> {
+        match self.lock().as_ref()?.get(name)? {
+            Held::Open(weak) => weak.upgrade(),
+            Held::Opening => None,
+        }
     }
-}
 
-/// Removes the entry of a closed instance, unless a live instance took the name since.
-pub(crate) fn remove_closed(name: &str) {
-    let mut guard = lock();
-    if let Some(map) = guard.as_mut()
-        && matches!(map.get(name), Some(Slot::Open(weak)) if weak.strong_count() == 0)
-    {
-        map.remove(name);
+    /// Removes the entry of a closed instance, unless a live instance took the name
+    /// since.
+    pub(crate) fn remove_closed(&self, name: &str) {
+        let mut names = self.lock();
+        if let Some(map) = names.as_mut()
+            && matches!(map.get(name), Some(Held::Open(weak)) if weak.strong_count() == 0)
+        {
+            map.remove(name);
+        }
+        self.changed.notify_all();
     }
-    CHANGED.notify_all();
 }

@@ -2,6 +2,7 @@
 //! `Db::read_txn_sync` and `Db::write_txn_sync`.
 
 use super::instance::Instance;
+use super::watchers::Changes;
 use crate::guard::Contained;
 use crate::{Error, Result};
 use redb::ReadableDatabase;
@@ -19,6 +20,11 @@ impl<'db> ReadTxn<'db> {
     pub(crate) fn begin(instance: &'db Instance) -> Result<Self> {
         Ok(ReadTxn { instance, txn: Contained::new(instance.database().begin_read()?) })
     }
+
+    /// The database file, for errors.
+    pub(crate) fn path(&self) -> &'db std::path::Path {
+        &self.instance.path
+    }
 }
 
 /// A write transaction. It commits when the closure that received it returns `Ok`, and
@@ -30,7 +36,14 @@ pub struct WriteTxn<'db> {
     /// The encoding buffer every `put` of the transaction reuses.
     pub(crate) buffer: RefCell<Vec<u8>>,
     /// What the transaction wrote, for the watchers once it commits.
-    pub(crate) changes: RefCell<super::watchers::Changes>,
+    pub(crate) changes: RefCell<Changes>,
+}
+
+impl WriteTxn<'_> {
+    /// The database file, for errors.
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.instance.path
+    }
 }
 
 impl std::fmt::Debug for ReadTxn<'_> {

@@ -6,15 +6,16 @@
 //! state) and leaving it in the watcher's one-event slot: a writer never waits for a
 //! consumer.
 
-use super::instance::Instance;
-use crate::Id;
-use crate::watch::{Slot, Unsubscribe, Watcher};
+use super::txn::ReadTxn;
+use crate::watch::{Mailbox, Unsubscribe, Watcher};
+use crate::{Id, Result};
+use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// Decides whether a commit touched what a query watches, from the ids it wrote or
-/// deleted (`all`: every object may have changed).
-pub(crate) type Touches = Box<dyn Fn(&Instance, bool, &[Id]) -> bool + Send + Sync>;
+/// Decides whether a commit touched what a query watches, from the committed state and
+/// the ids it wrote or deleted (`all`: every object may have changed).
+pub(crate) type Touches = Box<dyn Fn(&ReadTxn<'_>, bool, &[Id]) -> bool + Send + Sync>;
 
 /// What a subscription watches.
 pub(crate) enum Interest {
@@ -31,7 +32,7 @@ struct Subscription {
     collection: &'static str,
     interest: Interest,
     /// Produces the watched state from the committed data and publishes it.
-    publish: Box<dyn Fn(&Instance) + Send + Sync>,
+    publish: Box<dyn Fn(&ReadTxn<'_>) + Send + Sync>,
     close: Box<dyn Fn() + Send + Sync>,
 }
 
@@ -60,35 +61,35 @@ impl Watchers {
         self: &Arc<Self>,
         collection: &'static str,
         interest: Interest,
-        produce: impl Fn(&Instance) -> Option<T> + Send + Sync + 'static,
+        produce: impl Fn(&ReadTxn<'_>) -> Option<T> + Send + Sync + 'static,
         current: Box<dyn Fn() -> Option<T> + Send + Sync>,
     ) -> Watcher<T> {
-        let slot = Slot::new();
+        let mailbox = Mailbox::new();
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let (publish_to, close) = (Arc::clone(&slot), Arc::clone(&slot));
+        let (publish_to, close) = (Arc::clone(&mailbox), Arc::clone(&mailbox));
         self.lock().push(Subscription {
             id,
             collection,
             interest,
-            publish: Box::new(move |instance| {
+            publish: Box::new(move |txn| {
                 // Reading the committed state can fail on a damaged file; the watcher
                 // then misses this event, and the writer goes on.
-                if let Ok(Some(event)) = crate::guard::storage(&instance.path, || Ok(produce(instance))) {
+                if let Ok(Some(event)) = crate::guard::storage(txn.path(), || Ok(produce(txn))) {
                     publish_to.publish(event);
                 }
             }),
             close: Box::new(move || close.close()),
         });
         let registry: Arc<dyn Unsubscribe> = Arc::clone(self) as Arc<dyn Unsubscribe>;
-        Watcher::new(slot, id, Arc::downgrade(&registry), current)
+        Watcher::new(mailbox, id, Arc::downgrade(&registry), current)
     }
 
     /// A watcher that is closed from the start, for a collection the instance lacks.
     pub(crate) fn closed<T: Send + 'static>() -> Watcher<T> {
-        let slot = Slot::new();
-        slot.close();
+        let mailbox = Mailbox::new();
+        mailbox.close();
         let registry: std::sync::Weak<dyn Unsubscribe> = std::sync::Weak::<Watchers>::new();
-        Watcher::new(slot, u64::MAX, registry, Box::new(|| None))
+        Watcher::new(mailbox, u64::MAX, registry, Box::new(|| None))
     }
 
     /// How many subscriptions there are (for tests that check nothing is left).
@@ -96,8 +97,10 @@ impl Watchers {
         self.lock().len()
     }
 
-    /// Publishes to every subscription the committed `changes` touched.
-    pub(crate) fn notify(&self, instance: &Instance, changes: &mut Changes) {
+    /// Publishes to every subscription the committed `changes` touched, reading the
+    /// committed state in one read transaction, which `begin` starts when the first
+    /// subscription needs it.
+    pub(crate) fn notify<'db>(&self, changes: &mut Changes, begin: impl Fn() -> Result<ReadTxn<'db>>) {
         if changes.is_empty() {
             return;
         }
@@ -106,12 +109,17 @@ impl Watchers {
             return;
         }
         changes.prepare();
+        let committed = OnceCell::new();
+        // A damaged file can fail the read: then no subscription gets an event now.
+        let read = || committed.get_or_init(&begin).as_ref().ok();
         for subscription in subscriptions.iter() {
             // A query watcher runs the caller's view filters: a panic there costs that
             // watcher this event, and neither the writer nor the other watchers anything.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if changes.touches(instance, subscription.collection, &subscription.interest) {
-                    (subscription.publish)(instance);
+                if changes.touches(&read, subscription.collection, &subscription.interest)
+                    && let Some(txn) = read()
+                {
+                    (subscription.publish)(txn);
                 }
             }));
         }
@@ -178,7 +186,14 @@ impl Changes {
         }
     }
 
-    fn touches(&self, instance: &Instance, collection: &str, interest: &Interest) -> bool {
+    /// Whether the changes touched `interest` in `collection`; `read` gives the committed
+    /// state, where a query needs it.
+    fn touches<'t>(
+        &self,
+        read: &dyn Fn() -> Option<&'t ReadTxn<'t>>,
+        collection: &str,
+        interest: &Interest,
+    ) -> bool {
         let Some((_, touched)) = self.collections.iter().find(|(name, _)| *name == collection) else {
             return false;
         };
@@ -186,7 +201,8 @@ impl Changes {
             Interest::Collection => touched.all || !touched.ids.is_empty(),
             Interest::Object(id) => touched.all || touched.ids.binary_search(id).is_ok(),
             Interest::Query(touches) => {
-                crate::guard::storage(&instance.path, || Ok(touches(instance, touched.all, &touched.ids)))
+                let Some(txn) = read() else { return true };
+                crate::guard::storage(txn.path(), || Ok(touches(txn, touched.all, &touched.ids)))
                     .unwrap_or(true)
             }
         }

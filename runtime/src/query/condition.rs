@@ -5,9 +5,10 @@
 //! it needs, computed once. The index only narrows the candidates; every candidate is
 //! tested again, so an index never changes a result.
 
+use crate::codec::key::{KeyMode, KeyPart, LONG_KEY_PREFIX, write_bytes_key};
 use crate::codec::{Corrupt, RecordReader};
-use crate::index::key::{KeyMode, KeyPart, write_bytes_key};
-use crate::{Collection, Element, Field, Value};
+use crate::codec::{Element, Required, Value};
+use crate::{Collection, Field};
 use std::cmp::Ordering;
 use std::fmt::Debug;
 
@@ -305,7 +306,7 @@ fn prefix_key(prefix: &str) -> Vec<u8> {
     let mut key = Vec::new();
     write_bytes_key(prefix.as_bytes(), KeyMode::Lower, &mut key);
     // A short prefix was written terminated (`00 00`); a key continues past it.
-    if prefix.len() <= crate::index::key::LONG_KEY_PREFIX {
+    if prefix.len() <= LONG_KEY_PREFIX {
         key.truncate(key.len() - 2);
     }
     key
@@ -356,7 +357,7 @@ impl<C: Collection, T: Element + KeyPart + Send + Sync + 'static> Field<C, Vec<T
 }
 
 /// Presence conditions on `Option` fields.
-impl<C: Collection, T: crate::Required + 'static> Field<C, Option<T>> {
+impl<C: Collection, T: Required + 'static> Field<C, Option<T>> {
     /// The field is `None`.
     pub fn is_none(self) -> Condition<C> {
         let text = format!("{} is none", self.name());

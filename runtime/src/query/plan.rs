@@ -2,27 +2,55 @@
 //! conditions bound the id) or an index, and whether the reading order already is the
 //! query's order.
 
-use super::Spec;
 use super::condition::{Leaf, Probe};
-use super::source::{Flow, KeyRange, Source, prefix_end};
-use crate::schema_def::{IndexDef, SchemaDef};
+use super::request::Request;
+use crate::schema::{IndexDef, SchemaDef};
+use crate::store::{Flow, KeyRange, Source, prefix_end};
 use crate::{Collection, Id, Result};
+use std::fmt;
 
 /// How candidates are read.
 #[derive(Debug, Clone)]
-enum Access {
+enum Route {
     /// Records with ids in `first..=last`.
     Scan { first: Id, last: Id },
-    /// The ids in `ranges` of index number `number`; `one_key` when they are the
-    /// entries of one whole key (equality on every field of the index), which come in
-    /// id order.
-    Index { number: usize, ranges: Vec<KeyRange>, how: String, one_key: bool },
+    /// The ids in `ranges` of index number `number`, found as `found` says; `one_key`
+    /// when they are the entries of one whole key (equality on every field of the
+    /// index), which come in id order.
+    Index { number: usize, ranges: Vec<KeyRange>, found: Vec<FieldUse>, one_key: bool },
+}
+
+/// How a condition on one field of an index narrows the index's key ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FieldUse {
+    /// One value of the field.
+    Equality(String),
+    /// Several values of the field, one range each.
+    Values(usize, String),
+    /// A range of the field's values.
+    Range(String),
+    /// The values that start with a prefix.
+    Prefix(String),
+    /// Every entry, read for the order of the field.
+    Order(String),
+}
+
+impl fmt::Display for FieldUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldUse::Equality(field) => write!(f, "equality on {field}"),
+            FieldUse::Values(count, field) => write!(f, "{count} values of {field}"),
+            FieldUse::Range(field) => write!(f, "range on {field}"),
+            FieldUse::Prefix(field) => write!(f, "prefix of {field}"),
+            FieldUse::Order(field) => write!(f, "every entry, for the order of {field}"),
+        }
+    }
 }
 
 /// A query's plan.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
-    access: Access,
+    route: Route,
     /// Candidates come in the query's sort order.
     pub(crate) ordered: bool,
     /// Candidates are read in index key order (else in id order).
@@ -39,19 +67,15 @@ fn id_of(key: &[u8]) -> Option<Id> {
     key.try_into().ok().map(u64::from_be_bytes)
 }
 
-fn field_type<'s>(schema: &'s SchemaDef, field: &str) -> Option<&'s str> {
-    schema.field(field).map(|field| field.ty.as_str())
-}
-
-/// Whether an index on `field` keeps the values' order exactly: not for lists (one entry
-/// per element) and not for strings or bytes (long ones are indexed by prefix and hash).
+/// Whether an index on `field` keeps the values' order exactly (see
+/// [`crate::schema::StoredType::keys_keep_order`]).
 fn keeps_order(schema: &SchemaDef, field: &str) -> bool {
-    matches!(field_type(schema, field), Some(ty) if ty != "string" && ty != "bytes" && !ty.starts_with("list<"))
+    schema.field(field).is_some_and(|field| field.ty.keys_keep_order())
 }
 
 /// The key ranges of `index` that hold every object meeting `leaves`, and how they were
 /// found; `None` when no required condition bears on the index's first field.
-fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, String)> {
+fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, Vec<FieldUse>)> {
     let folded = usize::from(index.case_insensitive);
     let mut prefix = Vec::new();
     let mut how = Vec::new();
@@ -63,7 +87,7 @@ fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, St
         });
         if let Some(key) = single {
             prefix.extend_from_slice(&key);
-            how.push(format!("equality on {field}"));
+            how.push(FieldUse::Equality(field.clone()));
             continue;
         }
         let ranges = on_field().find_map(|leaf| match &leaf.probe {
@@ -75,7 +99,7 @@ fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, St
                         KeyRange::prefix(start)
                     })
                     .collect::<Vec<_>>(),
-                format!("{} values of {field}", keys.len()),
+                FieldUse::Values(keys.len(), field.clone()),
             )),
             Some(Probe::Range { lower, upper }) if !index.case_insensitive => {
                 let mut start = prefix.clone();
@@ -84,30 +108,34 @@ fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, St
                     Some(upper) => prefix_end(&[prefix.as_slice(), upper].concat()),
                     None => prefix_end(&prefix),
                 };
-                Some((vec![KeyRange { start, end }], format!("range on {field}")))
+                Some((vec![KeyRange { start, end }], FieldUse::Range(field.clone())))
             }
             Some(Probe::Prefix(start)) if !index.case_insensitive => Some((
                 vec![KeyRange::prefix([prefix.as_slice(), start].concat())],
-                format!("prefix of {field}"),
+                FieldUse::Prefix(field.clone()),
             )),
             _ => None,
         });
         return match ranges {
-            Some((ranges, text)) => {
-                how.push(text);
-                Some((ranges, how.join(", ")))
+            Some((ranges, used)) => {
+                how.push(used);
+                Some((ranges, how))
             }
             None if position == 0 => None,
-            None => Some((vec![KeyRange::prefix(prefix)], how.join(", "))),
+            None => Some((vec![KeyRange::prefix(prefix)], how)),
         };
     }
-    Some((vec![KeyRange::prefix(prefix)], how.join(", ")))
+    Some((vec![KeyRange::prefix(prefix)], how))
+}
+
+/// Whether every use is an equality.
+fn only_equalities(found: &[FieldUse]) -> bool {
+    found.iter().all(|used| matches!(used, FieldUse::Equality(_)))
 }
 
 /// Whether `ranges` are the entries of one whole key of index `number`.
-fn one_key(schema: &SchemaDef, number: usize, ranges: &[KeyRange], how: &str) -> bool {
-    let equalities = how.split(", ").filter(|part| part.starts_with("equality on ")).count();
-    ranges.len() == 1 && equalities == schema.indexes[number].fields.len()
+fn one_key(schema: &SchemaDef, number: usize, ranges: &[KeyRange], found: &[FieldUse]) -> bool {
+    ranges.len() == 1 && only_equalities(found) && found.len() == schema.indexes[number].fields.len()
 }
 
 /// Counts the ids in `ranges`, stopping at `cap`.
@@ -127,8 +155,8 @@ fn count_ids(source: &dyn Source, number: usize, ranges: &[KeyRange], cap: u64) 
 
 impl Plan {
     /// Plans `spec` on `source`.
-    pub(crate) fn make<C: Collection>(spec: &Spec<C>, source: &dyn Source, explain: bool) -> Result<Plan> {
-        let schema = &source.state().schema;
+    pub(crate) fn make<C: Collection>(spec: &Request<C>, source: &dyn Source, explain: bool) -> Result<Plan> {
+        let schema = &source.collection().schema;
         let leaves = spec.filter.as_ref().map(|filter| filter.node.required_leaves()).unwrap_or_default();
 
         // Conditions on the id bound the scan.
@@ -148,13 +176,13 @@ impl Plan {
             }
         }
         let total = source.len()?;
-        let scan = Access::Scan { first, last };
+        let scan = Route::Scan { first, last };
         let scan_estimate =
             if first > last { 0 } else { total.min(last - first).saturating_add(1).min(total) };
 
         // The index with the fewest candidates, if it is no worse than the scan (an
         // index entry costs about what a record does, and says more).
-        let candidates: Vec<(usize, Vec<KeyRange>, String)> = schema
+        let candidates: Vec<(usize, Vec<KeyRange>, Vec<FieldUse>)> = schema
             .indexes
             .iter()
             .enumerate()
@@ -164,32 +192,33 @@ impl Plan {
             .collect();
         // One index, reached by equality only, is taken without counting its entries
         // (which would read them twice) unless the plan is to be explained.
-        if let [(number, ranges, how)] = candidates.as_slice()
+        if let [(number, ranges, found)] = candidates.as_slice()
             && !explain
-            && how.split(", ").all(|part| part.starts_with("equality on "))
+            && only_equalities(found)
         {
-            let one_key = one_key(schema, *number, ranges, how);
-            let access = Access::Index { number: *number, ranges: ranges.clone(), how: how.clone(), one_key };
-            return Ok(Plan::finish(spec, schema, access, u64::MAX, total));
+            let one_key = one_key(schema, *number, ranges, found);
+            let route =
+                Route::Index { number: *number, ranges: ranges.clone(), found: found.clone(), one_key };
+            return Ok(Plan::finish(spec, schema, route, u64::MAX, total));
         }
-        let mut best: Option<(Access, u64)> = None;
-        for (number, ranges, how) in candidates {
+        let mut best: Option<(Route, u64)> = None;
+        for (number, ranges, found) in candidates {
             let cap = best.as_ref().map_or(scan_estimate.saturating_add(1), |(_, count)| *count);
             let count = count_ids(source, number, &ranges, cap)?;
             if count < cap {
-                let one_key = one_key(schema, number, &ranges, &how);
-                best = Some((Access::Index { number, ranges, how, one_key }, count));
+                let one_key = one_key(schema, number, &ranges, &found);
+                best = Some((Route::Index { number, ranges, found, one_key }, count));
             }
         }
-        let (access, estimate) = best.unwrap_or((scan, scan_estimate));
-        Ok(Plan::finish(spec, schema, access, estimate, total))
+        let (route, estimate) = best.unwrap_or((scan, scan_estimate));
+        Ok(Plan::finish(spec, schema, route, estimate, total))
     }
 
     /// Decides the order of reading for the chosen access path.
     fn finish<C: Collection>(
-        spec: &Spec<C>,
+        spec: &Request<C>,
         schema: &SchemaDef,
-        mut access: Access,
+        mut route: Route,
         mut estimate: u64,
         total: u64,
     ) -> Plan {
@@ -198,23 +227,23 @@ impl Plan {
         if let [sort] = spec.sort.as_slice() {
             reverse = sort.descending;
             if sort.is_id {
-                ordered = matches!(access, Access::Scan { .. });
+                ordered = matches!(route, Route::Scan { .. });
             } else if keeps_order(schema, sort.field) {
                 // Only an index of this one field: a composite one orders ties by its
                 // next field, and ties must go by id.
                 let sorted_index = schema.indexes.iter().position(|index| {
                     index.fields.len() == 1 && index.fields[0] == sort.field && !index.case_insensitive
                 });
-                match (&access, sorted_index) {
-                    (Access::Index { number, .. }, Some(sorted)) => {
+                match (&route, sorted_index) {
+                    (Route::Index { number, .. }, Some(sorted)) => {
                         ordered = *number == sorted;
                         walk_index = ordered;
                     }
-                    (Access::Scan { first: 0, last: Id::MAX }, Some(sorted)) => {
-                        access = Access::Index {
+                    (Route::Scan { first: 0, last: Id::MAX }, Some(sorted)) => {
+                        route = Route::Index {
                             number: sorted,
                             ranges: vec![KeyRange { start: Vec::new(), end: None }],
-                            how: format!("every entry, for the order of {}", sort.field),
+                            found: vec![FieldUse::Order(sort.field.to_owned())],
                             one_key: false,
                         };
                         estimate = total;
@@ -226,7 +255,7 @@ impl Plan {
         } else if spec.sort.is_empty() {
             ordered = true;
         }
-        Plan { access, ordered, walk_index, reverse, estimate, total }
+        Plan { route, ordered, walk_index, reverse, estimate, total }
     }
 
     /// Calls `visit` with each candidate record: in id order (reversed for a descending
@@ -236,14 +265,14 @@ impl Plan {
         source: &dyn Source,
         visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
     ) -> Result<()> {
-        match &self.access {
-            Access::Scan { first, last } => {
+        match &self.route {
+            Route::Scan { first, last } => {
                 if first <= last {
                     source.scan(*first, *last, self.ordered && self.reverse, visit)?;
                 }
                 Ok(())
             }
-            Access::Index { number, ranges, .. } if self.walk_index => {
+            Route::Index { number, ranges, .. } if self.walk_index => {
                 let mut ranges: Vec<&KeyRange> = ranges.iter().collect();
                 ranges.sort_by(|a, b| a.start.cmp(&b.start));
                 if self.reverse {
@@ -290,7 +319,7 @@ impl Plan {
                 }
                 Ok(())
             }
-            Access::Index { number, ranges, one_key: true, .. } if ranges.len() == 1 => {
+            Route::Index { number, ranges, one_key: true, .. } if ranges.len() == 1 => {
                 // One key's entries are in id order (the id ends each entry): stream them.
                 source.index_ids(*number, &ranges[0], false, &mut |_, id| {
                     let mut flow = Flow::Continue(());
@@ -301,7 +330,7 @@ impl Plan {
                     Ok(flow)
                 })
             }
-            Access::Index { number, ranges, one_key, .. } => {
+            Route::Index { number, ranges, one_key, .. } => {
                 let one_key = *one_key;
                 let mut ids = Vec::new();
                 for range in ranges {
@@ -332,23 +361,24 @@ impl Plan {
     }
 
     /// The plan in words.
-    pub(crate) fn describe<C: Collection>(&self, spec: &Spec<C>) -> String {
+    pub(crate) fn describe<C: Collection>(&self, spec: &Request<C>) -> String {
         let mut steps = Vec::new();
-        match &self.access {
-            Access::Scan { first: 0, last: Id::MAX } => {
+        match &self.route {
+            Route::Scan { first: 0, last: Id::MAX } => {
                 steps.push(format!("full scan of the {} objects of `{}`", self.total, C::SCHEMA.name()))
             }
-            Access::Scan { first, last } => steps.push(format!(
+            Route::Scan { first, last } => steps.push(format!(
                 "scan of ids {first}..={last} of `{}` (about {} objects)",
                 C::SCHEMA.name(),
                 self.estimate
             )),
-            Access::Index { number, ranges, how, .. } => {
+            Route::Index { number, ranges, found, .. } => {
                 let schema = &C::SCHEMA;
                 let name =
                     schema.indexes().get(*number).map(|index| index.display_name()).unwrap_or_default();
                 steps.push(format!(
-                    "index `{name}` ({how}; {} key range{}, about {} candidates of {})",
+                    "index `{name}` ({}; {} key range{}, about {} candidates of {})",
+                    found.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
                     ranges.len(),
                     if ranges.len() == 1 { "" } else { "s" },
                     self.estimate,

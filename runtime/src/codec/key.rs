@@ -23,7 +23,7 @@ use crate::codec::{Corrupt, Element, Required, Value, read_ref};
 use std::cmp::Ordering;
 
 /// Strings and byte strings longer than this are indexed by this many bytes plus a hash.
-pub const LONG_KEY_PREFIX: usize = 256;
+pub(crate) const LONG_KEY_PREFIX: usize = 256;
 
 /// A [`Value`] that an `#[index]` can cover.
 #[diagnostic::on_unimplemented(
@@ -83,6 +83,24 @@ pub trait KeyPart: Value {
         Ok(Self::compare(Self::read(slot, record)?, value).is_eq())
     }
 }
+
+/// A numeric field type, for `Query::sum` and `Query::avg`.
+pub trait Numeric: KeyPart {
+    /// The value as an `f64`.
+    fn to_f64(view: Self::View<'_>) -> f64;
+}
+
+macro_rules! numeric {
+    ($($ty:ty),*) => {$(
+        impl Numeric for $ty {
+            fn to_f64(view: $ty) -> f64 {
+                view as f64
+            }
+        }
+    )*};
+}
+
+numeric!(u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
 
 /// A value a composite index can cover: a single value, not a list (an object whose list
 /// is empty would have no entry, and a query by the other fields would miss it).

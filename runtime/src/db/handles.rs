@@ -1,15 +1,20 @@
 //! Collection handles: what `db.messages()`, `read_txn.messages()` and
 //! `write_txn.messages()` return. Only the write transaction's handle writes.
+//!
+//! Handles are where Insula meets redb on the caller's behalf, so each of their methods
+//! runs inside the panic guard ([`storage`]), and the caller's own closures inside
+//! [`user`].
 
-use super::Db;
-use super::instance::{CollectionState, Instance};
-use super::store::{self, WriteTables};
+use super::database::Db;
+use super::query::{Origin, Query};
 use super::txn::{ReadTxn, WriteTxn};
 use super::watchers::{Interest, Watchers};
+use crate::codec::key::KeyPart;
 use crate::guard::{storage, user};
+use crate::store::{self, StoredCollection, Tables, Writer};
 use crate::watch::Watcher;
-use crate::{Collection, Id, Result};
-use redb::{ReadOnlyTable, ReadableTableMetadata};
+use crate::{Collection, Field, Id, Result};
+use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
 use std::cell::OnceCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -17,17 +22,18 @@ use std::sync::Arc;
 /// What the generated accessors (`db.messages()`) are built on: [`Db`], [`ReadTxn`] and
 /// [`WriteTxn`] each hand out their own kind of collection handle.
 pub trait Access {
-    /// The handle this gives for collection `C`.
-    type Collection<'a, C: Collection>
+    /// The handle this gives for collection `C`: [`DbCollection`], [`ReadCollection`]
+    /// or [`WriteCollection`].
+    type Handle<'a, C: Collection>
     where
         Self: 'a;
 
     /// The handle of collection `C`.
-    fn collection<C: Collection>(&self) -> Self::Collection<'_, C>;
+    fn collection<C: Collection>(&self) -> Self::Handle<'_, C>;
 }
 
 impl Access for Db {
-    type Collection<'a, C: Collection> = DbCollection<'a, C>;
+    type Handle<'a, C: Collection> = DbCollection<'a, C>;
 
     fn collection<C: Collection>(&self) -> DbCollection<'_, C> {
         DbCollection { db: self, marker: PhantomData }
@@ -35,18 +41,18 @@ impl Access for Db {
 }
 
 impl<'db> Access for ReadTxn<'db> {
-    type Collection<'a, C: Collection>
+    type Handle<'a, C: Collection>
         = ReadCollection<'a, C>
     where
         Self: 'a;
 
     fn collection<C: Collection>(&self) -> ReadCollection<'_, C> {
-        ReadCollection { txn: self, records: OnceCell::new(), marker: PhantomData }
+        ReadCollection { txn: self, tables: OnceCell::new(), marker: PhantomData }
     }
 }
 
 impl<'db> Access for WriteTxn<'db> {
-    type Collection<'a, C: Collection>
+    type Handle<'a, C: Collection>
         = WriteCollection<'a, C>
     where
         Self: 'a;
@@ -65,11 +71,7 @@ pub struct DbCollection<'a, C> {
 
 impl<'a, C: Collection> DbCollection<'a, C> {
     fn read<R>(&self, f: impl FnOnce(&ReadCollection<'_, C>) -> Result<R>) -> Result<R> {
-        let instance = &self.db.instance;
-        storage(&instance.path, || {
-            let txn = ReadTxn::begin(instance)?;
-            f(&txn.collection::<C>())
-        })
+        self.db.read_txn_sync(|txn| f(&txn.collection::<C>()))
     }
 
     /// The object with this id.
@@ -82,6 +84,12 @@ impl<'a, C: Collection> DbCollection<'a, C> {
         self.read(|collection| collection.get_all(ids))
     }
 
+    /// Calls `f` with a zero-copy view of object `id`, which reads the stored bytes in
+    /// place; `None` if there is no such object.
+    pub fn with_view<R>(&self, id: Id, f: impl FnOnce(C::View<'_>) -> R) -> Result<Option<R>> {
+        self.read(|collection| collection.with_view(id, f))
+    }
+
     /// The number of objects.
     pub fn count(&self) -> Result<u64> {
         self.read(|collection| collection.count())
@@ -89,19 +97,19 @@ impl<'a, C: Collection> DbCollection<'a, C> {
 
     /// Every object, in id order, from one snapshot.
     pub fn all(&self) -> Result<Vec<C>> {
-        self.read(|collection| collection.iter()?.collect())
+        self.read(|collection| collection.all())
     }
 
     /// A query over the collection, run in a read transaction of its own.
-    pub fn query(&self) -> crate::Query<'a, C, Db> {
-        crate::Query::new(self.db)
+    pub fn query(&self) -> Query<'a, C, Db> {
+        Query::new(self.db, Origin::Db(self.db))
     }
 
     /// The object whose `field` equals `value`: with a unique index on `field`, one index
     /// lookup; without one, the first in id order.
-    pub fn get_by<T: crate::KeyPart + Send + Sync + 'static>(
+    pub fn get_by<T: KeyPart + Send + Sync + 'static>(
         &self,
-        field: crate::Field<C, T>,
+        field: Field<C, T>,
         value: T::View<'_>,
     ) -> Result<Option<C>> {
         self.query().filter(field.eq(value)).find_first()
@@ -140,82 +148,69 @@ impl<'a, C: Collection> DbCollection<'a, C> {
             return Watchers::closed();
         }
         let weak = Arc::downgrade(instance);
-        let current = move || weak.upgrade().and_then(|instance| read_object::<C>(&instance, id).ok());
-        let produce = move |instance: &Instance| read_object::<C>(instance, id).ok();
+        let current = move || {
+            let instance = weak.upgrade()?;
+            let txn = ReadTxn::begin(&instance).ok()?;
+            txn.collection::<C>().get(id).ok()
+        };
+        let produce = move |txn: &ReadTxn<'_>| txn.collection::<C>().get(id).ok();
         instance.watchers.subscribe(C::SCHEMA.name(), Interest::Object(id), produce, Box::new(current))
     }
-}
-
-/// Object `id` as the instance's last commit left it.
-fn read_object<C: Collection>(instance: &Instance, id: Id) -> Result<Option<C>> {
-    let txn = ReadTxn::begin(instance)?;
-    txn.collection::<C>().get(id)
 }
 
 /// A collection in a read transaction.
 pub struct ReadCollection<'a, C> {
     txn: &'a ReadTxn<'a>,
     /// Opened on first use and kept for the handle's life.
-    records: OnceCell<ReadOnlyTable<u64, &'static [u8]>>,
+    tables: OnceCell<Tables<'a, ReadTransaction>>,
     marker: PhantomData<fn() -> C>,
 }
 
 impl<'a, C: Collection> ReadCollection<'a, C> {
-    fn state(&self) -> Result<&'a CollectionState> {
-        self.txn.instance.collection::<C>()
+    fn tables(&self) -> Result<&Tables<'a, ReadTransaction>> {
+        if let Some(tables) = self.tables.get() {
+            return Ok(tables);
+        }
+        let txn: &'a ReadTxn<'a> = self.txn;
+        let tables = Tables::new(&*txn.txn, txn.instance.collection::<C>()?);
+        Ok(self.tables.get_or_init(|| tables))
     }
 
-    fn records(&self) -> Result<(&ReadOnlyTable<u64, &'static [u8]>, &'a CollectionState)> {
-        let state = self.state()?;
-        let table = match self.records.get() {
-            Some(table) => table,
-            None => {
-                let table = self.txn.txn.open_table(store::records_table(state))?;
-                self.records.get_or_init(|| table)
-            }
-        };
-        Ok((table, state))
+    /// Runs `f` on the collection's tables, inside the panic guard.
+    fn read<R>(&self, f: impl FnOnce(&Tables<'a, ReadTransaction>) -> Result<R>) -> Result<R> {
+        storage(self.txn.path(), || f(self.tables()?))
     }
 
     /// The object with this id.
     pub fn get(&self, id: Id) -> Result<Option<C>> {
-        storage(&self.txn.instance.path, || {
-            let (records, state) = self.records()?;
-            store::get(records, state, id)
-        })
+        self.read(|tables| tables.get(id))
     }
 
     /// The objects with these ids, in the same order; `None` where there is none.
     pub fn get_all(&self, ids: &[Id]) -> Result<Vec<Option<C>>> {
-        storage(&self.txn.instance.path, || {
-            let (records, state) = self.records()?;
-            ids.iter().map(|&id| store::get(records, state, id)).collect()
-        })
+        self.read(|tables| ids.iter().map(|&id| tables.get(id)).collect())
     }
 
     /// Calls `f` with a zero-copy view of object `id`, which reads the stored bytes in
     /// place; `None` if there is no such object.
     pub fn with_view<R>(&self, id: Id, f: impl FnOnce(C::View<'_>) -> R) -> Result<Option<R>> {
-        storage(&self.txn.instance.path, || {
-            let (records, state) = self.records()?;
-            store::with_view::<C, R>(records, state, id, |view| user(|| f(view)))
-        })
+        self.read(|tables| tables.with_view::<C, R>(id, |view| user(|| f(view))))
     }
 
     /// The number of objects.
     pub fn count(&self) -> Result<u64> {
-        storage(&self.txn.instance.path, || Ok(self.records()?.0.len()?))
+        self.read(|tables| Ok(tables.records()?.len()?))
     }
 
     /// A query over the collection, in this transaction's snapshot.
-    pub fn query(&self) -> crate::Query<'a, C, ReadTxn<'a>> {
-        crate::Query::new(self.txn)
+    pub fn query(&self) -> Query<'a, C, ReadTxn<'a>> {
+        Query::new(self.txn, Origin::Read(self.txn))
     }
 
     /// The object whose `field` equals `value` (see [`DbCollection::get_by`]).
-    pub fn get_by<T: crate::KeyPart + Send + Sync + 'static>(
+    pub fn get_by<T: KeyPart + Send + Sync + 'static>(
         &self,
-        field: crate::Field<C, T>,
+        field: Field<C, T>,
         value: T::View<'_>,
     ) -> Result<Option<C>> {
         self.query().filter(field.eq(value)).find_first()
@@ -223,25 +218,29 @@ impl<'a, C: Collection> ReadCollection<'a, C> {
 
     /// Cross-checks every index entry against the objects (see [`DbCollection::verify`]).
     pub fn verify(&self) -> Result<()> {
-        storage(&self.txn.instance.path, || {
-            let state = self.state()?;
-            let tables = crate::db::read_tables(&self.txn.txn, state)?;
-            crate::index::verify::<C>(&tables)
-        })
+        self.read(|tables| store::verify::<C>(tables))
     }
 
     /// Every object, in id order.
+    pub fn all(&self) -> Result<Vec<C>> {
+        self.iter()?.collect()
+    }
+
+    /// Every object, in id order, decoded as the iterator reaches it.
     pub fn iter(&self) -> Result<impl Iterator<Item = Result<C>> + 'a> {
-        let path = &self.txn.instance.path;
-        let (records, state) = storage(path, || self.records())?;
-        let mut range = storage(path, || Ok(records.range::<u64>(..)?))?;
+        let path = self.txn.path();
+        let (mut range, collection) = self.read(|tables| {
+            // A read-only table's range owns what it reads, so it outlives the handle.
+            let range: redb::Range<'static, u64, &'static [u8]> = tables.records()?.range::<u64>(..)?;
+            Ok((range, tables.collection()))
+        })?;
         // Each step reads pages, so each step is guarded.
         Ok(std::iter::from_fn(move || {
             storage(path, || {
                 let Some(entry) = range.next() else { return Ok(None) };
                 let (id, record) = entry?;
                 let id = id.value();
-                C::decode_in(id, record.value(), &state.layouts).map(Some)
+                C::decode_in(id, record.value(), &collection.layouts).map(Some)
             })
             .transpose()
         }))
@@ -249,25 +248,41 @@ impl<'a, C: Collection> ReadCollection<'a, C> {
 }
 
 /// A collection in a write transaction: reads see the transaction's own writes.
+///
+/// redb lets a table be open only once at a time in a write transaction, and handles are
+/// made freely (`txn.messages()` in every statement), so each operation of this handle
+/// opens the tables it needs and closes them when it returns.
 pub struct WriteCollection<'a, C> {
     txn: &'a WriteTxn<'a>,
     marker: PhantomData<fn() -> C>,
 }
 
+/// How many objects [`WriteCollection::iter`] reads at a time.
+const ITER_CHUNK: usize = 256;
+
 impl<'a, C: Collection> WriteCollection<'a, C> {
-    /// Runs `f` on the collection's tables, then records the id counter where it must.
-    fn write<R>(&self, f: impl FnOnce(&mut WriteTables<'_, '_>, &mut Vec<u8>) -> Result<R>) -> Result<R> {
-        storage(&self.txn.instance.path, || {
-            let state = self.txn.instance.collection::<C>()?;
-            let mut tables = WriteTables::open(&self.txn.txn, state)?;
+    fn collection(&self) -> Result<&'a StoredCollection> {
+        let txn: &'a WriteTxn<'a> = self.txn;
+        txn.instance.collection::<C>()
+    }
+
+    /// Runs `f` on the collection's tables, inside the panic guard.
+    fn read<R>(&self, f: impl FnOnce(&Tables<'_, WriteTransaction>) -> Result<R>) -> Result<R> {
+        storage(self.txn.path(), || f(&Tables::new(&*self.txn.txn, self.collection()?)))
+    }
+
+    /// Runs `f` on a writer of the collection, then records the id counter where it must.
+    fn write<R>(&self, f: impl FnOnce(&mut Writer<'_>, &mut Vec<u8>) -> Result<R>) -> Result<R> {
+        storage(self.txn.path(), || {
+            let mut writer = Writer::open(&self.txn.txn, self.collection()?)?;
             let mut buffer = self.txn.buffer.borrow_mut();
-            let result = f(&mut tables, &mut buffer);
+            let result = f(&mut writer, &mut buffer);
             // Even a failed operation may have written, and the caller may commit anyway:
             // the counter keeps every id it handed out, and watchers hear of every id it
             // touched.
-            let finished = tables.finish();
+            let finished = writer.finish();
             let result = result.and_then(|result| finished.map(|()| result));
-            self.txn.changes.borrow_mut().touch(C::SCHEMA.name(), tables.touched.drain(..));
+            self.txn.changes.borrow_mut().touch(C::SCHEMA.name(), writer.touched.drain(..));
             result
         })
     }
@@ -275,15 +290,25 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     /// Stores `object`. An id of 0 takes the next id from the collection's counter, and
     /// the id is written back into `object`; an existing id replaces that object.
     pub fn put(&self, object: &mut C) -> Result<Id> {
-        let id = self.write(|tables, buffer| tables.put(object, buffer))?;
+        let id = self.write(|writer, buffer| writer.put(object, buffer))?;
         object.set_id(id);
         Ok(id)
     }
 
     /// Stores every object of `objects`, writing the assigned ids back; returns them.
+    /// If one fails, the error says which (by its position in `objects`), and the ids
+    /// are not written back: abort the transaction to write none of them.
     pub fn put_all(&self, objects: &mut [C]) -> Result<Vec<Id>> {
-        let ids =
-            self.write(|tables, buffer| objects.iter().map(|object| tables.put(object, buffer)).collect())?;
+        let ids = self.write(|writer, buffer| {
+            let mut ids = Vec::with_capacity(objects.len());
+            for (position, object) in objects.iter().enumerate() {
+                match writer.put(object, buffer) {
+                    Ok(id) => ids.push(id),
+                    Err(error) => return Err(error.in_batch(position, &ids)),
+                }
+            }
+            Ok(ids)
+        })?;
         for (object, &id) in objects.iter_mut().zip(&ids) {
             object.set_id(id);
         }
@@ -291,14 +316,14 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     }
 
     /// A query over the collection, seeing this transaction's writes.
-    pub fn query(&self) -> crate::Query<'a, C, WriteTxn<'a>> {
-        crate::Query::new(self.txn)
+    pub fn query(&self) -> Query<'a, C, WriteTxn<'a>> {
+        Query::new(self.txn, Origin::Write(self.txn))
     }
 
     /// The object whose `field` equals `value` (see [`DbCollection::get_by`]).
-    pub fn get_by<T: crate::KeyPart + Send + Sync + 'static>(
+    pub fn get_by<T: KeyPart + Send + Sync + 'static>(
         &self,
-        field: crate::Field<C, T>,
+        field: Field<C, T>,
         value: T::View<'_>,
     ) -> Result<Option<C>> {
         self.query().filter(field.eq(value)).find_first()
@@ -306,9 +331,9 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
 
     /// Deletes the objects whose `field` equals `value`; how many (at most one with a
     /// unique index on `field`).
-    pub fn delete_by<T: crate::KeyPart + Send + Sync + 'static>(
+    pub fn delete_by<T: KeyPart + Send + Sync + 'static>(
         &self,
-        field: crate::Field<C, T>,
+        field: Field<C, T>,
         value: T::View<'_>,
     ) -> Result<usize> {
         self.query().filter(field.eq(value)).delete_all()
@@ -316,15 +341,15 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
 
     /// Removes object `id`; whether it existed.
     pub fn delete(&self, id: Id) -> Result<bool> {
-        self.write(|tables, _| tables.delete::<C>(id))
+        self.write(|writer, _| writer.delete::<C>(id))
     }
 
     /// Removes the objects with these ids; how many existed.
     pub fn delete_all(&self, ids: &[Id]) -> Result<usize> {
-        self.write(|tables, _| {
+        self.write(|writer, _| {
             let mut deleted = 0;
             for &id in ids {
-                deleted += usize::from(tables.delete::<C>(id)?);
+                deleted += usize::from(writer.delete::<C>(id)?);
             }
             Ok(deleted)
         })
@@ -332,45 +357,71 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
 
     /// Removes every object, and resets the id counter.
     pub fn clear(&self) -> Result<()> {
-        storage(&self.txn.instance.path, || {
-            let state = self.txn.instance.collection::<C>()?;
+        storage(self.txn.path(), || {
+            let collection = self.collection()?;
             self.txn.changes.borrow_mut().touch_all(C::SCHEMA.name());
-            store::clear(&self.txn.txn, state)
+            store::clear(&self.txn.txn, collection)
         })
     }
 
     /// The object with this id.
     pub fn get(&self, id: Id) -> Result<Option<C>> {
-        storage(&self.txn.instance.path, || {
-            let state = self.txn.instance.collection::<C>()?;
-            let records = store::open_table(&self.txn.txn, store::records_table(state))?;
-            store::get(&*records, state, id)
-        })
+        self.read(|tables| tables.get(id))
     }
 
     /// The objects with these ids, in the same order; `None` where there is none.
     pub fn get_all(&self, ids: &[Id]) -> Result<Vec<Option<C>>> {
-        storage(&self.txn.instance.path, || {
-            let state = self.txn.instance.collection::<C>()?;
-            let records = store::open_table(&self.txn.txn, store::records_table(state))?;
-            ids.iter().map(|&id| store::get(&*records, state, id)).collect()
-        })
+        self.read(|tables| ids.iter().map(|&id| tables.get(id)).collect())
     }
 
     /// Calls `f` with a zero-copy view of object `id`; `None` if there is none.
     pub fn with_view<R>(&self, id: Id, f: impl FnOnce(C::View<'_>) -> R) -> Result<Option<R>> {
-        storage(&self.txn.instance.path, || {
-            let state = self.txn.instance.collection::<C>()?;
-            let records = store::open_table(&self.txn.txn, store::records_table(state))?;
-            store::with_view::<C, R>(&*records, state, id, |view| user(|| f(view)))
-        })
+        self.read(|tables| tables.with_view::<C, R>(id, |view| user(|| f(view))))
     }
 
     /// The number of objects.
     pub fn count(&self) -> Result<u64> {
-        storage(&self.txn.instance.path, || {
-            let state = self.txn.instance.collection::<C>()?;
-            Ok(store::open_table(&self.txn.txn, store::records_table(state))?.len()?)
+        self.read(|tables| Ok(tables.records()?.len()?))
+    }
+
+    /// Every object, in id order.
+    pub fn all(&self) -> Result<Vec<C>> {
+        self.iter().collect()
+    }
+
+    /// Every object, in id order, read a few at a time: writes made through other
+    /// handles while the iterator runs show from the next few on.
+    pub fn iter(&self) -> impl Iterator<Item = Result<C>> + 'a {
+        let handle: WriteCollection<'a, C> = WriteCollection { txn: self.txn, marker: PhantomData };
+        let mut next: Option<Id> = Some(0);
+        let mut chunk = std::collections::VecDeque::new();
+        std::iter::from_fn(move || {
+            if chunk.is_empty() {
+                let first = next?;
+                let read = handle.read(|tables| {
+                    let mut objects = Vec::with_capacity(ITER_CHUNK);
+                    for entry in tables.records()?.range(first..)?.take(ITER_CHUNK) {
+                        let (id, stored) = entry?;
+                        let id = id.value();
+                        objects.push(C::decode_in(id, stored.value(), &tables.collection().layouts)?);
+                    }
+                    Ok(objects)
+                });
+                match read {
+                    Ok(objects) => {
+                        next = match objects.last() {
+                            Some(last) if objects.len() == ITER_CHUNK => last.id().checked_add(1),
+                            _ => None,
+                        };
+                        chunk.extend(objects.into_iter().map(Ok));
+                    }
+                    Err(error) => {
+                        next = None;
+                        return Some(Err(error));
+                    }
+                }
+            }
+            chunk.pop_front()
         })
     }
 }

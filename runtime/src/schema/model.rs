@@ -7,10 +7,6 @@
 
 use xxhash_rust::const_xxh3::xxh3_64_with_seed;
 
-/// The id of an object: the key it is stored under. `0` means "assign the next id" on
-/// `put`.
-pub type Id = u64;
-
 /// A collection's schema: its stored name, the id field, every stored field and every
 /// index.
 ///
@@ -92,7 +88,7 @@ pub struct FieldSchema<'a> {
 
 impl<'a> FieldSchema<'a> {
     /// Describes a field of Rust type `T`, asking `T` for its stored type.
-    pub const fn of<T: crate::Value>(name: &'a str) -> Self {
+    pub const fn of<T: crate::codec::Value>(name: &'a str) -> Self {
         FieldSchema { name, ty: T::TYPE, nullable: T::NULLABLE }
     }
 

@@ -1,22 +1,20 @@
-//! Secondary indexes: their key encoding and their tables.
+//! Verification: every index entry cross-checked against the objects.
 
-pub(crate) mod key;
-
-use crate::query::source::{Flow, KeyRange, Source};
+use super::tables::{Flow, KeyRange, Source};
 use crate::{Collection, Error, Id, Result};
 use std::collections::HashSet;
 
 /// Cross-checks every index entry of `C` against the objects: each object has exactly
 /// the entries its values make, and every entry belongs to an object that makes it.
 pub(crate) fn verify<C: Collection>(source: &dyn Source) -> Result<()> {
-    let state = source.state();
-    let count = state.schema.indexes.len();
+    let collection = source.collection();
+    let count = collection.schema.indexes.len();
     if count == 0 {
         return Ok(());
     }
     let mut expected: HashSet<(usize, Vec<u8>, Id)> = HashSet::new();
     source.scan(0, Id::MAX, false, &mut |id, record| {
-        let view = C::view_in(id, record, &state.layouts)?;
+        let view = C::view_in(id, record, &collection.layouts)?;
         for index in 0..count {
             for key in C::index_keys(&view, index) {
                 expected.insert((index, key, id));
@@ -24,8 +22,8 @@ pub(crate) fn verify<C: Collection>(source: &dyn Source) -> Result<()> {
         }
         Ok(Flow::Continue(()))
     })?;
-    let everything = KeyRange { start: Vec::new(), end: None };
-    for (number, index) in state.schema.indexes.iter().enumerate() {
+    let everything = KeyRange::all();
+    for (number, index) in collection.schema.indexes.iter().enumerate() {
         let inconsistent = |detail: String| Error::IndexInconsistent {
             collection: C::SCHEMA.name(),
             index: index.name(),

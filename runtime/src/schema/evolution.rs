@@ -2,7 +2,7 @@
 //! going on, migrating and refusing; the schema lock check uses it to report drift. They
 //! cannot disagree, because there is only this one.
 
-use crate::schema_def::{FieldDef, IndexDef, SchemaDef};
+use super::stored::{FieldDef, IndexDef, SchemaDef};
 use std::fmt;
 
 /// Whether a change can be applied to existing data.

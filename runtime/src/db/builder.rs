@@ -1,0 +1,164 @@
+//! [`DbBuilder`]: what an instance is opened with, and opening it.
+
+use super::database::{DEFAULT_NAME, Db};
+use super::instance::{INSTANCES, Instance};
+use super::registry::Entry;
+use crate::guard::storage;
+use crate::schema::{CollectionDiff, SchemaDef, classify, diff_sets};
+use crate::store::{Action, CollectionOps, MigrationProgress, Progress, Requested, plan_file};
+use crate::{Collection, Error, Result};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Describes an instance to open: its name and its collections.
+#[derive(Clone)]
+pub struct DbBuilder {
+    name: String,
+    collections: Vec<Requested>,
+    progress: Option<Progress>,
+    check_integrity: bool,
+}
+
+impl std::fmt::Debug for DbBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.collections.iter().map(|asked| asked.schema.name.as_str()).collect();
+        f.debug_struct("DbBuilder")
+            .field("name", &self.name)
+            .field("collections", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DbBuilder {
+    pub(crate) fn new() -> Self {
+        DbBuilder {
+            name: DEFAULT_NAME.to_owned(),
+            collections: Vec::new(),
+            progress: None,
+            check_integrity: false,
+        }
+    }
+
+    /// The instance's name (default `"default"`); its file is `<dir>/<name>.insula`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// A collection of the instance.
+    pub fn collection<C: Collection>(mut self) -> Self {
+        self.collections
+            .push(Requested { schema: SchemaDef::from(&C::SCHEMA), ops: CollectionOps::of::<C>() });
+        self
+    }
+
+    /// The schemas of the collections named so far.
+    pub fn schemas(&self) -> Vec<SchemaDef> {
+        self.collections.iter().map(|asked| asked.schema.clone()).collect()
+    }
+
+    /// What opening the database file `path` with these collections would do to each of
+    /// them, found without changing the file: nothing, create it, or migrate it (with
+    /// the changes). A refusal is the error `open` would return.
+    pub fn plan(&self, path: impl AsRef<Path>) -> Result<Vec<(String, Action)>> {
+        let path = path.as_ref();
+        let requested = schema_set(&self.name, self.collections.clone())?;
+        let actions = storage(path, || plan_file(path, &self.name, &requested))?;
+        Ok(requested.into_iter().map(|requested| requested.schema.name).zip(actions).collect())
+    }
+
+    /// Verifies the checksum of every page of the file when it opens (off by default).
+    ///
+    /// Without it, bytes damaged while the file was closed are noticed where they are
+    /// read: every record and every stored schema carries a check, so a damaged one is an
+    /// [`Error::Corrupted`] or [`Error::CorruptedFile`], never another value, and every
+    /// query candidate is tested on its record, so a damaged index entry never returns a
+    /// wrong object. Damage to the file's own structure is an error where a read or a
+    /// write meets it, but can also hide objects from a read.
+    ///
+    /// With it, such a file fails to open with [`Error::CorruptedFile`] instead. The check
+    /// reads the whole file, so opening costs time in proportion to its size; use it after
+    /// a storage failure, or wherever a file may have been damaged at rest.
+    pub fn check_integrity(mut self, enabled: bool) -> Self {
+        self.check_integrity = enabled;
+        self
+    }
+
+    /// Calls `report` as a migration fills new indexes, with how many objects are done.
+    pub fn on_progress(mut self, report: impl Fn(&MigrationProgress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(report));
+        self
+    }
+
+    /// Opens the instance in `dir` (created if missing), or returns the instance already
+    /// open under the same name, if it has the same collections and directory.
+    pub fn open(self, dir: impl AsRef<Path>) -> Result<Db> {
+        validate_name(&self.name)?;
+        let dir = dir.as_ref();
+        let io = |source| Error::Io { path: dir.to_owned(), source };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let dir = dir.canonicalize().map_err(io)?;
+        let requested = schema_set(&self.name, self.collections)?;
+
+        match INSTANCES.entry(&self.name) {
+            Entry::Open(instance) => {
+                if instance.dir != dir {
+                    return Err(Error::DirectoryMismatch {
+                        instance: self.name,
+                        open: instance.dir.clone(),
+                        requested: dir,
+                    });
+                }
+                let requested: Vec<SchemaDef> =
+                    requested.into_iter().map(|requested| requested.schema).collect();
+                let differences = diff_sets(&instance.schemas(), &requested);
+                if !differences.is_empty() {
+                    return Err(Error::SchemaMismatch { instance: self.name, differences });
+                }
+                Ok(Db { instance })
+            }
+            Entry::Vacant(guard) => {
+                let path = dir.join(format!("{}.insula", self.name));
+                let instance = Arc::new(storage(&path, || {
+                    Instance::open(&self.name, dir, requested, self.progress.as_ref(), self.check_integrity)
+                })?);
+                guard.register(&instance);
+                Ok(Db { instance })
+            }
+        }
+    }
+}
+
+/// The asked-for schemas, sorted by name; the same collection asked for twice counts
+/// once, two different schemas under one name are a mismatch.
+fn schema_set(instance: &str, mut asked: Vec<Requested>) -> Result<Vec<Requested>> {
+    asked.sort_by(|a, b| a.schema.name.cmp(&b.schema.name).then(a.schema.hash.cmp(&b.schema.hash)));
+    asked.dedup_by(|a, b| a.schema.name == b.schema.name && a.schema.hash == b.schema.hash);
+    if let Some(pair) = asked.windows(2).find(|pair| pair[0].schema.name == pair[1].schema.name) {
+        return Err(Error::SchemaMismatch {
+            instance: instance.to_owned(),
+            differences: vec![CollectionDiff::Changed {
+                collection: pair[0].schema.name.clone(),
+                changes: classify(&pair[0].schema, &pair[1].schema),
+            }],
+        });
+    }
+    Ok(asked)
+}
+
+/// An instance name becomes a file name: letters, digits, `_`, `-` and `.`, not
+/// starting with `.`, at most 64 bytes.
+fn validate_name(name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        "it is empty"
+    } else if name.len() > 64 {
+        "it is longer than 64 bytes"
+    } else if name.starts_with('.') {
+        "it starts with `.`"
+    } else if !name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"_-.".contains(&byte)) {
+        "it may only contain ASCII letters, digits, `_`, `-` and `.`"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidName { name: name.to_owned(), reason })
+}

@@ -1,0 +1,179 @@
+//! [`Db`]: a handle of an open, named instance, and its transactions.
+
+use super::builder::DbBuilder;
+use super::instance::{INSTANCES, Instance};
+use super::txn::{ReadTxn, WriteTxn, WritingGuard};
+use crate::guard::{Contained, storage};
+use crate::{Error, Result};
+use std::path::Path;
+use std::sync::{Arc, PoisonError};
+
+/// The name an instance gets when none is given.
+pub const DEFAULT_NAME: &str = "default";
+
+/// A handle of an open, named instance. Cloning it is cheap; every clone, and every
+/// handle any thread opens under the same name, shares one instance, which closes when
+/// the last handle drops.
+///
+/// ```
+/// use insula::prelude::*;
+///
+/// #[derive(Collection, Debug, Default)]
+/// pub struct Note {
+///     #[id]
+///     pub id: Id,
+///     pub text: String,
+/// }
+///
+/// # let dir = tempfile::tempdir()?;
+/// let db = Db::builder().name("notes").collection::<Note>().open(dir.path())?;
+/// let mut note = Note { text: "hello".into(), ..Default::default() };
+/// db.write_txn_sync(|txn| txn.notes().put(&mut note))?;
+/// assert_eq!(note.id, 1);
+/// assert_eq!(db.notes().get(1)?.map(|note| note.text), Some("hello".to_owned()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) instance: Arc<Instance>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("name", &self.instance.name).field("path", &self.instance.path).finish()
+    }
+}
+
+impl Db {
+    /// Starts describing an instance to open.
+    pub fn builder() -> DbBuilder {
+        DbBuilder::new()
+    }
+
+    /// The open instance called `name`, if there is one.
+    pub fn instance(name: &str) -> Option<Db> {
+        INSTANCES.get(name).map(|instance| Db { instance })
+    }
+
+    /// The instance's name.
+    pub fn name(&self) -> &str {
+        &self.instance.name
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.instance.path
+    }
+
+    /// How many watchers of the instance are subscribed: dropping a watcher (or the
+    /// guard of its callback) unsubscribes it.
+    pub fn watcher_count(&self) -> usize {
+        self.instance.watchers.len()
+    }
+
+    /// Runs `f` in a read transaction: every read in it sees one snapshot, the state
+    /// after the last commit before it began.
+    pub fn read_txn_sync<R>(&self, f: impl FnOnce(&ReadTxn<'_>) -> Result<R>) -> Result<R> {
+        let instance = &self.instance;
+        let read = storage(&instance.path, || ReadTxn::begin(instance))?;
+        let result = f(&read);
+        // Ending a read releases pages, which reads the file's state: guarded too.
+        let _ = storage(&instance.path, || {
+            drop(read);
+            Ok(())
+        });
+        result
+    }
+
+    /// Runs `f` in a write transaction, which commits when `f` returns `Ok` and aborts
+    /// when it returns `Err` or panics (the panic goes on; the instance stays usable).
+    /// Write transactions of one instance run one at a time; starting one inside
+    /// another on the same thread is [`Error::NestedTransaction`].
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Note { #[id] pub id: Id, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// let db = Db::builder().collection::<Note>().open(dir.path())?;
+    /// let mut note = Note { text: "draft".into(), ..Default::default() };
+    /// // The closure returns `insula::Result`, so an early return needs no annotation.
+    /// let saved = db.write_txn_sync(|txn| {
+    ///     if txn.notes().count()? >= 10 {
+    ///         return Ok(false);
+    ///     }
+    ///     txn.notes().put(&mut note)?;
+    ///     Ok(true)
+    /// })?;
+    /// assert!(saved);
+    /// assert_eq!(db.notes().count()?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_txn_sync<R>(&self, f: impl FnOnce(&WriteTxn<'_>) -> Result<R>) -> Result<R> {
+        self.write_txn_sync_with_error(f)
+    }
+
+    /// [`Db::write_txn_sync`] for a closure that returns an error type of the caller's
+    /// own, which any [`Error`] converts into: the transaction aborts when the closure
+    /// returns `Err`, and the caller gets that error as it was.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Note { #[id] pub id: Id, pub text: String }
+    /// #[derive(Debug)]
+    /// enum AppError {
+    ///     Db(insula::Error),
+    ///     Empty,
+    /// }
+    ///
+    /// impl From<insula::Error> for AppError {
+    ///     fn from(error: insula::Error) -> Self {
+    ///         AppError::Db(error)
+    ///     }
+    /// }
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let db = Db::builder().collection::<Note>().open(dir.path())?;
+    /// let mut note = Note::default();
+    /// let result = db.write_txn_sync_with_error(|txn| {
+    ///     txn.notes().put(&mut note)?;
+    ///     if note.text.is_empty() {
+    ///         return Err(AppError::Empty);
+    ///     }
+    ///     Ok(())
+    /// });
+    /// assert!(matches!(result, Err(AppError::Empty)));
+    /// assert_eq!(db.notes().count()?, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_txn_sync_with_error<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&WriteTxn<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let _writing = WritingGuard::enter(&self.instance)?;
+        // A panic in an earlier transaction's closure poisons nothing this guards.
+        let _serial = self.instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let instance = &self.instance;
+        let txn = storage(&instance.path, || Ok(instance.database().begin_write()?))?;
+        let txn = Contained::new(txn);
+        let write = WriteTxn { instance, txn, buffer: Default::default(), changes: Default::default() };
+        // On a panic, `write` drops as it unwinds, and redb aborts it.
+        let result = f(&write);
+        let WriteTxn { txn, changes, .. } = write;
+        let result = match result {
+            Ok(result) => result,
+            Err(error) => {
+                // Aborting reads the file's state too: guarded.
+                let _ = storage(&instance.path, || {
+                    drop(txn);
+                    Ok(())
+                });
+                return Err(error);
+            }
+        };
+        storage(&instance.path, || Ok(txn.into_inner().commit()?))?;
+        instance.watchers.notify(&mut changes.into_inner(), || ReadTxn::begin(instance));
+        Ok(result)
+    }
+}

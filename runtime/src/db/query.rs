@@ -1,0 +1,345 @@
+//! [`Query`]: the public query builder over a collection handle, and its terminals. The
+//! engine that runs it is `crate::query`; this module only says where it reads.
+
+use super::database::Db;
+use super::handles::Access;
+use super::instance::Instance;
+use super::txn::{ReadTxn, WriteTxn};
+use super::watchers::Interest;
+use crate::codec::Value;
+use crate::codec::key::{KeyPart, Numeric};
+use crate::guard::storage;
+use crate::query::{Condition, Request, Sort};
+use crate::store::{Flow, Source, Tables};
+use crate::watch::Watcher;
+use crate::{Collection, Field, Id, Result};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Where a query reads: a read transaction of its own per run, or a transaction's.
+#[derive(Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    Db(&'a Db),
+    Read(&'a ReadTxn<'a>),
+    Write(&'a WriteTxn<'a>),
+}
+
+/// A query over collection `C`, built step by step and run by a terminal such as
+/// [`find_all`](Query::find_all). Reads see one snapshot: the transaction's, or for a
+/// query on `db.messages()`, a read transaction of its own.
+///
+/// ```
+/// use insula::prelude::*;
+///
+/// #[derive(Collection, Debug, Clone, Default, PartialEq)]
+/// pub struct Message {
+///     #[id]
+///     pub id: Id,
+///     #[index]
+///     pub author: String,
+///     pub likes: u32,
+///     pub created_at: i64,
+/// }
+///
+/// # let dir = tempfile::tempdir()?;
+/// let db = Db::builder().collection::<Message>().open(dir.path())?;
+/// let mut batch: Vec<Message> = (0..100)
+///     .map(|i| Message { author: ["ada", "bob"][i % 2].into(), likes: i as u32, created_at: i as i64, ..Default::default() })
+///     .collect();
+/// db.write_txn_sync(|txn| txn.messages().put_all(&mut batch))?;
+///
+/// let popular = db.messages().query()
+///     .filter(Message::AUTHOR.eq("ada").and(Message::LIKES.gt(10)))
+///     .sort_by(Message::CREATED_AT.desc())
+///     .limit(3)
+///     .find_all()?;
+/// assert_eq!(popular.iter().map(|m| m.likes).collect::<Vec<_>>(), [98, 96, 94]);
+/// assert!(db.messages().query().filter(Message::AUTHOR.eq("ada")).explain()?.contains("index `author`"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Query<'a, C: Collection, O> {
+    /// The handle's origin, typed: the terminals that only one origin has use it.
+    origin: &'a O,
+    from: Origin<'a>,
+    request: Request<C>,
+}
+
+impl<C: Collection, O> std::fmt::Debug for Query<'_, C, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field("collection", &C::SCHEMA.name())
+            .field("filter", &self.request.filter)
+            .field("sort", &self.request.sort)
+            .field("offset", &self.request.offset)
+            .field("limit", &self.request.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, C: Collection, O> Query<'a, C, O> {
+    pub(crate) fn new(origin: &'a O, from: Origin<'a>) -> Self {
+        Query { origin, from, request: Request::default() }
+    }
+
+    /// Keeps the objects that meet `condition`; called again, both must be met.
+    pub fn filter(mut self, condition: Condition<C>) -> Self {
+        self.request.filter(condition);
+        self
+    }
+
+    /// Keeps the objects for which `keep` returns true, given the zero-copy view: for
+    /// what conditions cannot say. It runs after the conditions, on their matches.
+    pub fn filter_view(
+        mut self,
+        keep: impl for<'v> Fn(&C::View<'v>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.request.filter_view(keep);
+        self
+    }
+
+    /// Sorts by `order`; called again, by the next key for ties. Remaining ties go by id.
+    pub fn sort_by(mut self, order: Sort<C>) -> Self {
+        self.request.sort.push(order);
+        self
+    }
+
+    /// Keeps only the first object (in the query's order) for each value of `field`.
+    pub fn distinct_by<T: KeyPart + 'static>(mut self, field: Field<C, T>) -> Self {
+        self.request.distinct_by(field);
+        self
+    }
+
+    /// Skips the first `count` results.
+    pub fn offset(mut self, count: usize) -> Self {
+        self.request.offset = count;
+        self
+    }
+
+    /// Returns at most `count` results.
+    pub fn limit(mut self, count: usize) -> Self {
+        self.request.limit = Some(count);
+        self
+    }
+
+    /// Runs `f` on the request and the collection's tables where the query reads, inside
+    /// the panic guard.
+    fn reach<R>(&self, f: impl FnOnce(&Request<C>, &dyn Source) -> Result<R>) -> Result<R> {
+        let request = &self.request;
+        match self.from {
+            Origin::Db(db) => db.read_txn_sync(|txn| read_source::<C, R>(txn, |source| f(request, source))),
+            Origin::Read(txn) => read_source::<C, R>(txn, |source| f(request, source)),
+            Origin::Write(txn) => storage(txn.path(), || {
+                let tables = Tables::new(&*txn.txn, txn.instance.collection::<C>()?);
+                f(request, &tables)
+            }),
+        }
+    }
+
+    /// Every object the query returns, decoded.
+    pub fn find_all(&self) -> Result<Vec<C>> {
+        self.reach(|request, source| request.find_all(source))
+    }
+
+    /// The first object the query returns.
+    pub fn find_first(&self) -> Result<Option<C>> {
+        self.reach(|request, source| {
+            let layouts = &source.collection().layouts;
+            let mut first = None;
+            request.run(source, &mut |id, record| {
+                first = Some(C::decode_record(id, record, layouts)?);
+                Ok(Flow::Break(()))
+            })?;
+            Ok(first)
+        })
+    }
+
+    /// The ids of the objects the query returns, in its order.
+    pub fn ids(&self) -> Result<Vec<Id>> {
+        self.reach(|request, source| request.ids(source))
+    }
+
+    /// How many objects the query returns. Nothing is decoded.
+    pub fn count(&self) -> Result<usize> {
+        self.reach(|request, source| {
+            let mut count = 0;
+            request.run(source, &mut |_, _| {
+                count += 1;
+                Ok(Flow::Continue(()))
+            })?;
+            Ok(count)
+        })
+    }
+
+    /// Whether the query returns anything.
+    pub fn exists(&self) -> Result<bool> {
+        self.reach(|request, source| {
+            let mut found = false;
+            request.run(source, &mut |_, _| {
+                found = true;
+                Ok(Flow::Break(()))
+            })?;
+            Ok(found)
+        })
+    }
+
+    /// Folds `field` over the objects the query returns.
+    fn fold<T: Value, A>(
+        &self,
+        field: Field<C, T>,
+        acc: A,
+        step: impl FnMut(&mut A, T::View<'_>),
+    ) -> Result<A> {
+        self.reach(|request, source| request.fold(source, field, acc, step))
+    }
+
+    /// The smallest value of `field` among the objects the query returns.
+    pub fn min<T: KeyPart>(&self, field: Field<C, T>) -> Result<Option<T>> {
+        self.fold(field, None, |best: &mut Option<T>, value| {
+            if best.as_ref().is_none_or(|best| T::compare(value, best.as_view()).is_lt()) {
+                *best = Some(T::from_view(value));
+            }
+        })
+    }
+
+    /// The largest value of `field` among the objects the query returns.
+    pub fn max<T: KeyPart>(&self, field: Field<C, T>) -> Result<Option<T>> {
+        self.fold(field, None, |best: &mut Option<T>, value| {
+            if best.as_ref().is_none_or(|best| T::compare(value, best.as_view()).is_gt()) {
+                *best = Some(T::from_view(value));
+            }
+        })
+    }
+
+    /// The sum of `field` over the objects the query returns.
+    pub fn sum<T: Numeric>(&self, field: Field<C, T>) -> Result<f64> {
+        self.fold(field, 0.0, |sum, value| *sum += T::to_f64(value))
+    }
+
+    /// The mean of `field` over the objects the query returns; `None` when there are
+    /// none.
+    pub fn avg<T: Numeric>(&self, field: Field<C, T>) -> Result<Option<f64>> {
+        let (sum, count) = self.fold(field, (0.0, 0u64), |(sum, count), value| {
+            *sum += T::to_f64(value);
+            *count += 1;
+        })?;
+        Ok((count > 0).then(|| sum / count as f64))
+    }
+
+    /// Says in words how the query would run: which index it uses and how, what it
+    /// tests on each candidate, and how it orders and cuts the results.
+    pub fn explain(&self) -> Result<String> {
+        self.reach(|request, source| request.explain(source))
+    }
+}
+
+/// Opens the tables of `C` in a read transaction and runs `f` on them.
+fn read_source<C: Collection, R>(txn: &ReadTxn<'_>, f: impl FnOnce(&dyn Source) -> Result<R>) -> Result<R> {
+    storage(txn.path(), || {
+        let tables = Tables::new(&*txn.txn, txn.instance.collection::<C>()?);
+        f(&tables)
+    })
+}
+
+impl<C: Collection> Query<'_, C, WriteTxn<'_>> {
+    /// Deletes the objects the query returns; how many.
+    pub fn delete_all(&self) -> Result<usize> {
+        let ids = self.ids()?;
+        self.origin.collection::<C>().delete_all(&ids)
+    }
+}
+
+impl<C: Collection + Send> Query<'_, C, Db> {
+    /// A watcher that receives the query's new results after each commit that changed
+    /// an object that met its conditions before or meets them after.
+    pub fn watch(self) -> Watcher<Vec<C>> {
+        let db = self.origin;
+        watch_query(db, Arc::new(self.request), |txn, request| {
+            read_source::<C, _>(txn, |source| request.find_all(source)).ok()
+        })
+    }
+
+    /// A watcher that receives `()` after each commit that changed an object that met
+    /// the query's conditions before or meets them after.
+    pub fn watch_lazy(self) -> Watcher<()> {
+        let db = self.origin;
+        watch_query(db, Arc::new(self.request), |_, _| Some(()))
+    }
+}
+
+/// The ids of the objects that meet `request`'s conditions, in `txn`'s snapshot.
+fn matching_ids<C: Collection>(txn: &ReadTxn<'_>, request: &Request<C>) -> Result<HashSet<Id>> {
+    let collection = txn.instance.collection::<C>()?;
+    let tables = Tables::new(&*txn.txn, collection);
+    let mut ids = HashSet::new();
+    tables.scan(0, Id::MAX, false, &mut |id, stored| {
+        if request.matches(id, stored, &collection.layouts)? {
+            ids.insert(id);
+        }
+        Ok(Flow::Continue(()))
+    })?;
+    Ok(ids)
+}
+
+/// Whether object `id` meets `request`'s conditions in `txn`'s snapshot.
+fn matches_now<C: Collection>(txn: &ReadTxn<'_>, request: &Request<C>, id: Id) -> Result<bool> {
+    let collection = txn.instance.collection::<C>()?;
+    let tables = Tables::new(&*txn.txn, collection);
+    let mut matches = false;
+    tables.record(id, &mut |stored| {
+        matches = request.matches(id, stored, &collection.layouts)?;
+        Ok(())
+    })?;
+    Ok(matches)
+}
+
+/// A watcher of a query: it fires after a commit that changed an object that met the
+/// query's conditions before (it keeps the set of those ids) or meets them after, and
+/// sends what `produce` makes from a read of the committed state.
+fn watch_query<C: Collection, T: Send + 'static>(
+    db: &Db,
+    request: Arc<Request<C>>,
+    produce: fn(&ReadTxn<'_>, &Request<C>) -> Option<T>,
+) -> Watcher<T> {
+    let instance: &Arc<Instance> = &db.instance;
+    // No commit may land between reading the matches and subscribing, or its change
+    // would be missed: hold the commit lock, unless this thread is the one writing.
+    let _serial = (!super::txn::writing_here(instance))
+        .then(|| instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner));
+    let matched = storage(&instance.path, || matching_ids(&ReadTxn::begin(instance)?, &request));
+    let Ok(matched) = matched else {
+        return super::watchers::Watchers::closed();
+    };
+    let matched = Mutex::new(matched);
+    let touched_request = Arc::clone(&request);
+    let touches = move |txn: &ReadTxn<'_>, all: bool, ids: &[Id]| {
+        let mut matched = matched.lock().unwrap_or_else(PoisonError::into_inner);
+        if all {
+            if let Ok(now) = matching_ids(txn, &touched_request) {
+                *matched = now;
+            }
+            return true;
+        }
+        let mut touched = false;
+        for &id in ids {
+            let was = matched.contains(&id);
+            // A read failure counts as a change: better an extra event than a lost one.
+            let now = matches_now(txn, &touched_request, id).unwrap_or(true);
+            if now {
+                matched.insert(id);
+            } else {
+                matched.remove(&id);
+            }
+            touched |= was || now;
+        }
+        touched
+    };
+    let run = move |txn: &ReadTxn<'_>| produce(txn, &request);
+    let weak = Arc::downgrade(instance);
+    let current_run = run.clone();
+    let current = move || {
+        let instance = weak.upgrade()?;
+        let txn = ReadTxn::begin(&instance).ok()?;
+        current_run(&txn)
+    };
+    instance.watchers.subscribe(C::SCHEMA.name(), Interest::Query(Box::new(touches)), run, Box::new(current))
+}

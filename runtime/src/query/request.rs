@@ -1,0 +1,235 @@
+//! What a query asks, apart from where it reads, and running it over a collection's
+//! tables: plan, test each candidate on its stored record, order, cut, and hand each
+//! result to the caller.
+
+use super::condition::Condition;
+use super::plan::Plan;
+use super::sort::{KeyFn, Sort};
+use crate::codec::RecordReader;
+use crate::codec::Value;
+use crate::codec::key::KeyPart;
+use crate::store::{Flow, Source};
+use crate::{Collection, Field, Id, Result};
+use std::collections::HashSet;
+
+/// A closure filter over the zero-copy view.
+type ViewFilter<C> = Box<dyn for<'a> Fn(&<C as Collection>::View<'a>) -> bool + Send + Sync>;
+
+/// What a query asks, apart from where it reads.
+pub(crate) struct Request<C: Collection> {
+    pub(crate) filter: Option<Condition<C>>,
+    pub(crate) view_filters: Vec<ViewFilter<C>>,
+    pub(crate) sort: Vec<Sort<C>>,
+    pub(crate) distinct: Vec<(&'static str, KeyFn)>,
+    pub(crate) offset: usize,
+    pub(crate) limit: Option<usize>,
+}
+
+impl<C: Collection> Default for Request<C> {
+    fn default() -> Self {
+        Request {
+            filter: None,
+            view_filters: Vec::new(),
+            sort: Vec::new(),
+            distinct: Vec::new(),
+            offset: 0,
+            limit: None,
+        }
+    }
+}
+
+impl<C: Collection> Request<C> {
+    /// Adds `condition`; every condition added must be met.
+    pub(crate) fn filter(&mut self, condition: Condition<C>) {
+        self.filter = Some(match self.filter.take() {
+            Some(existing) => existing.and(condition),
+            None => condition,
+        });
+    }
+
+    /// Adds a closure filter over the view.
+    pub(crate) fn filter_view(
+        &mut self,
+        keep: impl for<'v> Fn(&C::View<'v>) -> bool + Send + Sync + 'static,
+    ) {
+        self.view_filters.push(Box::new(keep));
+    }
+
+    /// Keeps only the first object for each value of `field`.
+    pub(crate) fn distinct_by<T: KeyPart + 'static>(&mut self, field: Field<C, T>) {
+        self.distinct.push((field.name(), field.key_fn()));
+    }
+}
+
+/// The record in the stored bytes of object `id`, once its check matches. A query checks
+/// each record once, as it meets it; from then on the record is read unchecked.
+fn unseal<C: Collection>(id: Id, stored: &[u8]) -> Result<&[u8]> {
+    crate::codec::unseal(id, stored).map_err(crate::error::corrupted(C::SCHEMA.name()))
+}
+
+impl<C: Collection> Request<C> {
+    /// Runs the query on `source`, calling `visit` with each result, in order.
+    pub(crate) fn run(
+        &self,
+        source: &dyn Source,
+        visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
+    ) -> Result<()> {
+        let plan = Plan::make(self, source, false)?;
+        let collection = source.collection();
+        let corrupted = crate::error::corrupted(C::SCHEMA.name());
+        // Every candidate is tested on its record, even where the index alone answers the
+        // filter: a damaged index entry then costs a missed object, never a wrong one.
+        let matches = |id: Id, record: &[u8]| self.matches_record(id, record, &collection.layouts);
+        let keys_of =
+            |id: Id, record: &[u8], fns: &mut dyn Iterator<Item = &KeyFn>| -> Result<Vec<Vec<u8>>> {
+                let reader =
+                    RecordReader::open(record, &C::LAYOUT, &collection.layouts).map_err(&corrupted)?;
+                let id_bytes = id.to_le_bytes();
+                fns.map(|key| key(&id_bytes, &reader).map_err(&corrupted)).collect()
+            };
+        let mut seen: HashSet<Vec<Vec<u8>>> = HashSet::new();
+        let mut distinct = |id: Id, record: &[u8]| -> Result<bool> {
+            if self.distinct.is_empty() {
+                return Ok(true);
+            }
+            let keys = keys_of(id, record, &mut self.distinct.iter().map(|(_, key)| key))?;
+            Ok(seen.insert(keys))
+        };
+
+        if plan.ordered || self.sort.is_empty() {
+            // Candidates arrive in the query's order: stream them.
+            let (mut skipped, mut emitted) = (0, 0);
+            if self.limit == Some(0) {
+                return Ok(());
+            }
+            plan.candidates(source, &mut |id, stored| {
+                let record = unseal::<C>(id, stored)?;
+                if !matches(id, record)? || !distinct(id, record)? {
+                    return Ok(Flow::Continue(()));
+                }
+                if skipped < self.offset {
+                    skipped += 1;
+                    return Ok(Flow::Continue(()));
+                }
+                emitted += 1;
+                if visit(id, record)?.is_break() || Some(emitted) == self.limit {
+                    return Ok(Flow::Break(()));
+                }
+                Ok(Flow::Continue(()))
+            })
+        } else {
+            // Sort the matches by key, then read back the ones returned.
+            let mut found: Vec<(Vec<Vec<u8>>, Id)> = Vec::new();
+            plan.candidates(source, &mut |id, stored| {
+                let record = unseal::<C>(id, stored)?;
+                if matches(id, record)? {
+                    found.push((keys_of(id, record, &mut self.sort.iter().map(|sort| &sort.key))?, id));
+                }
+                Ok(Flow::Continue(()))
+            })?;
+            found.sort_by(|(a, a_id), (b, b_id)| {
+                for ((a, b), sort) in a.iter().zip(b).zip(&self.sort) {
+                    let order = if sort.descending { b.cmp(a) } else { a.cmp(b) };
+                    if order.is_ne() {
+                        return order;
+                    }
+                }
+                a_id.cmp(b_id)
+            });
+            let (mut skipped, mut emitted) = (0, 0);
+            for (_, id) in found {
+                if Some(emitted) == self.limit {
+                    break;
+                }
+                let mut flow = Flow::Continue(());
+                source.record(id, &mut |stored| {
+                    let record = unseal::<C>(id, stored)?;
+                    if !distinct(id, record)? {
+                        return Ok(());
+                    }
+                    if skipped < self.offset {
+                        skipped += 1;
+                        return Ok(());
+                    }
+                    emitted += 1;
+                    flow = visit(id, record)?;
+                    Ok(())
+                })?;
+                if flow.is_break() {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// The objects the query returns.
+    pub(crate) fn find_all(&self, source: &dyn Source) -> Result<Vec<C>> {
+        let layouts = &source.collection().layouts;
+        let mut found = Vec::new();
+        self.run(source, &mut |id, record| {
+            found.push(C::decode_record(id, record, layouts)?);
+            Ok(Flow::Continue(()))
+        })?;
+        Ok(found)
+    }
+
+    /// The ids of the objects the query returns.
+    pub(crate) fn ids(&self, source: &dyn Source) -> Result<Vec<Id>> {
+        let mut ids = Vec::new();
+        self.run(source, &mut |id, _| {
+            ids.push(id);
+            Ok(Flow::Continue(()))
+        })?;
+        Ok(ids)
+    }
+
+    /// Folds `field` over the objects the query returns.
+    pub(crate) fn fold<T: Value, A>(
+        &self,
+        source: &dyn Source,
+        field: Field<C, T>,
+        mut acc: A,
+        mut step: impl FnMut(&mut A, T::View<'_>),
+    ) -> Result<A> {
+        let layouts = &source.collection().layouts;
+        let corrupted = crate::error::corrupted(C::SCHEMA.name());
+        self.run(source, &mut |id, record| {
+            let reader = RecordReader::open(record, &C::LAYOUT, layouts).map_err(&corrupted)?;
+            let id_bytes = id.to_le_bytes();
+            step(&mut acc, field.read(&id_bytes, &reader).map_err(&corrupted)?);
+            Ok(Flow::Continue(()))
+        })?;
+        Ok(acc)
+    }
+
+    /// Says in words how the query would run on `source`.
+    pub(crate) fn explain(&self, source: &dyn Source) -> Result<String> {
+        Ok(Plan::make(self, source, true)?.describe(self))
+    }
+}
+
+impl<C: Collection> Request<C> {
+    /// Whether the stored object `id` meets the query's conditions (offset and limit
+    /// aside).
+    pub(crate) fn matches(&self, id: Id, stored: &[u8], layouts: &crate::codec::Layouts) -> Result<bool> {
+        self.matches_record(id, unseal::<C>(id, stored)?, layouts)
+    }
+
+    /// Whether a record, its check verified, meets the query's conditions.
+    fn matches_record(&self, id: Id, record: &[u8], layouts: &crate::codec::Layouts) -> Result<bool> {
+        let corrupted = crate::error::corrupted(C::SCHEMA.name());
+        let reader = RecordReader::open(record, &C::LAYOUT, layouts).map_err(&corrupted)?;
+        let id_bytes = id.to_le_bytes();
+        if let Some(filter) = &self.filter
+            && !filter.node.test(&id_bytes, &reader).map_err(&corrupted)?
+        {
+            return Ok(false);
+        }
+        if self.view_filters.is_empty() {
+            return Ok(true);
+        }
+        let view = C::view_record(id, record, layouts)?;
+        Ok(crate::guard::user(|| self.view_filters.iter().all(|keep| keep(&view))))
+    }
+}

@@ -1,0 +1,221 @@
+//! Opening a file with a set of collections: creating the new ones and migrating the
+//! compatibly changed ones, in one write transaction, after [`plan`] has accepted them.
+
+use super::catalog::Action;
+use super::catalog::{
+    COUNTERS, FORMAT_VERSION, LAYOUTS, META, Requested, SCHEMAS, history, open_optional, parse_stored, plan,
+    stored_text,
+};
+use super::collection::StoredCollection;
+use super::tables::IndexTable;
+use super::write::{create_tables, open_table};
+use crate::codec::Layouts;
+use crate::guard::Contained;
+use crate::schema::Change;
+use crate::{Error, Result};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use std::path::Path;
+use std::sync::Arc;
+
+/// How far an index back-fill has come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationProgress {
+    /// The collection being migrated.
+    pub collection: String,
+    /// The index being filled (its fields joined by `+`).
+    pub index: String,
+    /// Objects indexed so far.
+    pub done: u64,
+    /// Objects to index.
+    pub total: u64,
+}
+
+/// Called with the progress of index back-fills during a migration.
+pub(crate) type Progress = Arc<dyn Fn(&MigrationProgress) + Send + Sync>;
+
+/// Checks the asked-for collections against the file (see [`plan`]), then, in one write
+/// transaction, creates the new ones and migrates the changed ones: the old layout is
+/// recorded so its records stay readable as they are, removed indexes are dropped, and
+/// added ones are filled from the objects. Identical schemas read no records; collections
+/// in the file that were not asked for are left untouched.
+pub(crate) fn reconcile(
+    database: &redb::Database,
+    instance: &str,
+    path: &Path,
+    requested: Vec<Requested>,
+    progress: Option<&Progress>,
+) -> Result<Vec<StoredCollection>> {
+    let actions = plan(database, instance, path, &requested)?;
+    if actions.iter().any(|action| *action != Action::Nothing) {
+        let write = Contained::new(database.begin_write()?);
+        open_table(&write, META)?.insert("format", FORMAT_VERSION)?;
+        open_table(&write, COUNTERS)?;
+        for (collection, action) in requested.iter().zip(&actions) {
+            let schema = &collection.schema;
+            match action {
+                Action::Nothing => {}
+                Action::Create => {
+                    create_tables(&write, &StoredCollection::new(schema.clone(), Layouts::default()))?;
+                }
+                Action::Migrate(changes) => migrate(&write, instance, path, collection, changes, progress)?,
+            }
+            if *action != Action::Nothing {
+                open_table(&write, SCHEMAS)?.insert(schema.name.as_str(), stored_text(schema).as_str())?;
+            }
+        }
+        write.into_inner().commit()?;
+    }
+
+    let read = database.begin_read()?;
+    let layouts = open_optional(&read, LAYOUTS)?;
+    requested
+        .into_iter()
+        .map(|collection| {
+            let history = history(path, layouts.as_ref(), &collection.schema.name, &collection.schema, None)?;
+            Ok(StoredCollection::new(collection.schema, history))
+        })
+        .collect()
+}
+
+/// Applies compatible `changes` to a collection, within `write`.
+fn migrate(
+    write: &redb::WriteTransaction,
+    instance: &str,
+    path: &Path,
+    collection: &Requested,
+    changes: &[Change],
+    progress: Option<&Progress>,
+) -> Result<()> {
+    let schema = &collection.schema;
+    let stored = {
+        let schemas = open_table(write, SCHEMAS)?;
+        let text = schemas.get(schema.name.as_str())?.map(|text| text.value().to_owned()).unwrap_or_default();
+        parse_stored(path, &format!("the schema of `{}`", schema.name), &text)?
+    };
+    // Records already written keep the layout they have; the file remembers it.
+    if stored.layout_tag != schema.layout_tag {
+        open_table(write, LAYOUTS)?
+            .insert((schema.name.as_str(), stored.layout_tag), stored_text(&stored).as_str())?;
+    }
+    // A removed field's old values are gone for good: rename it in every older layout,
+    // so that a field of that name added later reads its default from old records.
+    let removed: Vec<&str> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::FieldRemoved(field) => Some(field.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !removed.is_empty() {
+        let mut table = open_table(write, LAYOUTS)?;
+        let mut rewritten = Vec::new();
+        for entry in table.range((schema.name.as_str(), 0)..=(schema.name.as_str(), u32::MAX))? {
+            let (key, text) = entry?;
+            let mut old = parse_stored(path, &format!("an older layout of `{}`", schema.name), text.value())?;
+            for field in &mut old.fields {
+                if removed.contains(&field.name.as_str()) {
+                    field.name = format!("{}{}", crate::codec::DEAD_FIELD, field.name);
+                }
+            }
+            rewritten.push((key.value().1, stored_text(&old)));
+        }
+        for (tag, text) in rewritten {
+            table.insert((schema.name.as_str(), tag), text.as_str())?;
+        }
+    }
+    let old_state = StoredCollection::new(stored, Layouts::default());
+    let layouts = {
+        let table = open_table(write, LAYOUTS)?;
+        history(path, Some(&*table), &schema.name, schema, None)?
+    };
+    let new_state = StoredCollection::new(schema.clone(), layouts);
+    for change in changes {
+        match change {
+            Change::IndexRemoved(index) => {
+                let at = old_state.schema.indexes.iter().position(|candidate| candidate == index);
+                if let Some(at) = at {
+                    old_state.index(at).delete(write)?;
+                }
+            }
+            Change::IndexAdded(index) => {
+                let Some(number) = schema.indexes.iter().position(|candidate| candidate == index) else {
+                    continue;
+                };
+                backfill(write, instance, &new_state, collection, number, progress)?;
+            }
+            // A widened field's keys gain the `Option` tag: its indexes are built anew.
+            Change::FieldWidened { old } => {
+                for (number, index) in schema.indexes.iter().enumerate() {
+                    let kept = old_state.schema.indexes.iter().position(|candidate| candidate == index);
+                    if let Some(at) = kept
+                        && index.fields.contains(&old.name)
+                    {
+                        old_state.index(at).delete(write)?;
+                        backfill(write, instance, &new_state, collection, number, progress)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Fills index number `number` from every object of the collection. A unique key that
+/// two objects share refuses the migration (the plan found none; the file may have
+/// changed since).
+fn backfill(
+    write: &redb::WriteTransaction,
+    instance: &str,
+    collection: &StoredCollection,
+    requested: &Requested,
+    number: usize,
+    progress: Option<&Progress>,
+) -> Result<()> {
+    let records = open_table(write, collection.records())?;
+    let total = records.len()?;
+    let definition = &collection.schema.indexes[number];
+    let report = |done: u64| {
+        if let Some(progress) = progress {
+            let progress = progress.as_ref();
+            crate::guard::user(|| {
+                progress(&MigrationProgress {
+                    collection: collection.schema.name.clone(),
+                    index: definition.name(),
+                    done,
+                    total,
+                })
+            });
+        }
+    };
+    let mut done = 0;
+    report(0);
+    let mut index = IndexTable::open(write, collection.index(number))?;
+    let mut scratch = Vec::new();
+    for entry in records.range::<u64>(..)? {
+        let (id, record) = entry?;
+        let id = id.value();
+        for key in (requested.ops.index_keys)(id, record.value(), &collection.layouts, number)? {
+            if let Some(first) = index.unique_owner(&key)?
+                && first != id
+            {
+                return Err(Error::SchemaIncompatible {
+                    instance: instance.to_owned(),
+                    collection: collection.schema.name.clone(),
+                    changes: vec![Change::UniqueIndexViolated {
+                        index: definition.clone(),
+                        first,
+                        second: id,
+                    }],
+                });
+            }
+            index.insert(&key, id, &mut scratch)?;
+        }
+        done += 1;
+        if done % 4096 == 0 {
+            report(done);
+        }
+    }
+    report(done);
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! A collection's tables, open in a read or a write transaction, and what reading them
+//! gives: records by id or id range, and index entries by key range.
+//!
+//! Every reader of a collection's tables goes through [`Tables`]: the handles, the query
+//! engine (through [`Source`]), the writes, the migration and the verification. Each table
+//! is opened on first use and kept for the `Tables`' life.
+
+use super::collection::{IndexTableDef, StoredCollection};
+use crate::guard::Contained;
+use crate::{Collection, Id, Result};
+use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
+use std::cell::OnceCell;
+use std::ops::ControlFlow;
+
+/// A transaction that opens tables: a read or a write one. Their `open_table` methods
+/// differ in type, not in use.
+pub(crate) trait Transaction {
+    /// A table open in this transaction.
+    type Table<'t, K: redb::Key + 'static, V: redb::Value + 'static>: ReadableTable<K, V>
+    where
+        Self: 't;
+
+    /// Opens a table (a write transaction creates it if it is missing).
+    fn open<'t, K: redb::Key + 'static, V: redb::Value + 'static>(
+        &'t self,
+        definition: TableDefinition<'_, K, V>,
+    ) -> Result<Self::Table<'t, K, V>>;
+}
+
+impl Transaction for redb::ReadTransaction {
+    type Table<'t, K: redb::Key + 'static, V: redb::Value + 'static> = redb::ReadOnlyTable<K, V>;
+
+    fn open<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        definition: TableDefinition<'_, K, V>,
+    ) -> Result<redb::ReadOnlyTable<K, V>> {
+        Ok(self.open_table(definition)?)
+    }
+}
+
+impl Transaction for redb::WriteTransaction {
+    type Table<'t, K: redb::Key + 'static, V: redb::Value + 'static> = redb::Table<'t, K, V>;
+
+    fn open<'t, K: redb::Key + 'static, V: redb::Value + 'static>(
+        &'t self,
+        definition: TableDefinition<'_, K, V>,
+    ) -> Result<redb::Table<'t, K, V>> {
+        Ok(self.open_table(definition)?)
+    }
+}
+
+/// An index table, open in transaction `T`.
+pub(crate) enum IndexTable<'t, T: Transaction + 't> {
+    Unique(Contained<T::Table<'t, &'static [u8], u64>>),
+    Multi(Contained<T::Table<'t, &'static [u8], ()>>),
+}
+
+impl<'t, T: Transaction + 't> IndexTable<'t, T> {
+    /// Opens the table `definition` names.
+    pub(crate) fn open(txn: &'t T, definition: IndexTableDef<'_>) -> Result<Self> {
+        Ok(match definition {
+            IndexTableDef::Unique(definition) => IndexTable::Unique(Contained::new(txn.open(definition)?)),
+            IndexTableDef::Multi(definition) => IndexTable::Multi(Contained::new(txn.open(definition)?)),
+        })
+    }
+
+    /// The object that holds `key` in a unique index; `None` for a key no object holds,
+    /// and always for a non-unique index, where keys are shared.
+    pub(crate) fn unique_owner(&self, key: &[u8]) -> Result<Option<Id>> {
+        match self {
+            IndexTable::Unique(table) => Ok(table.get(key)?.map(|owner| owner.value())),
+            IndexTable::Multi(_) => Ok(None),
+        }
+    }
+}
+
+/// The records table, open in transaction `T`.
+pub(crate) type RecordsTable<'t, T> = <T as Transaction>::Table<'t, u64, &'static [u8]>;
+
+/// A collection's tables in one transaction, each opened on first use.
+pub(crate) struct Tables<'t, T: Transaction + 't> {
+    txn: &'t T,
+    collection: &'t StoredCollection,
+    records: OnceCell<Contained<RecordsTable<'t, T>>>,
+    indexes: OnceCell<Vec<IndexTable<'t, T>>>,
+}
+
+impl<'t, T: Transaction + 't> Tables<'t, T> {
+    /// The tables of `collection` in `txn`; none is opened yet.
+    pub(crate) fn new(txn: &'t T, collection: &'t StoredCollection) -> Self {
+        Tables { txn, collection, records: OnceCell::new(), indexes: OnceCell::new() }
+    }
+
+    pub(crate) fn collection(&self) -> &'t StoredCollection {
+        self.collection
+    }
+
+    /// The records table.
+    pub(crate) fn records(&self) -> Result<&RecordsTable<'t, T>> {
+        if let Some(records) = self.records.get() {
+            return Ok(records);
+        }
+        let records = Contained::new(self.txn.open(self.collection.records())?);
+        Ok(self.records.get_or_init(|| records))
+    }
+
+    /// The index tables, in the order of the schema's indexes.
+    pub(crate) fn indexes(&self) -> Result<&[IndexTable<'t, T>]> {
+        if let Some(indexes) = self.indexes.get() {
+            return Ok(indexes);
+        }
+        let indexes = self.open_indexes()?;
+        Ok(self.indexes.get_or_init(|| indexes))
+    }
+
+    fn open_indexes(&self) -> Result<Vec<IndexTable<'t, T>>> {
+        self.collection.indexes().map(|(_, definition)| IndexTable::open(self.txn, definition)).collect()
+    }
+
+    /// The records table and the index tables, for changing them.
+    pub(crate) fn open_mut(&mut self) -> Result<(&mut RecordsTable<'t, T>, &mut [IndexTable<'t, T>])> {
+        self.records()?;
+        self.indexes()?;
+        match (self.records.get_mut(), self.indexes.get_mut()) {
+            (Some(records), Some(indexes)) => Ok((records, indexes)),
+            // Both were opened just above.
+            _ => unreachable!("the tables were opened above"),
+        }
+    }
+
+    /// Object `id`, decoded.
+    pub(crate) fn get<C: Collection>(&self, id: Id) -> Result<Option<C>> {
+        match self.records()?.get(id)? {
+            Some(stored) => C::decode_in(id, stored.value(), &self.collection.layouts).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Calls `f` with the view of object `id`.
+    pub(crate) fn with_view<C: Collection, R>(
+        &self,
+        id: Id,
+        f: impl FnOnce(C::View<'_>) -> R,
+    ) -> Result<Option<R>> {
+        match self.records()?.get(id)? {
+            Some(stored) => {
+                C::view_in(id, stored.value(), &self.collection.layouts).map(|view| Some(f(view)))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// The index keys from `start` (included) to `end` (excluded; `None`: to the last key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyRange {
+    pub(crate) start: Vec<u8>,
+    pub(crate) end: Option<Vec<u8>>,
+}
+
+impl KeyRange {
+    /// Every key.
+    pub(crate) fn all() -> KeyRange {
+        KeyRange { start: Vec::new(), end: None }
+    }
+
+    /// Every key that starts with `prefix`.
+    pub(crate) fn prefix(prefix: Vec<u8>) -> KeyRange {
+        let end = prefix_end(&prefix);
+        KeyRange { start: prefix, end }
+    }
+}
+
+/// The first byte string after every string that starts with `prefix`, if any.
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// What a visitor says after each item.
+pub(crate) type Flow = ControlFlow<()>;
+
+/// What a query reads: a collection's tables in some transaction. Visitors are called in
+/// key order (or reversed) until they break.
+pub(crate) trait Source {
+    /// The collection.
+    fn collection(&self) -> &StoredCollection;
+
+    /// The number of objects.
+    fn len(&self) -> Result<u64>;
+
+    /// Records with ids in `first..=last`, in id order or reversed.
+    fn scan(
+        &self,
+        first: Id,
+        last: Id,
+        reverse: bool,
+        visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
+    ) -> Result<()>;
+
+    /// The stored record of object `id`, if there is one.
+    fn record(&self, id: Id, visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool>;
+
+    /// The entries in `range` of index number `index`, in key order or reversed: each
+    /// key (without the id a non-unique index appends) and its id.
+    fn index_ids(
+        &self,
+        index: usize,
+        range: &KeyRange,
+        reverse: bool,
+        visit: &mut dyn FnMut(&[u8], Id) -> Result<Flow>,
+    ) -> Result<()>;
+}
+
+/// Feeds `entries` to `step`, forwards or backwards, until it breaks.
+fn drive<I: DoubleEndedIterator>(
+    entries: I,
+    reverse: bool,
+    mut step: impl FnMut(I::Item) -> Result<Flow>,
+) -> Result<()> {
+    if reverse {
+        for entry in entries.rev() {
+            if step(entry)?.is_break() {
+                break;
+            }
+        }
+    } else {
+        for entry in entries {
+            if step(entry)?.is_break() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn visit_range<V: redb::Value + 'static>(
+    table: &impl ReadableTable<&'static [u8], V>,
+    range: &KeyRange,
+    reverse: bool,
+    mut visit: impl FnMut(&[u8], V::SelfType<'_>) -> Result<Flow>,
+) -> Result<()> {
+    let start: &[u8] = &range.start;
+    let entries = match &range.end {
+        Some(end) => table.range::<&[u8]>(start..end.as_slice())?,
+        None => table.range::<&[u8]>(start..)?,
+    };
+    drive(entries, reverse, |entry| {
+        let (key, value) = entry?;
+        visit(key.value(), value.value())
+    })
+}
+
+impl<'t, T: Transaction + 't> Source for Tables<'t, T> {
+    fn collection(&self) -> &StoredCollection {
+        self.collection
+    }
+
+    fn len(&self) -> Result<u64> {
+        Ok(self.records()?.len()?)
+    }
+
+    fn scan(
+        &self,
+        first: Id,
+        last: Id,
+        reverse: bool,
+        visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
+    ) -> Result<()> {
+        let entries = self.records()?.range(first..=last)?;
+        drive(entries, reverse, |entry| {
+            let (id, record) = entry?;
+            visit(id.value(), record.value())
+        })
+    }
+
+    fn record(&self, id: Id, visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
+        match self.records()?.get(id)? {
+            Some(record) => {
+                visit(record.value())?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn index_ids(
+        &self,
+        index: usize,
+        range: &KeyRange,
+        reverse: bool,
+        visit: &mut dyn FnMut(&[u8], Id) -> Result<Flow>,
+    ) -> Result<()> {
+        match &self.indexes()?[index] {
+            IndexTable::Unique(table) => {
+                visit_range::<u64>(&**table, range, reverse, |key, id| visit(key, id))
+            }
+            IndexTable::Multi(table) => visit_range::<()>(&**table, range, reverse, |entry, ()| {
+                // A non-unique entry is the key followed by the id, big-endian.
+                let Some(at) = entry.len().checked_sub(8) else { return Ok(Flow::Continue(())) };
+                let (key, id) = entry.split_at(at);
+                match id.try_into() {
+                    Ok(id) => visit(key, u64::from_be_bytes(id)),
+                    Err(_) => Ok(Flow::Continue(())),
+                }
+            }),
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Writing objects and their index entries into the tables of one collection.
+//!
+//! Every write keeps the indexes exact: a `put` removes the entries of the object it
+//! replaces and adds the new object's; a `delete` removes the object's entries; a unique
+//! index is checked before anything of the object is written.
+
+use super::catalog::COUNTERS;
+use super::collection::StoredCollection;
+use super::tables::{IndexTable, Tables};
+use crate::guard::Contained;
+use crate::{Collection, Error, Id, Result};
+use redb::{ReadableTable, Table, WriteTransaction};
+
+/// Opens (creating) a table for writing, held so that its drop cannot abort the process
+/// (see [`Contained`]).
+pub(crate) fn open_table<'t, K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &'t WriteTransaction,
+    definition: redb::TableDefinition<'_, K, V>,
+) -> Result<Contained<Table<'t, K, V>>> {
+    Ok(Contained::new(txn.open_table(definition)?))
+}
+
+/// Creates the collection's tables, empty.
+pub(crate) fn create_tables(txn: &WriteTransaction, collection: &StoredCollection) -> Result<()> {
+    let mut tables = Tables::new(txn, collection);
+    tables.open_mut()?;
+    Ok(())
+}
+
+impl<'t> IndexTable<'t, WriteTransaction> {
+    /// Adds the entry `key` of object `id`; `scratch` is reused for `key ++ id`.
+    pub(crate) fn insert(&mut self, key: &[u8], id: Id, scratch: &mut Vec<u8>) -> Result<()> {
+        match self {
+            IndexTable::Unique(table) => {
+                table.insert(key, id)?;
+            }
+            IndexTable::Multi(table) => {
+                table.insert(with_id(key, id, scratch), ())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the entry `key` of object `id`.
+    fn remove(&mut self, key: &[u8], id: Id, scratch: &mut Vec<u8>) -> Result<()> {
+        match self {
+            IndexTable::Unique(table) => {
+                // Only if the entry is this object's: a replaced object's key may
+                // already belong to its replacement.
+                if table.get(key)?.map(|owner| owner.value()) == Some(id) {
+                    table.remove(key)?;
+                }
+            }
+            IndexTable::Multi(table) => {
+                table.remove(with_id(key, id, scratch))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `key ++ id` (big-endian), written into `scratch`.
+fn with_id<'s>(key: &[u8], id: Id, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+    scratch.clear();
+    scratch.extend_from_slice(key);
+    scratch.extend_from_slice(&id.to_be_bytes());
+    scratch
+}
+
+/// The id counter of a collection, as a transaction sees it.
+///
+/// The largest id ever assigned is the larger of the stored counter and the largest id
+/// in the records table, so the counter is written only when that key no longer shows
+/// it: after the object with the largest id was deleted, or a failed `put_all` was
+/// committed anyway. A plain insert writes nothing to the counters table.
+struct Counter {
+    /// The stored counter.
+    stored: u64,
+    /// The largest id assigned so far.
+    last: u64,
+}
+
+impl Counter {
+    fn next<C: Collection>(&mut self) -> Result<Id> {
+        self.last = self.last.checked_add(1).ok_or(Error::IdsExhausted { collection: C::SCHEMA.name() })?;
+        Ok(self.last)
+    }
+
+    fn observe(&mut self, id: Id) {
+        self.last = self.last.max(id);
+    }
+}
+
+/// A collection's tables in a write transaction, open for one operation of a handle.
+pub(crate) struct Writer<'t> {
+    tables: Tables<'t, WriteTransaction>,
+    counters: Contained<Table<'t, &'static str, u64>>,
+    counter: Counter,
+    /// The ids written or deleted, for the watchers.
+    pub(crate) touched: Vec<Id>,
+    /// Reused for the entries of non-unique indexes.
+    scratch: Vec<u8>,
+    /// Reused for the keys of each index of the object being put.
+    new_keys: Vec<Vec<Vec<u8>>>,
+}
+
+impl<'t> Writer<'t> {
+    pub(crate) fn open(txn: &'t WriteTransaction, collection: &'t StoredCollection) -> Result<Self> {
+        let tables = Tables::new(txn, collection);
+        let counters = open_table(txn, COUNTERS)?;
+        // The counter never falls behind the largest id stored, even in a damaged file:
+        // a fresh id then never lands on an existing object.
+        let stored = counters.get(collection.schema.name.as_str())?.map_or(0, |last| last.value());
+        let largest = tables.records()?.last()?.map_or(0, |(id, _)| id.value());
+        Ok(Writer {
+            tables,
+            counters,
+            counter: Counter { stored, last: stored.max(largest) },
+            touched: Vec::new(),
+            scratch: Vec::new(),
+            new_keys: Vec::new(),
+        })
+    }
+
+    /// Writes the counter back where the records table no longer shows the largest id
+    /// assigned. Call once the operation is over, failed or not.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        if self.counter.last > self.counter.stored {
+            let largest = self.tables.records()?.last()?.map_or(0, |(id, _)| id.value());
+            if self.counter.last > largest {
+                let name = self.tables.collection().schema.name.as_str();
+                self.counters.insert(name, self.counter.last)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores `object` under its id, or under the next id if its id is 0, and returns
+    /// the id. `buffer` is reused for the record.
+    pub(crate) fn put<C: Collection>(&mut self, object: &C, buffer: &mut Vec<u8>) -> Result<Id> {
+        // A fresh id is above every id in the collection (the counter moves past
+        // explicit ones), so no old object can hold it.
+        let fresh = object.id() == 0;
+        let id = match object.id() {
+            0 => self.counter.next::<C>()?,
+            id => {
+                self.counter.observe(id);
+                id
+            }
+        };
+        crate::collection::encode_stored(object, id, buffer)?;
+        let collection = self.tables.collection();
+        let index_count = collection.schema.indexes.len();
+        if index_count == 0 {
+            let (records, _) = self.tables.open_mut()?;
+            records.insert(id, buffer.as_slice())?;
+            self.touched.push(id);
+            return Ok(id);
+        }
+
+        // The key lists of the previous object are reused (an error on the way drops them).
+        let mut new_keys = std::mem::take(&mut self.new_keys);
+        new_keys.resize_with(index_count, Vec::new);
+        for (index, keys) in new_keys.iter_mut().enumerate() {
+            keys.clear();
+            object.object_index_keys(index, keys);
+        }
+
+        // Unique indexes first, before anything is written.
+        let mut displaced = Vec::new();
+        for (number, (index, table)) in
+            collection.schema.indexes.iter().zip(self.tables.indexes()?).enumerate()
+        {
+            for key in &new_keys[number] {
+                let Some(owner) = table.unique_owner(key)? else { continue };
+                if owner == id {
+                    continue;
+                }
+                if !index.replace {
+                    return Err(Error::UniqueViolation {
+                        collection: C::SCHEMA.name(),
+                        index: index.name(),
+                        value: crate::error::quote_value(C::index_value(&C::view(id, buffer)?, number)),
+                        existing: owner,
+                        position: None,
+                        existing_position: None,
+                    });
+                }
+                displaced.push(owner);
+            }
+        }
+        displaced.sort_unstable();
+        displaced.dedup();
+        for owner in displaced {
+            self.delete::<C>(owner)?;
+        }
+
+        let (records, indexes) = self.tables.open_mut()?;
+        // The insert hands back the record it replaces, if any (never for a fresh id):
+        // its entries are the ones to take out.
+        let old_keys = match records.insert(id, buffer.as_slice())? {
+            Some(old) if !fresh => {
+                let old = C::view_in(id, old.value(), &collection.layouts)?;
+                Some((0..index_count).map(|index| C::index_keys(&old, index)).collect::<Vec<_>>())
+            }
+            _ => None,
+        };
+        for (number, table) in indexes.iter_mut().enumerate() {
+            let old = old_keys.as_ref().map(|old| &old[number]);
+            if let Some(old) = old {
+                for key in old.iter().filter(|key| !new_keys[number].contains(key)) {
+                    table.remove(key, id, &mut self.scratch)?;
+                }
+            }
+            for key in new_keys[number].iter().filter(|key| old.is_none_or(|old| !old.contains(key))) {
+                table.insert(key, id, &mut self.scratch)?;
+            }
+        }
+        self.touched.push(id);
+        self.new_keys = new_keys;
+        Ok(id)
+    }
+
+    /// Removes object `id` and its index entries; whether it existed.
+    pub(crate) fn delete<C: Collection>(&mut self, id: Id) -> Result<bool> {
+        let layouts = &self.tables.collection().layouts;
+        let (records, indexes) = self.tables.open_mut()?;
+        let Some(old) = records.remove(id)? else { return Ok(false) };
+        self.touched.push(id);
+        if !indexes.is_empty() {
+            let view = C::view_in(id, old.value(), layouts)?;
+            for (number, table) in indexes.iter_mut().enumerate() {
+                for key in C::index_keys(&view, number) {
+                    table.remove(&key, id, &mut self.scratch)?;
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Removes every object, index entry and the id counter of a collection.
+pub(crate) fn clear(txn: &WriteTransaction, collection: &StoredCollection) -> Result<()> {
+    txn.delete_table(collection.records())?;
+    for (_, definition) in collection.indexes() {
+        definition.delete(txn)?;
+    }
+    open_table(txn, COUNTERS)?.remove(collection.schema.name.as_str())?;
+    create_tables(txn, collection)
+}
