@@ -5,3 +5,8 @@
 
 pub mod model;
 pub mod testing;
+
+/// The README's Rust blocks, run as doc tests so that they cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -74,6 +74,25 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// The file at the instance's path is not a database file: it was written by
+    /// something else, or so damaged that redb does not recognize it.
+    #[error("{}: not a database file ({reason}); move it away, or open the instance in another directory", .path.display())]
+    NotADatabase {
+        /// The file.
+        path: PathBuf,
+        /// What the storage engine found.
+        reason: String,
+    },
+
+    /// A directory given to `open` cannot hold an instance.
+    #[error("cannot open an instance in {path:?}: {reason}")]
+    InvalidDirectory {
+        /// The directory as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
     /// The instance name is open on another directory.
     #[error("instance `{instance}` is open at {}, not at {}; give the second one another name", .open.display(), .requested.display())]
     DirectoryMismatch {

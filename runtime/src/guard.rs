@@ -52,11 +52,11 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// transaction held above it. So Insula holds each of them in one of these: its drop
 /// catches a panic of the inner drop, and the error that started the unwinding, if any,
 /// is the one the caller gets.
-pub(crate) struct Contained<T>(Option<T>);
+pub(crate) struct SafeDrop<T>(Option<T>);
 
-impl<T> Contained<T> {
+impl<T> SafeDrop<T> {
     pub(crate) fn new(inner: T) -> Self {
-        Contained(Some(inner))
+        SafeDrop(Some(inner))
     }
 
     /// The inner value, for a call that consumes it (`commit`).
@@ -65,7 +65,7 @@ impl<T> Contained<T> {
     }
 }
 
-impl<T> std::ops::Deref for Contained<T> {
+impl<T> std::ops::Deref for SafeDrop<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -73,13 +73,13 @@ impl<T> std::ops::Deref for Contained<T> {
     }
 }
 
-impl<T> std::ops::DerefMut for Contained<T> {
+impl<T> std::ops::DerefMut for SafeDrop<T> {
     fn deref_mut(&mut self) -> &mut T {
         self.0.as_mut().expect("a contained value is there until it is taken")
     }
 }
 
-impl<T> Drop for Contained<T> {
+impl<T> Drop for SafeDrop<T> {
     fn drop(&mut self) {
         if let Some(inner) = self.0.take() {
             let _ = catch_unwind(AssertUnwindSafe(|| drop(inner)));

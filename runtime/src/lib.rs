@@ -1,4 +1,80 @@
 //! Insula: an embedded object database for Rust.
+//!
+//! Put `#[derive(Collection)]` on a plain struct and get a typed collection accessor
+//! (`db.messages()`), typed field handles for queries (`Message::LIKES.gt(10)`), a schema
+//! hash computed at compile time, and a zero-copy codec whose view reads any field
+//! straight from the stored bytes. Objects live in a [redb](https://docs.rs/redb) file;
+//! every thread that opens an instance name shares one instance.
+//!
+//! # Getting started
+//!
+//! ```toml
+//! [dependencies]
+//! insula = "0.1"
+//!
+//! # Insula and redb do a lot of work per object; unoptimized, a debug build of your app
+//! # runs them about 20x slower. This keeps your own code in debug mode:
+//! [profile.dev.package."*"]
+//! opt-level = 2
+//! ```
+//!
+//! Open an instance, write in a transaction, read, query, and watch:
+//!
+//! ```
+//! use insula::prelude::*;
+//! use std::time::Duration;
+//!
+//! #[derive(Collection, Debug, Clone, Default, PartialEq)]
+//! pub struct Message {
+//!     #[id]
+//!     pub id: Id, // 0 means "assign the next id" on put
+//!     #[index]
+//!     pub author: String,
+//!     pub content: String,
+//!     pub likes: u32,
+//! }
+//!
+//! # let dir = tempfile::tempdir()?;
+//! // `open` creates `<dir>/chat.insula`; the same name opened anywhere in the process
+//! // gives this same instance.
+//! let db = Db::builder().name("chat").collection::<Message>().open(dir.path())?;
+//! let changes = db.messages().watch_lazy();
+//!
+//! let mut hello = Message { author: "ada".into(), content: "hello".into(), likes: 12, ..Default::default() };
+//! db.write_txn_sync(|txn| txn.messages().put(&mut hello))?;
+//! assert_eq!(hello.id, 1); // written back
+//!
+//! changes.recv_timeout(Duration::from_secs(5))?; // the commit was seen
+//! assert_eq!(db.messages().get(1)?, Some(hello.clone()));
+//!
+//! let popular = db.messages().query()
+//!     .filter(Message::AUTHOR.eq("ada").and(Message::LIKES.gt(10)))
+//!     .find_all()?;
+//! assert_eq!(popular, [hello]);
+//!
+//! // A view reads one field in place, without decoding the object.
+//! let likes = db.messages().with_view(1, |view| view.likes())?;
+//! assert_eq!(likes, Some(12));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Where things are
+//!
+//! - [`Db`], [`DbBuilder`]: named instances, [`Db::read_txn_sync`] and
+//!   [`Db::write_txn_sync`].
+//! - The derive generates a trait `<Struct>Accessor` (for example `MessageAccessor`) with
+//!   the accessor method `messages()`, implemented for [`Db`], [`ReadTxn`] and
+//!   [`WriteTxn`] through [`Access`]: import it with the struct (it has the struct's
+//!   visibility). It returns a [`DbCollection`], a [`ReadCollection`] or a
+//!   [`WriteCollection`]; only the last one writes.
+//! - [`Query`], [`Condition`], [`Sort`], [`Field`]: typed queries.
+//! - [`Watcher`]: what changed after each commit.
+//! - [`schema`]: schemas, the classifier of changes, and the schema lock.
+//! - [`value`]: the traits of storable values and index keys.
+//! - [`Error`]: every error, each saying what happened and what to do.
+//!
+//! The derives' attributes are listed on [`derive@Collection`]. The file format is
+//! specified in `FORMAT.md`, beside this crate's `Cargo.toml`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
@@ -44,29 +120,5 @@ pub mod value {
 /// What the derives' generated code names. Not a public API: it changes without notice,
 /// and its name carries the version of the derives it serves.
 #[doc(hidden)]
-pub mod __private_0_1 {
-    pub use crate::codec::key::{KeyMode, combine_keys, write_bytes_key};
-    pub use crate::codec::{
-        CHECK_WIDTH, Corrupt, CurrentLayout, IdType, LayoutError, Layouts, RecordReader, TAG_WIDTH,
-        assert_distinct_tags, begin_record, read_ref, read_u32, seal, variant_tag, write_ref, write_u32,
-    };
-    pub use crate::schema::{EmbeddedSchema, EnumSchema};
-    pub use core;
-    pub use std::{string::String, vec::Vec};
-
-    /// The values of an index's fields in an object, for error messages.
-    pub fn debug_values(values: &[&dyn core::fmt::Debug]) -> String {
-        values.iter().map(|value| format!("{value:?}")).collect::<Vec<_>>().join(", ")
-    }
-
-    /// Names the collection in a codec error.
-    pub fn corrupted(collection: &'static str) -> impl Fn(Corrupt) -> crate::Error {
-        crate::error::corrupted(collection)
-    }
-
-    /// Fails compilation, on the field's type, when a case-insensitive index covers a
-    /// field that is not a string.
-    pub const fn assert_text<T: crate::codec::key::Text>() {}
-    /// Fails compilation, on the field's type, when a composite index covers a list.
-    pub const fn assert_composite_part<T: crate::codec::key::CompositePart>() {}
-}
+#[path = "private.rs"]
+pub mod __private_0_1;

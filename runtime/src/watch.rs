@@ -179,6 +179,24 @@ impl<T: Send + 'static> Watcher<T> {
     /// after a panic, the next event calls it again. Dropping the returned guard stops
     /// the calls and unsubscribes. Fails only if the thread cannot be started
     /// ([`crate::Error::WatchThread`]).
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    /// # pub struct Note { #[id] pub id: Id, #[index] pub tag: String, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    /// let db = Db::builder().collection::<Note>().open(dir.path())?;
+    /// let (sender, receiver) = mpsc::channel();
+    /// let guard = db.notes().watch_lazy().on_change(move |()| {
+    ///     let _ = sender.send("changed");
+    /// })?;
+    /// db.write_txn_sync(|txn| txn.notes().put(&mut Note::default()))?;
+    /// assert_eq!(receiver.recv_timeout(Duration::from_secs(5))?, "changed");
+    /// drop(guard); // no more calls
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn on_change(self, mut callback: impl FnMut(T) + Send + 'static) -> crate::Result<WatchGuard> {
         let mailbox = Arc::clone(&self.mailbox);
         let spawned = std::thread::Builder::new().name("insula-watch".to_owned()).spawn(move || {

@@ -60,6 +60,18 @@ impl DbBuilder {
     /// What opening the database file `path` with these collections would do to each of
     /// them, found without changing the file: nothing, create it, or migrate it (with
     /// the changes). A refusal is the error `open` would return.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    /// # pub struct Note { #[id] pub id: Id, #[index] pub tag: String, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// let builder = Db::builder().name("notes").collection::<Note>();
+    /// let path = dir.path().join("notes.insula");
+    /// drop(builder.clone().open(dir.path())?); // creates the file, then closes it
+    /// assert_eq!(builder.plan(&path)?, [("Note".to_owned(), insula::Action::Nothing)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn plan(&self, path: impl AsRef<Path>) -> Result<Vec<(String, Action)>> {
         let path = path.as_ref();
         let requested = schema_set(&self.name, self.collections.clone())?;
@@ -95,6 +107,12 @@ impl DbBuilder {
     pub fn open(self, dir: impl AsRef<Path>) -> Result<Db> {
         validate_name(&self.name)?;
         let dir = dir.as_ref();
+        if dir.as_os_str().is_empty() {
+            return Err(Error::InvalidDirectory {
+                path: dir.to_owned(),
+                reason: "the path is empty; pass \".\" for the current directory",
+            });
+        }
         let io = |source| Error::Io { path: dir.to_owned(), source };
         std::fs::create_dir_all(dir).map_err(io)?;
         let dir = dir.canonicalize().map_err(io)?;

@@ -3,7 +3,7 @@
 use super::builder::DbBuilder;
 use super::instance::{INSTANCES, Instance};
 use super::txn::{ReadTxn, WriteTxn, WritingGuard};
-use crate::guard::{Contained, storage};
+use crate::guard::{SafeDrop, storage};
 use crate::{Error, Result};
 use std::path::Path;
 use std::sync::{Arc, PoisonError};
@@ -51,6 +51,20 @@ impl Db {
     }
 
     /// The open instance called `name`, if there is one.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    /// # pub struct Note { #[id] pub id: Id, #[index] pub tag: String, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// let db = Db::builder().name("shared").collection::<Note>().open(dir.path())?;
+    /// // Any thread finds the instance by name, without knowing its directory.
+    /// let found = std::thread::spawn(|| Db::instance("shared").map(|db| db.path().to_owned())).join().unwrap();
+    /// assert_eq!(found.as_deref(), Some(db.path()));
+    /// drop(db); // the last handle: the instance closes
+    /// assert!(Db::instance("shared").is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn instance(name: &str) -> Option<Db> {
         INSTANCES.get(name).map(|instance| Db { instance })
     }
@@ -156,7 +170,7 @@ impl Db {
         let _serial = self.instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let instance = &self.instance;
         let txn = storage(&instance.path, || Ok(instance.database().begin_write()?))?;
-        let txn = Contained::new(txn);
+        let txn = SafeDrop::new(txn);
         let write = WriteTxn { instance, txn, buffer: Default::default(), changes: Default::default() };
         // On a panic, `write` drops as it unwinds, and redb aborts it.
         let result = f(&write);

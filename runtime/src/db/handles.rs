@@ -139,6 +139,23 @@ impl<'a, C: Collection> DbCollection<'a, C> {
 
     /// A watcher that receives object `id` as committed, or `None` once it is deleted,
     /// after each commit that wrote or deleted it.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    /// # pub struct Note { #[id] pub id: Id, #[index] pub tag: String, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// use std::time::Duration;
+    /// let db = Db::builder().collection::<Note>().open(dir.path())?;
+    /// let first = db.notes().watch_object(1);
+    /// let mut note = Note { text: "v1".into(), ..Default::default() };
+    /// db.write_txn_sync(|txn| txn.notes().put(&mut note))?;
+    /// let seen = first.recv_timeout(Duration::from_secs(5))?;
+    /// assert_eq!(seen.map(|note| note.text), Some("v1".to_owned()));
+    /// db.write_txn_sync(|txn| txn.notes().delete(1))?;
+    /// assert_eq!(first.recv_timeout(Duration::from_secs(5))?, None); // deleted
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn watch_object(&self, id: Id) -> Watcher<Option<C>>
     where
         C: Send,

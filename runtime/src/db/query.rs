@@ -227,6 +227,19 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
 
     /// Says in words how the query would run: which index it uses and how, what it
     /// tests on each candidate, and how it orders and cuts the results.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    /// # pub struct Note { #[id] pub id: Id, #[index] pub tag: String, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// let db = Db::builder().collection::<Note>().open(dir.path())?;
+    /// let plan = db.notes().query().filter(Note::TAG.eq("todo")).explain()?;
+    /// assert!(plan.starts_with("index `tag` (equality on tag"), "{plan}");
+    /// let scan = db.notes().query().filter(Note::TEXT.contains("docs")).explain()?;
+    /// assert!(scan.starts_with("full scan"), "{scan}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn explain(&self) -> Result<String> {
         self.reach(|request, source| request.explain(source))
     }
@@ -251,6 +264,21 @@ impl<C: Collection> Query<'_, C, WriteTxn<'_>> {
 impl<C: Collection + Send> Query<'_, C, Db> {
     /// A watcher that receives the query's new results after each commit that changed
     /// an object that met its conditions before or meets them after.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    /// # pub struct Note { #[id] pub id: Id, #[index] pub tag: String, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// use std::time::Duration;
+    /// let db = Db::builder().collection::<Note>().open(dir.path())?;
+    /// let todo = db.notes().query().filter(Note::TAG.eq("todo")).watch().fire_immediately();
+    /// assert!(todo.recv_timeout(Duration::from_secs(5))?.is_empty()); // the current results
+    /// let mut note = Note { tag: "todo".into(), text: "write docs".into(), ..Default::default() };
+    /// db.write_txn_sync(|txn| txn.notes().put(&mut note))?;
+    /// assert_eq!(todo.recv_timeout(Duration::from_secs(5))?, [note]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn watch(self) -> Watcher<Vec<C>> {
         let db = self.origin;
         watch_query(db, Arc::new(self.request), |txn, request| {

@@ -3,7 +3,7 @@
 
 use super::instance::Instance;
 use super::watchers::Changes;
-use crate::guard::Contained;
+use crate::guard::SafeDrop;
 use crate::{Error, Result};
 use redb::ReadableDatabase;
 use std::cell::RefCell;
@@ -12,13 +12,13 @@ use std::cell::RefCell;
 /// through its accessor: `txn.messages()`.
 pub struct ReadTxn<'db> {
     pub(crate) instance: &'db Instance,
-    pub(crate) txn: Contained<redb::ReadTransaction>,
+    pub(crate) txn: SafeDrop<redb::ReadTransaction>,
 }
 
 impl<'db> ReadTxn<'db> {
     /// Begins a read transaction of `instance`, at its last commit.
     pub(crate) fn begin(instance: &'db Instance) -> Result<Self> {
-        Ok(ReadTxn { instance, txn: Contained::new(instance.database().begin_read()?) })
+        Ok(ReadTxn { instance, txn: SafeDrop::new(instance.database().begin_read()?) })
     }
 
     /// The database file, for errors.
@@ -32,7 +32,7 @@ impl<'db> ReadTxn<'db> {
 /// accessor: `txn.messages().put(&mut message)`.
 pub struct WriteTxn<'db> {
     pub(crate) instance: &'db Instance,
-    pub(crate) txn: Contained<redb::WriteTransaction>,
+    pub(crate) txn: SafeDrop<redb::WriteTransaction>,
     /// The encoding buffer every `put` of the transaction reuses.
     pub(crate) buffer: RefCell<Vec<u8>>,
     /// What the transaction wrote, for the watchers once it commits.

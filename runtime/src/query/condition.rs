@@ -11,18 +11,45 @@ use crate::codec::{Element, Required, Value};
 use crate::{Collection, Field};
 use std::cmp::Ordering;
 use std::fmt::Debug;
+use std::sync::Arc;
 
-/// Tests one record: its id, as little-endian bytes, and its fields.
+/// Tests one record: its id, as little-endian bytes, and its fields. Shared, so that a
+/// condition clones cheaply.
 pub(crate) type Test =
-    Box<dyn for<'a> Fn(&'a [u8; 8], &RecordReader<'a>) -> Result<bool, Corrupt> + Send + Sync>;
+    Arc<dyn for<'a> Fn(&'a [u8; 8], &RecordReader<'a>) -> Result<bool, Corrupt> + Send + Sync>;
 
 /// A condition on the objects of collection `C`; combine them with
-/// [`and`](Condition::and), [`or`](Condition::or) and [`not`](Condition::not).
+/// [`and`](Condition::and), [`or`](Condition::or) and [`not`](Condition::not). A
+/// condition clones cheaply, so one can serve several queries.
+///
+/// ```
+/// use insula::prelude::*;
+///
+/// #[derive(Collection, Debug, Default)]
+/// pub struct Task {
+///     #[id]
+///     pub id: Id,
+///     pub done: bool,
+///     pub priority: u8,
+/// }
+///
+/// # let dir = tempfile::tempdir()?;
+/// let db = Db::builder().collection::<Task>().open(dir.path())?;
+/// let mut tasks: Vec<Task> = (0..10).map(|i| Task { done: i % 3 == 0, priority: i, ..Default::default() }).collect();
+/// db.write_txn_sync(|txn| txn.tasks().put_all(&mut tasks))?;
+///
+/// let open = Task::DONE.eq(false);
+/// let urgent = open.clone().and(Task::PRIORITY.ge(7));
+/// assert_eq!(db.tasks().query().filter(open).count()?, 6);
+/// assert_eq!(db.tasks().query().filter(urgent).ids()?, [8, 9]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Condition<C> {
     pub(crate) node: Node,
     marker: std::marker::PhantomData<fn() -> C>,
 }
 
+#[derive(Clone)]
 pub(crate) enum Node {
     Leaf(Leaf),
     And(Vec<Node>),
@@ -30,6 +57,7 @@ pub(crate) enum Node {
     Not(Box<Node>),
 }
 
+#[derive(Clone)]
 pub(crate) struct Leaf {
     /// The stored name of the field.
     pub(crate) field: &'static str,
@@ -86,6 +114,12 @@ impl<C> Condition<C> {
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Condition<C> {
         Condition::new(Node::Not(Box::new(self.node)))
+    }
+}
+
+impl<C> Clone for Condition<C> {
+    fn clone(&self) -> Self {
+        Condition::new(self.node.clone())
     }
 }
 
@@ -171,7 +205,7 @@ impl<C: Collection, T: Value> Field<C, T> {
             text,
             probe,
             exact: false,
-            test: Box::new(test),
+            test: Arc::new(test),
         }))
     }
 }

@@ -118,6 +118,27 @@ impl fmt::Display for Change {
 
 /// Every difference from `old` to `new`, two versions of one collection's schema. Field
 /// order is not a difference: fields are identified by stored name.
+///
+/// ```
+/// use insula::prelude::*;
+/// use insula::schema::{Change, SchemaDef, Verdict, classify};
+///
+/// mod v1 {
+///     use insula::prelude::*;
+///     #[derive(Collection)]
+///     pub struct Item { #[id] pub id: Id, pub price: u32 }
+/// }
+/// mod v2 {
+///     use insula::prelude::*;
+///     #[derive(Collection)]
+///     pub struct Item { #[id] pub id: Id, pub price: u64, pub name: String }
+/// }
+///
+/// let changes = classify(&SchemaDef::from(&v1::Item::SCHEMA), &SchemaDef::from(&v2::Item::SCHEMA));
+/// let verdicts: Vec<Verdict> = changes.iter().map(Change::verdict).collect();
+/// assert_eq!(verdicts, [Verdict::Compatible, Verdict::Breaking]); // name added, price retyped
+/// assert_eq!(changes[0].to_string(), "field `name: string` added [compatible]");
+/// ```
 pub fn classify(old: &SchemaDef, new: &SchemaDef) -> Vec<Change> {
     let mut changes = Vec::new();
     if old.id != new.id {

@@ -12,6 +12,11 @@ fn open_error(error: redb::DatabaseError, path: &Path) -> Error {
         redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
             Error::AlreadyOpen { path: path.to_owned() }
         }
+        redb::DatabaseError::Storage(redb::StorageError::Io(source))
+            if source.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            Error::NotADatabase { path: path.to_owned(), reason: source.to_string() }
+        }
         redb::DatabaseError::Storage(redb::StorageError::Io(source)) => {
             Error::Io { path: path.to_owned(), source }
         }

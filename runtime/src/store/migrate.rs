@@ -10,7 +10,7 @@ use super::collection::StoredCollection;
 use super::tables::IndexTable;
 use super::write::{create_tables, open_table};
 use crate::codec::Layouts;
-use crate::guard::Contained;
+use crate::guard::SafeDrop;
 use crate::schema::Change;
 use crate::{Error, Result};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
@@ -47,7 +47,7 @@ pub(crate) fn reconcile(
 ) -> Result<Vec<StoredCollection>> {
     let actions = plan(database, instance, path, &requested)?;
     if actions.iter().any(|action| *action != Action::Nothing) {
-        let write = Contained::new(database.begin_write()?);
+        let write = SafeDrop::new(database.begin_write()?);
         open_table(&write, META)?.insert("format", FORMAT_VERSION)?;
         open_table(&write, COUNTERS)?;
         for (collection, action) in requested.iter().zip(&actions) {

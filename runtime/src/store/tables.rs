@@ -6,7 +6,7 @@
 //! is opened on first use and kept for the `Tables`' life.
 
 use super::collection::{IndexTableDef, StoredCollection};
-use crate::guard::Contained;
+use crate::guard::SafeDrop;
 use crate::{Collection, Id, Result};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::cell::OnceCell;
@@ -51,16 +51,16 @@ impl Transaction for redb::WriteTransaction {
 
 /// An index table, open in transaction `T`.
 pub(crate) enum IndexTable<'t, T: Transaction + 't> {
-    Unique(Contained<T::Table<'t, &'static [u8], u64>>),
-    Multi(Contained<T::Table<'t, &'static [u8], ()>>),
+    Unique(SafeDrop<T::Table<'t, &'static [u8], u64>>),
+    Multi(SafeDrop<T::Table<'t, &'static [u8], ()>>),
 }
 
 impl<'t, T: Transaction + 't> IndexTable<'t, T> {
     /// Opens the table `definition` names.
     pub(crate) fn open(txn: &'t T, definition: IndexTableDef<'_>) -> Result<Self> {
         Ok(match definition {
-            IndexTableDef::Unique(definition) => IndexTable::Unique(Contained::new(txn.open(definition)?)),
-            IndexTableDef::Multi(definition) => IndexTable::Multi(Contained::new(txn.open(definition)?)),
+            IndexTableDef::Unique(definition) => IndexTable::Unique(SafeDrop::new(txn.open(definition)?)),
+            IndexTableDef::Multi(definition) => IndexTable::Multi(SafeDrop::new(txn.open(definition)?)),
         })
     }
 
@@ -81,7 +81,7 @@ pub(crate) type RecordsTable<'t, T> = <T as Transaction>::Table<'t, u64, &'stati
 pub(crate) struct Tables<'t, T: Transaction + 't> {
     txn: &'t T,
     collection: &'t StoredCollection,
-    records: OnceCell<Contained<RecordsTable<'t, T>>>,
+    records: OnceCell<SafeDrop<RecordsTable<'t, T>>>,
     indexes: OnceCell<Vec<IndexTable<'t, T>>>,
 }
 
@@ -100,7 +100,7 @@ impl<'t, T: Transaction + 't> Tables<'t, T> {
         if let Some(records) = self.records.get() {
             return Ok(records);
         }
-        let records = Contained::new(self.txn.open(self.collection.records())?);
+        let records = SafeDrop::new(self.txn.open(self.collection.records())?);
         Ok(self.records.get_or_init(|| records))
     }
 

@@ -7,17 +7,17 @@
 use super::catalog::COUNTERS;
 use super::collection::StoredCollection;
 use super::tables::{IndexTable, Tables};
-use crate::guard::Contained;
+use crate::guard::SafeDrop;
 use crate::{Collection, Error, Id, Result};
 use redb::{ReadableTable, Table, WriteTransaction};
 
 /// Opens (creating) a table for writing, held so that its drop cannot abort the process
-/// (see [`Contained`]).
+/// (see [`SafeDrop`]).
 pub(crate) fn open_table<'t, K: redb::Key + 'static, V: redb::Value + 'static>(
     txn: &'t WriteTransaction,
     definition: redb::TableDefinition<'_, K, V>,
-) -> Result<Contained<Table<'t, K, V>>> {
-    Ok(Contained::new(txn.open_table(definition)?))
+) -> Result<SafeDrop<Table<'t, K, V>>> {
+    Ok(SafeDrop::new(txn.open_table(definition)?))
 }
 
 /// Creates the collection's tables, empty.
@@ -94,7 +94,7 @@ impl Counter {
 /// A collection's tables in a write transaction, open for one operation of a handle.
 pub(crate) struct Writer<'t> {
     tables: Tables<'t, WriteTransaction>,
-    counters: Contained<Table<'t, &'static str, u64>>,
+    counters: SafeDrop<Table<'t, &'static str, u64>>,
     counter: Counter,
     /// The ids written or deleted, for the watchers.
     pub(crate) touched: Vec<Id>,
