@@ -13,9 +13,8 @@ use crate::codec::key::KeyPart;
 use crate::guard::{storage, user};
 use crate::store::{self, StoredCollection, Tables, Writer};
 use crate::watch::Watcher;
-use crate::{Collection, Field, Id, Result};
+use crate::{Collection, Error, Field, Id, Result};
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
-use std::cell::OnceCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -47,7 +46,8 @@ impl<'db> Access for ReadTxn<'db> {
         Self: 'a;
 
     fn collection<C: Collection>(&self) -> ReadCollection<'_, C> {
-        ReadCollection { txn: self, tables: OnceCell::new(), marker: PhantomData }
+        let tables = self.instance.collection::<C>().ok().map(|collection| Tables::new(&*self.txn, collection));
+        ReadCollection { txn: self, tables, marker: PhantomData }
     }
 }
 
@@ -70,8 +70,14 @@ pub struct DbCollection<'a, C> {
 }
 
 impl<'a, C: Collection> DbCollection<'a, C> {
+    /// Runs `f` on the collection in a read transaction of its own, all inside the panic
+    /// guard (the transaction's end too: it releases pages, which reads the file's state).
     fn read<R>(&self, f: impl FnOnce(&ReadCollection<'_, C>) -> Result<R>) -> Result<R> {
-        self.db.read_txn_sync(|txn| f(&txn.collection::<C>()))
+        let instance = &self.db.instance;
+        storage(&instance.path, || {
+            let txn = ReadTxn::begin(instance)?;
+            f(&txn.collection::<C>())
+        })
     }
 
     /// The object with this id.
@@ -178,19 +184,23 @@ impl<'a, C: Collection> DbCollection<'a, C> {
 /// A collection in a read transaction.
 pub struct ReadCollection<'a, C> {
     txn: &'a ReadTxn<'a>,
-    /// Opened on first use and kept for the handle's life.
-    tables: OnceCell<Tables<'a, ReadTransaction>>,
+    /// Each opened on first use and kept for the handle's life; `None` for a collection
+    /// the instance was not opened with.
+    tables: Option<Tables<'a, ReadTransaction>>,
     marker: PhantomData<fn() -> C>,
 }
 
 impl<'a, C: Collection> ReadCollection<'a, C> {
     fn tables(&self) -> Result<&Tables<'a, ReadTransaction>> {
-        if let Some(tables) = self.tables.get() {
-            return Ok(tables);
+        match &self.tables {
+            Some(tables) => Ok(tables),
+            // The error that says why the instance lacks the collection.
+            None => Err(self.txn.instance.collection::<C>().err().unwrap_or(Error::UnknownCollection {
+                instance: self.txn.instance.name.clone(),
+                collection: C::SCHEMA.name(),
+                rust_type: std::any::type_name::<C>(),
+            })),
         }
-        let txn: &'a ReadTxn<'a> = self.txn;
-        let tables = Tables::new(&*txn.txn, txn.instance.collection::<C>()?);
-        Ok(self.tables.get_or_init(|| tables))
     }
 
     /// Runs `f` on the collection's tables, inside the panic guard.
