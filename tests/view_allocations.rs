@@ -1,6 +1,7 @@
 //! Reading every field of a view allocates nothing: a counting global allocator proves
 //! it.
 
+#[path = "it/common.rs"]
 mod common;
 
 use common::{Address, Everything, Mood};

@@ -1,7 +1,7 @@
 //! The record codec: encode then decode is the identity, views agree with decoding, and
 //! no byte string, however damaged, makes reading panic.
 
-mod common;
+use crate::common;
 
 use common::*;
 use insula::value::Value;
@@ -35,7 +35,7 @@ macro_rules! assert_view_fields {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(proptest_config(256))]
 
     #[test]
     fn encode_then_decode_is_the_identity(object in everything()) {

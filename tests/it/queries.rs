@@ -2,6 +2,7 @@
 //! random queries, each result checked against a plain `Vec` filter, and `verify()`
 //! after each sequence. Then the planner's choices, in `explain`, and the terminals.
 
+use crate::common::proptest_config;
 use insula::prelude::*;
 use insula::{Condition, Error, Sort};
 use proptest::prelude::*;
@@ -364,7 +365,7 @@ fn same(a: &[Item], b: &[Item]) -> bool {
 
 proptest! {
     // PROPTEST_CASES=N runs more.
-    #![proptest_config(ProptestConfig::with_cases(
+    #![proptest_config(proptest_config(
         std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(64)
     ))]
 

@@ -2,7 +2,7 @@
 //! no deadlock on nesting, one snapshot per read, and ids that an aborted transaction
 //! does not consume.
 
-mod common;
+use crate::common;
 
 use common::*;
 use insula::Error;

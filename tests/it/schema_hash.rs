@@ -1,7 +1,7 @@
 //! The schema hash: pinned for the example collections, moved by every change to what is
 //! stored, and by nothing else.
 
-mod common;
+use crate::common;
 
 use insula::Collection;
 use insula::schema::Schema;

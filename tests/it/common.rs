@@ -1,10 +1,12 @@
-//! Types shared by the integration tests: one collection with a field of every
-//! supported type.
+//! Fixtures shared by the integration tests: one collection with a field of every
+//! supported type, strategies that make its objects, and the configuration of the
+//! `proptest!` blocks.
 
 #![allow(dead_code)]
 
 use insula::prelude::*;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 #[derive(Enumerated, Debug, Clone, Copy, Default, PartialEq)]
 pub enum Mood {
@@ -64,6 +66,18 @@ pub struct Everything {
     pub addresses: Vec<Address>,
     #[field(ignore)]
     pub cache: Vec<u8>,
+}
+
+/// The configuration of a `proptest!` block: `cases` cases, and failures kept beside the
+/// test's source file, in `<file>.proptest-regressions`, where each run replays them
+/// first. proptest's default would keep them in `tests/proptest-regressions/<file>.txt`
+/// instead, since it looks up from the source file for a directory holding a `main.rs`,
+/// and `tests/it/` holds one.
+pub fn proptest_config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::with_cases(cases)
+    }
 }
 
 /// Floats that compare equal to themselves (NaN has its own test).

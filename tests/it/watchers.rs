@@ -1,7 +1,9 @@
 //! Watchers, with real threads: what fires, when, how often, in which order, and that
-//! nothing grows or blocks when consumers are slow, absent, panicking or stuck.
+//! nothing grows or blocks when consumers are slow, absent, panicking or stuck. That an
+//! unread watcher's memory stays flat is measured on the resident set of the process,
+//! so that test owns a binary: `tests/watcher_memory.rs`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use insula::Error;
@@ -123,7 +125,7 @@ fn aborted_transactions_fire_nothing() {
 fn events_come_at_most_once_per_commit_in_commit_order() {
     with_watchdog(Duration::from_secs(120), || {
         let dir = scratch();
-        let db = open(&dir, "order");
+        let db = open(&dir, "commit_order");
         db.write_txn_sync(|txn| txn.messages().put(&mut message(0))).unwrap();
         let watcher = db.messages().watch_object(1);
         let consumer = std::thread::spawn(move || {
@@ -202,46 +204,6 @@ fn a_read_begun_after_an_event_sees_the_commit() {
         }
         assert!(reader.join().unwrap() > 0);
     });
-}
-
-#[test]
-fn an_unread_watcher_holds_one_event_the_newest() {
-    let dir = scratch();
-    let db = open(&dir, "flat");
-    db.write_txn_sync(|txn| txn.messages().put(&mut message(0))).unwrap();
-    let lazy = db.messages().watch_lazy();
-    let object = db.messages().watch_object(1);
-    let start = Instant::now();
-    let commits = 100_000;
-    let mut rss_warm = None;
-    for likes in 1..=commits {
-        let mut update = Message { id: 1, ..message(likes) };
-        db.write_txn_sync(|txn| txn.messages().put(&mut update)).unwrap();
-        if likes == 1_000 {
-            // Measured once the first commits have warmed the caches.
-            rss_warm = resident_bytes();
-        }
-    }
-    let elapsed = start.elapsed();
-    if let (Some(warm), Some(end)) = (rss_warm, resident_bytes()) {
-        let growth = end.saturating_sub(warm);
-        eprintln!("resident set: {warm} bytes after 1,000 commits, {end} after {commits}");
-        // A queue of 99,000 undelivered `Option<Message>` events would be several MiB.
-        assert!(growth < 4 << 20, "memory grew by {growth} bytes");
-    }
-    // One pending event each, the newest; then nothing.
-    assert_eq!(object.try_recv().unwrap().map(|m| m.likes), Some(commits));
-    assert_eq!(object.try_recv(), Err(TryRecvError::Empty));
-    assert_eq!(lazy.try_recv(), Ok(()));
-    assert_eq!(lazy.try_recv(), Err(TryRecvError::Empty));
-    eprintln!("{commits} commits with two unread watchers in {elapsed:?}");
-}
-
-/// The resident set of this process, where `/proc` tells it.
-fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
 }
 
 #[test]
@@ -361,7 +323,7 @@ fn a_collection_the_instance_lacks_gives_a_disconnected_watcher() {
 fn stress_four_writers_eight_watchers() {
     with_watchdog(Duration::from_secs(120), || {
         let dir = scratch();
-        let db = open(&dir, "stress");
+        let db = open(&dir, "stress_watchers");
         let mut seed: Vec<Message> = (0..4).map(|_| message(0)).collect();
         db.write_txn_sync(|txn| txn.messages().put_all(&mut seed)).unwrap();
         let watchers: Vec<_> = (0..8)

@@ -1,7 +1,7 @@
 //! Objects: get, put, delete, iteration and views, with secondary index tables kept
 //! exact by every write.
 
-mod common;
+use crate::common;
 
 use common::*;
 use insula::Error;
@@ -70,11 +70,12 @@ fn index_entries(path: &std::path::Path) -> Vec<(String, Vec<u8>, Id)> {
 }
 
 /// The index entries the objects should have, computed from scratch with a second,
-/// fresh database holding exactly `users`.
-fn expected_entries(users: &[User]) -> Vec<(String, Vec<u8>, Id)> {
+/// fresh database holding exactly `users`, opened under `name`: a name of the calling
+/// test's own, since tests run in parallel and instance names are process-wide.
+fn expected_entries(name: &str, users: &[User]) -> Vec<(String, Vec<u8>, Id)> {
     let dir = tempfile::tempdir().unwrap();
     let path = {
-        let db = Db::builder().name("expected").collection::<User>().open(dir.path()).unwrap();
+        let db = Db::builder().name(name).collection::<User>().open(dir.path()).unwrap();
         let mut users = users.to_vec();
         db.write_txn_sync(|txn| txn.users().put_all(&mut users)).unwrap();
         db.path().to_owned()
@@ -156,7 +157,7 @@ fn index_entries_follow_puts_replacements_and_deletes() {
         db.users().all().unwrap()
     };
     assert_eq!(survivors.len(), 2);
-    assert_eq!(index_entries(&path), expected_entries(&survivors));
+    assert_eq!(index_entries(&path), expected_entries("entries_expected", &survivors));
 }
 
 #[test]
@@ -195,7 +196,7 @@ fn a_unique_violation_names_the_index_and_value_and_writes_nothing() {
     let all = db.users().all().unwrap();
     assert_eq!(all.iter().map(|u| u.handle.as_str()).collect::<Vec<_>>(), ["first", "fourth"]);
     drop(db);
-    assert_eq!(index_entries(&dir.path().join("unique.insula")), expected_entries(&all));
+    assert_eq!(index_entries(&dir.path().join("unique.insula")), expected_entries("unique_expected", &all));
 }
 
 #[test]
@@ -210,7 +211,7 @@ fn a_unique_replace_index_replaces_the_other_object() {
     let all = db.users().all().unwrap();
     assert_eq!(all, [second], "the object holding the handle was replaced");
     drop(db);
-    assert_eq!(index_entries(&dir.path().join("replace.insula")), expected_entries(&all));
+    assert_eq!(index_entries(&dir.path().join("replace.insula")), expected_entries("replace_expected", &all));
 }
 
 fn index_entries_of(db: &Db) -> Vec<(String, Vec<u8>, Id)> {

@@ -2,7 +2,7 @@
 //! schemas or another directory, closed when the last handle drops, and checked against
 //! the schemas the file records.
 
-mod common;
+use crate::common;
 
 use common::*;
 use insula::Error;
@@ -182,7 +182,7 @@ fn names_that_cannot_be_file_names_are_refused() {
 fn the_directory_is_created() {
     let dir = tempfile::tempdir().unwrap();
     let nested = dir.path().join("a/b/c");
-    let db = Db::builder().name("nested").collection::<Message>().open(&nested).unwrap();
+    let db = Db::builder().name("nested_dir").collection::<Message>().open(&nested).unwrap();
     assert!(db.path().starts_with(nested.canonicalize().unwrap()));
 }
 
