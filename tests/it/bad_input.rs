@@ -45,7 +45,17 @@ fn a_file_that_is_not_a_database_is_an_error() {
     std::fs::write(dir.path().join("garbage.insula"), b"this is not a redb file at all, just some text")
         .unwrap();
     let result = Db::builder().name("garbage").collection::<Blob>().open(dir.path());
-    assert!(result.is_err(), "{result:?}");
+    let Err(error @ Error::NotADatabase { .. }) = result else { panic!("{result:?}") };
+    let message = error.to_string();
+    assert!(message.contains("garbage.insula: not a database file"), "{message}");
+    assert!(message.contains("another directory"), "the message says what to do: {message}");
+}
+
+#[test]
+fn an_empty_directory_path_says_so() {
+    let result = Db::builder().name("empty_path").collection::<Blob>().open("");
+    let Err(error @ Error::InvalidDirectory { .. }) = result else { panic!("{result:?}") };
+    assert!(error.to_string().contains("the path is empty; pass \".\""), "{error}");
 }
 
 #[test]

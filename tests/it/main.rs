@@ -24,6 +24,7 @@ mod evolution;
 mod instances;
 mod layout_evolution;
 mod objects;
+mod public_face;
 mod queries;
 mod query_api;
 mod schema_hash;

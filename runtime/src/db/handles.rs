@@ -46,7 +46,8 @@ impl<'db> Access for ReadTxn<'db> {
         Self: 'a;
 
     fn collection<C: Collection>(&self) -> ReadCollection<'_, C> {
-        let tables = self.instance.collection::<C>().ok().map(|collection| Tables::new(&*self.txn, collection));
+        let tables =
+            self.instance.collection::<C>().ok().map(|collection| Tables::new(&*self.txn, collection));
         ReadCollection { txn: self, tables, marker: PhantomData }
     }
 }
