@@ -41,13 +41,24 @@ fn messages() -> Vec<Message> {
         .collect()
 }
 
+/// What one damaged file gave.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Outcome {
+    /// The file opened.
+    opened: bool,
+    /// How many objects read back exactly as written, by `get`.
+    truthful: usize,
+}
+
 /// Everything a reader can ask of the damaged file; each answer must be an error or
-/// the truth.
-fn read_everything(dir: &Path, name: &str, expected: &[Message], integrity: bool) -> Result<(), String> {
+/// the truth. A file that passed the integrity check on open must give the truth, whole:
+/// every page it reads is as redb wrote it.
+fn read_everything(dir: &Path, name: &str, expected: &[Message], integrity: bool) -> Result<Outcome, String> {
     let db = match Db::builder().name(name).collection::<Message>().check_integrity(integrity).open(dir) {
         Ok(db) => db,
-        Err(_) => return Ok(()),
+        Err(_) => return Ok(Outcome::default()),
     };
+    let mut outcome = Outcome { opened: true, truthful: 0 };
     let check = |found: Option<Message>, id: u64| -> Result<(), String> {
         match found {
             Some(found) if id == 0 || expected.get(id as usize - 1) != Some(&found) => {
@@ -57,29 +68,61 @@ fn read_everything(dir: &Path, name: &str, expected: &[Message], integrity: bool
         }
     };
     for id in 1..=expected.len() as u64 {
-        if let Ok(found) = db.messages().get(id) {
-            check(found, id)?;
-        }
-    }
-    if let Ok(all) = db.messages().all() {
-        for found in all {
-            check(Some(found.clone()), found.id)?;
-        }
-    }
-    if let Ok(found) = db.messages().query().filter(Message::AUTHOR.eq("author3")).find_all() {
-        for message in found {
-            if message.author != "author3" {
-                return Err(format!("a query returned {message:?}"));
+        match db.messages().get(id) {
+            Ok(Some(found)) => {
+                check(Some(found), id)?;
+                outcome.truthful += 1;
             }
-            check(Some(message.clone()), message.id)?;
+            Ok(None) if integrity => return Err(format!("object {id} is missing from a checked file")),
+            Err(error) if integrity => return Err(format!("object {id} of a checked file: {error}")),
+            Ok(None) | Err(_) => {}
         }
     }
-    let _ = db.messages().verify();
+    match db.messages().all() {
+        Ok(all) => {
+            if integrity && all != expected {
+                return Err(format!(
+                    "a checked file lists {} objects, not the {} written",
+                    all.len(),
+                    expected.len()
+                ));
+            }
+            for found in all {
+                check(Some(found.clone()), found.id)?;
+            }
+        }
+        Err(error) if integrity => return Err(format!("listing a checked file: {error}")),
+        Err(_) => {}
+    }
+    match db.messages().query().filter(Message::AUTHOR.eq("author3")).find_all() {
+        Ok(found) => {
+            for message in &found {
+                if message.author != "author3" {
+                    return Err(format!("a query returned {message:?}"));
+                }
+                check(Some(message.clone()), message.id)?;
+            }
+            let wanted = expected.iter().filter(|message| message.author == "author3").count();
+            if integrity && found.len() != wanted {
+                return Err(format!("a query on a checked file found {} of {wanted}", found.len()));
+            }
+        }
+        Err(error) if integrity => return Err(format!("a query on a checked file: {error}")),
+        Err(_) => {}
+    }
+    let verified = db.messages().verify();
+    if integrity && let Err(error) = verified {
+        return Err(format!("verify on a checked file: {error}"));
+    }
     // A write and the close that follows it run on every file that opened: on a damaged
-    // one they are errors (which a drop swallows), never an abort.
-    let _ = db.write_txn_sync(|txn| txn.messages().put(&mut Message::default()));
+    // one they may be errors (which a drop swallows), never an abort; a checked file
+    // takes the write.
+    let written = db.write_txn_sync(|txn| txn.messages().put(&mut Message::default()));
+    if integrity && let Err(error) = written {
+        return Err(format!("a write into a checked file: {error}"));
+    }
     drop(db);
-    Ok(())
+    Ok(outcome)
 }
 
 /// Runs one damaged case on its own thread, turning a hang into a failure.
@@ -89,7 +132,7 @@ fn run_case(
     expected: &[Message],
     integrity: bool,
     damage: impl FnOnce(&mut Vec<u8>),
-) {
+) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = original.to_vec();
     damage(&mut bytes);
@@ -105,7 +148,7 @@ fn run_case(
     });
     match finished.recv_timeout(Duration::from_secs(30)) {
         Ok(()) => match worker.join().unwrap() {
-            Ok(Ok(())) => {}
+            Ok(Ok(outcome)) => outcome,
             Ok(Err(wrong)) => panic!("case {case}: wrong data: {wrong}"),
             Err(_) => panic!("case {case}: a panic"),
         },
@@ -128,12 +171,18 @@ fn flipped_bytes_and_truncations_give_errors_or_the_truth() {
     let expected: Vec<Message> =
         expected.into_iter().enumerate().map(|(i, m)| Message { id: i as u64 + 1, ..m }).collect();
     let cases: u64 = std::env::var("INSULA_DAMAGE_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(300);
+    // How many files opened, and how many objects read back whole, without the check
+    // and with it.
+    let mut opened = [0usize; 2];
+    let mut truthful = [0usize; 2];
+    let mut refused_only_when_checked = 0;
     for case in 0..cases {
         let len = original.len() as u64;
+        let mut outcomes = [Outcome::default(); 2];
         for integrity in [false, true] {
-            if case % 3 == 2 {
+            let outcome = if case % 3 == 2 {
                 let cut = Rng(case + 1).below(len) as usize;
-                run_case(case, &original, &expected, integrity, |bytes| bytes.truncate(cut));
+                run_case(case, &original, &expected, integrity, |bytes| bytes.truncate(cut))
             } else {
                 let mut local = Rng(case + 1);
                 let flips: Vec<(usize, u8)> = (0..1 + local.below(8))
@@ -143,11 +192,27 @@ fn flipped_bytes_and_truncations_give_errors_or_the_truth() {
                     for (at, mask) in flips {
                         bytes[at] ^= mask;
                     }
-                });
-            }
+                })
+            };
+            outcomes[usize::from(integrity)] = outcome;
+            opened[usize::from(integrity)] += usize::from(outcome.opened);
+            truthful[usize::from(integrity)] += outcome.truthful;
         }
+        assert!(
+            outcomes[0].opened || !outcomes[1].opened,
+            "case {case}: the checked open took a file the plain open refused"
+        );
+        refused_only_when_checked += usize::from(outcomes[0].opened && !outcomes[1].opened);
     }
-    eprintln!("{cases} damaged files tried, each with and without the integrity check");
+    eprintln!(
+        "{cases} damaged files: {} opened without the integrity check ({} objects read whole), {} with it ({} objects)",
+        opened[0], truthful[0], opened[1], truthful[1]
+    );
+    // The suite reads: most damage lands where a plain open does not look.
+    assert!(opened[0] * 2 > cases as usize, "only {} of {cases} damaged files opened", opened[0]);
+    assert!(truthful[0] > 0, "no object was ever read back");
+    // The check finds damage the plain open does not.
+    assert!(refused_only_when_checked > 0, "the integrity check refused no file the plain open took");
 }
 
 #[test]
@@ -156,7 +221,8 @@ fn arbitrary_files_are_refused_without_a_panic() {
     for case in 0..200u64 {
         let len = rng.below(16 * 4096) as usize;
         let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-        run_case(10_000 + case, &bytes, &[], false, |_| {});
+        let outcome = run_case(10_000 + case, &bytes, &[], false, |_| {});
+        assert!(!outcome.opened || len == 0, "case {case}: {len} arbitrary bytes opened as a database");
     }
 }
 
