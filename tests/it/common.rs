@@ -192,3 +192,31 @@ pub fn everything() -> impl Strategy<Value = Everything> {
 /// The collection of `DESIGN.md`, as the workspace's model declares it.
 #[allow(unused_imports)]
 pub use insula_workspace::model::{Message, MessageAccessor};
+
+/// Runs `test` on a thread of its own and fails, after `limit`, if it has not finished:
+/// a deadlock or a hang fails this test with a message, and the suite goes on (the stuck
+/// thread is left behind). A panic in `test` is this test's panic; its value is returned.
+pub fn with_watchdog<T: Send + 'static>(
+    limit: std::time::Duration,
+    test: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    use std::sync::mpsc::{self, RecvTimeoutError};
+    let (done, finished) = mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let value = test();
+        let _ = done.send(());
+        value
+    });
+    match finished.recv_timeout(limit) {
+        // Sent, or the thread ended without sending: it panicked, and the panic goes on.
+        Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+            worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }
+        Err(RecvTimeoutError::Timeout) => {
+            panic!("deadlock or hang: the test did not finish within {limit:?}")
+        }
+    }
+}
+
+/// The bound [`with_watchdog`] gives a test that should take well under a second.
+pub const QUICK: std::time::Duration = std::time::Duration::from_secs(30);

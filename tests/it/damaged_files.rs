@@ -8,6 +8,7 @@
 
 use insula::prelude::*;
 use insula_workspace::model::{Message, MessageAccessor};
+use redb::ReadableTable;
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -248,7 +249,7 @@ fn a_refused_file_says_what_is_damaged_even_when_closing_it_fails() {
     std::fs::copy(fixture, dir.path().join("refused.insula")).unwrap();
     match Db::builder().name("refused").collection::<Note>().open(dir.path()) {
         Err(insula::Error::CorruptedFile { reason, .. }) => {
-            assert!(reason.starts_with("the schema of `Note`"), "{reason}");
+            assert_eq!(reason, "the schema of `Note`: the stored text fails its check");
         }
         other => panic!("expected the damaged schema to refuse the file, got {other:?}"),
     }
@@ -280,4 +281,36 @@ fn a_write_into_a_damaged_allocator_is_an_error_not_an_abort() {
     let again = db.write_txn_sync(|txn| txn.notes().put(&mut Note::default()));
     assert!(matches!(again, Err(insula::Error::CorruptedFile { .. })), "{again:?}");
     drop(db);
+}
+
+/// A stored schema text changed so that it still parses, as another schema: its check
+/// refuses it, where the text alone would read as a `Note` whose `stars` are `u16`.
+#[test]
+fn a_stored_schema_text_that_still_parses_is_refused_by_its_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = {
+        let db = Db::builder().name("reworded").collection::<Note>().open(dir.path()).unwrap();
+        db.path().to_owned()
+    };
+    {
+        let raw = redb::Database::open(&path).unwrap();
+        let txn = raw.begin_write().unwrap();
+        {
+            let mut schemas =
+                txn.open_table(redb::TableDefinition::<&str, &str>::new("insula:schemas")).unwrap();
+            let text = schemas.get("Note").unwrap().unwrap().value().to_owned();
+            assert!(text.contains("field stars: u32\n"), "{text}");
+            let reworded = text.replace("field stars: u32\n", "field stars: u16\n");
+            schemas.insert("Note", reworded.as_str()).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    match Db::builder().name("reworded").collection::<Note>().open(dir.path()) {
+        Err(insula::Error::CorruptedFile { reason, .. }) => {
+            assert_eq!(reason, "the schema of `Note`: the stored text fails its check");
+        }
+        other => panic!("expected the check to refuse the reworded schema, got {other:?}"),
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before, "a refused file is left as it was");
 }

@@ -425,12 +425,15 @@ fn a_migration_holds_no_process_wide_lock() {
     let other = tempfile::tempdir().unwrap();
     let other_path = other.path().to_owned();
     let (done, finished) = std::sync::mpsc::channel();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = calls.clone();
     std::thread::spawn(move || {
         // The progress callback reaches the registry, for another name and for its own.
         let result = Db::builder()
             .name("unlocked")
             .collection::<stars_indexed::Note>()
             .on_progress(move |_| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 assert!(
                     Db::instance("unlocked").is_none(),
                     "an instance that is still opening is not handed out"
@@ -443,4 +446,68 @@ fn a_migration_holds_no_process_wide_lock() {
     });
     let result = finished.recv_timeout(std::time::Duration::from_secs(30)).expect("no deadlock");
     result.unwrap();
+    assert!(
+        calls.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the callback ran, at the start and the end"
+    );
+}
+
+/// Two versions of a collection that stores an embedded struct whose fields changed.
+mod embedded_v1 {
+    use insula::prelude::*;
+
+    #[derive(Embedded, Debug, Clone, Default, PartialEq)]
+    pub struct Place {
+        pub city: String,
+    }
+
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Visit")]
+    pub struct Visit {
+        #[id]
+        pub id: Id,
+        pub place: Place,
+    }
+}
+
+mod embedded_v2 {
+    use insula::prelude::*;
+
+    #[derive(Embedded, Debug, Clone, Default, PartialEq)]
+    pub struct Place {
+        pub city: String,
+        pub zip: u32,
+    }
+
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Visit")]
+    pub struct Visit {
+        #[id]
+        pub id: Id,
+        pub place: Place,
+    }
+}
+
+#[test]
+fn an_embedded_structs_fields_changed_is_refused_as_breaking() {
+    use embedded_v1::VisitAccessor;
+    let dir = tempfile::tempdir().unwrap();
+    let path = {
+        let db = Db::builder()
+            .name("embedded_change")
+            .collection::<embedded_v1::Visit>()
+            .open(dir.path())
+            .unwrap();
+        let mut visit =
+            embedded_v1::Visit { place: embedded_v1::Place { city: "Oslo".into() }, ..Default::default() };
+        db.write_txn_sync(|txn| txn.visits().put(&mut visit)).unwrap();
+        db.path().to_owned()
+    };
+    let before = std::fs::read(&path).unwrap();
+    let result = Db::builder().name("embedded_change").collection::<embedded_v2::Visit>().open(dir.path());
+    let Err(Error::SchemaIncompatible { changes, .. }) = result else { panic!("{result:?}") };
+    let [Change::FieldTypeChanged { old, new }] = &changes[..] else { panic!("{changes:?}") };
+    assert_eq!(old.name, "place");
+    assert_eq!(new.to_string(), "place: embedded Place { city: string, zip: u32 }");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the file is byte-identical");
 }

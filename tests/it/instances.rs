@@ -47,8 +47,10 @@ fn the_same_name_gives_the_same_instance() {
     first.write_txn_sync(|txn| txn.messages().put(&mut message("hi"))).unwrap();
     assert_eq!(second.messages().count().unwrap(), 1);
     // One instance: a write through one handle inside a write through the other is
-    // nested, which two separate instances could not detect.
-    let nested = first.write_txn_sync(|_| second.write_txn_sync(|_| Ok::<_, Error>(())));
+    // nested, which two separate instances could not detect (they would deadlock on the
+    // file, which the watchdog turns into a failure).
+    let (outer, inner) = (first.clone(), second.clone());
+    let nested = with_watchdog(QUICK, move || outer.write_txn_sync(|_| inner.write_txn_sync(|_| Ok(()))));
     assert!(
         matches!(nested, Err(Error::NestedTransaction { ref instance }) if instance == "same"),
         "{nested:?}"
@@ -59,32 +61,41 @@ fn the_same_name_gives_the_same_instance() {
 #[test]
 fn the_order_of_collections_does_not_matter() {
     let dir = tempfile::tempdir().unwrap();
-    let _a =
+    let a =
         Db::builder().name("order").collection::<Message>().collection::<Post>().open(dir.path()).unwrap();
-    Db::builder().name("order").collection::<Post>().collection::<Message>().open(dir.path()).unwrap();
+    let b =
+        Db::builder().name("order").collection::<Post>().collection::<Message>().open(dir.path()).unwrap();
+    // The same instance: a write through one is there through the other at once, and
+    // the instance is one file.
+    a.write_txn_sync(|txn| txn.posts().put(&mut Post::default())).unwrap();
+    assert_eq!(b.posts().count().unwrap(), 1);
+    assert_eq!(a.path(), b.path());
+    assert_eq!(Db::instance("order").map(|db| db.path().to_owned()), Some(a.path().to_owned()));
 }
 
 #[test]
 fn eight_threads_opening_one_name_share_one_instance() {
-    let dir = tempfile::tempdir().unwrap();
-    let barrier = Arc::new(Barrier::new(8));
-    let threads: Vec<_> = (0..8)
-        .map(|i| {
-            let (barrier, dir) = (barrier.clone(), dir.path().to_owned());
-            std::thread::spawn(move || {
-                barrier.wait();
-                // A second instance would have to open the file again, which redb
-                // refuses while the first holds it; every open succeeding shows one.
-                let db = Db::builder().name("crowd").collection::<Message>().open(&dir).unwrap();
-                db.write_txn_sync(|txn| txn.messages().put(&mut message(&format!("from {i}")))).unwrap();
-                db
+    with_watchdog(QUICK, || {
+        let dir = tempfile::tempdir().unwrap();
+        let barrier = Arc::new(Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let (barrier, dir) = (barrier.clone(), dir.path().to_owned());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    // A second instance would have to open the file again, which redb
+                    // refuses while the first holds it; every open succeeding shows one.
+                    let db = Db::builder().name("crowd").collection::<Message>().open(&dir).unwrap();
+                    db.write_txn_sync(|txn| txn.messages().put(&mut message(&format!("from {i}")))).unwrap();
+                    db
+                })
             })
-        })
-        .collect();
-    let handles: Vec<Db> = threads.into_iter().map(|thread| thread.join().unwrap()).collect();
-    for db in &handles {
-        assert_eq!(db.messages().count().unwrap(), 8);
-    }
+            .collect();
+        let handles: Vec<Db> = threads.into_iter().map(|thread| thread.join().unwrap()).collect();
+        for db in &handles {
+            assert_eq!(db.messages().count().unwrap(), 8);
+        }
+    });
 }
 
 #[test]
@@ -149,21 +160,23 @@ fn an_instance_closes_with_its_last_handle_and_opens_again() {
 
 #[test]
 fn opening_and_dropping_in_a_loop_from_many_threads() {
-    let dir = tempfile::tempdir().unwrap();
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            let dir = dir.path().to_owned();
-            std::thread::spawn(move || {
-                for _ in 0..50 {
-                    let db = Db::builder().name("churn").collection::<Message>().open(&dir).unwrap();
-                    db.messages().count().unwrap();
-                }
+    with_watchdog(QUICK, || {
+        let dir = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let dir = dir.path().to_owned();
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        let db = Db::builder().name("churn").collection::<Message>().open(&dir).unwrap();
+                        db.messages().count().unwrap();
+                    }
+                })
             })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().unwrap();
-    }
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+    });
 }
 
 #[test]

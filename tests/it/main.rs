@@ -21,6 +21,7 @@ mod codec;
 mod crash;
 mod damaged_files;
 mod evolution;
+mod examples;
 mod instances;
 mod layout_evolution;
 mod objects;

@@ -100,4 +100,12 @@ fn eight_threads_mixing_everything() {
     assert_eq!(db.watcher_count(), 0, "every watcher unsubscribed");
     let operations: u64 = results.iter().map(|(_, operations)| operations).sum();
     eprintln!("stress: {operations} operations by {THREADS} threads in {seconds} s, invariants hold");
+    // A run that did next to nothing proves nothing: each thread must have got through
+    // a fair number of operations (a debug build does hundreds a second).
+    for (thread, (_, operations)) in results.iter().enumerate() {
+        assert!(
+            *operations >= 20 * seconds,
+            "thread {thread} did only {operations} operations in {seconds} s"
+        );
+    }
 }

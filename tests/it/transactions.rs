@@ -70,6 +70,10 @@ fn a_panicking_write_aborts_the_panic_goes_on_and_the_instance_stays_usable() {
 
 #[test]
 fn a_write_inside_a_write_on_the_same_thread_is_an_error_not_a_deadlock() {
+    with_watchdog(QUICK, nested_write);
+}
+
+fn nested_write() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(&dir, "nested");
     let outer = db.write_txn_sync(|txn| {
@@ -155,11 +159,17 @@ fn ids_come_from_a_counter_kept_in_the_transaction() {
     assert_eq!(ids, [1, 2, 3]);
     assert_eq!(batch.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2, 3], "ids written back");
 
-    // An aborted transaction consumes none.
-    let _ = db.write_txn_sync(|txn| {
-        txn.messages().put(&mut message("aborted"))?;
+    // An aborted transaction consumes none: the next id is the one it had taken.
+    let mut aborted = message("aborted");
+    let result = db.write_txn_sync(|txn| {
+        txn.messages().put(&mut aborted)?;
         Err::<(), _>(Error::NestedTransaction { instance: "pretend".into() })
     });
+    assert!(matches!(result, Err(Error::NestedTransaction { .. })), "{result:?}");
+    assert_eq!(aborted.id, 4, "the aborted put had taken id 4");
+    let mut after = message("after the abort");
+    db.write_txn_sync(|txn| txn.messages().put(&mut after)).unwrap();
+    assert_eq!(after.id, 4, "the aborted transaction's id is given again");
     // An explicit id inserts and moves the counter past it.
     let mut explicit = Message { id: 10, ..message("explicit") };
     let mut next = message("next");
@@ -174,7 +184,7 @@ fn ids_come_from_a_counter_kept_in_the_transaction() {
     let mut replacement = Message { id: 2, ..message("replaced") };
     db.write_txn_sync(|txn| txn.messages().put(&mut replacement)).unwrap();
     assert_eq!(db.messages().get(2).unwrap().unwrap().content, "replaced");
-    assert_eq!(db.messages().count().unwrap(), 5);
+    assert_eq!(db.messages().count().unwrap(), 6);
 
     // The counter survives reopening.
     drop(db);

@@ -36,21 +36,6 @@ fn message(likes: u32) -> Message {
     Message { author: "ada".into(), likes, ..Default::default() }
 }
 
-/// Runs `test` on another thread and fails if it does not finish within `limit`: a
-/// deadlock fails the test instead of hanging it.
-fn with_watchdog(limit: Duration, test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        test();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => worker.join().unwrap(),
-        Err(RecvTimeoutError::Disconnected) => std::panic::resume_unwind(worker.join().unwrap_err()),
-        Err(RecvTimeoutError::Timeout) => panic!("deadlock: the test did not finish within {limit:?}"),
-    }
-}
-
 #[test]
 fn a_lazy_watcher_fires_after_commits_to_its_collection_only() {
     let dir = scratch();
@@ -106,10 +91,11 @@ fn aborted_transactions_fire_nothing() {
     let watcher = db.messages().watch_lazy();
     let object = db.messages().watch_object(1);
 
-    let _ = db.write_txn_sync(|txn| {
+    let aborted = db.write_txn_sync(|txn| {
         txn.messages().put(&mut message(1))?;
         Err::<(), _>(Error::NestedTransaction { instance: "pretend".into() })
     });
+    assert!(matches!(aborted, Err(Error::NestedTransaction { .. })), "{aborted:?}");
     let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let _: Result<(), Error> = db.write_txn_sync(|txn| {
             txn.messages().put(&mut message(2))?;
@@ -181,8 +167,12 @@ fn a_read_begun_after_an_event_sees_the_commit() {
         let reader = {
             let db = db.clone();
             std::thread::spawn(move || {
-                let mut checked = 0;
+                let (mut checked, mut last) = (0, 0);
                 while let Ok(Some(event)) = watcher.recv_timeout(WAIT) {
+                    // Events come in commit order, each at most once: a stale or repeated
+                    // event fails here.
+                    assert!(event.likes > last, "an event for {} after one for {last}", event.likes);
+                    last = event.likes;
                     let now = db.messages().get(1).unwrap().unwrap();
                     assert!(
                         now.likes >= event.likes,
@@ -195,14 +185,16 @@ fn a_read_begun_after_an_event_sees_the_commit() {
                         break;
                     }
                 }
-                checked
+                (checked, last)
             })
         };
         for likes in 1..=200 {
             let mut object = Message { id: 1, ..message(likes) };
             db.write_txn_sync(|txn| txn.messages().put(&mut object)).unwrap();
         }
-        assert!(reader.join().unwrap() > 0);
+        let (checked, last) = reader.join().unwrap();
+        assert!(checked > 0);
+        assert_eq!(last, 200, "the newest state arrives");
     });
 }
 
@@ -367,5 +359,46 @@ fn stress_four_writers_eight_watchers() {
             watcher.join().unwrap();
         }
         eprintln!("stress: {commits} commits by 4 writers, 8 watchers ended on the final state");
+    });
+}
+
+/// The rule for every kind of watcher: when an event arrives, a read begun then sees the
+/// commit that caused it. The writer waits for each event to be checked before its next
+/// commit, so the read must see exactly that commit.
+#[test]
+fn every_kind_of_watcher_lets_a_read_see_the_commit_it_announces() {
+    with_watchdog(Duration::from_secs(120), || {
+        let dir = scratch();
+        let db = open(&dir, "visible_kinds");
+        db.write_txn_sync(|txn| txn.messages().put(&mut message(0))).unwrap();
+        let lazy = db.messages().watch_lazy();
+        let query = db.messages().query().filter(Message::LIKES.ge(1)).watch_lazy();
+        let results = db.messages().query().filter(Message::LIKES.ge(1)).watch();
+        let (checked, next) = (mpsc::channel::<()>(), mpsc::channel::<u32>());
+        let (ack, acked) = checked;
+        let (announce, announced) = next;
+        let reader = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                while let Ok(likes) = announced.recv() {
+                    lazy.recv_timeout(WAIT).expect("a lazy event for each commit");
+                    assert_eq!(db.messages().get(1).unwrap().unwrap().likes, likes, "after a lazy event");
+                    query.recv_timeout(WAIT).expect("a query event for each commit");
+                    assert_eq!(db.messages().get(1).unwrap().unwrap().likes, likes, "after a query event");
+                    let found = results.recv_timeout(WAIT).expect("results for each commit");
+                    assert_eq!(found.iter().map(|message| message.likes).collect::<Vec<_>>(), [likes]);
+                    assert_eq!(db.messages().get(1).unwrap().unwrap().likes, likes, "after a result event");
+                    ack.send(()).unwrap();
+                }
+            })
+        };
+        for likes in 1..=50 {
+            let mut object = Message { id: 1, ..message(likes) };
+            db.write_txn_sync(|txn| txn.messages().put(&mut object)).unwrap();
+            announce.send(likes).unwrap();
+            acked.recv_timeout(WAIT).expect("the reader checked the commit");
+        }
+        drop(announce);
+        reader.join().unwrap();
     });
 }
