@@ -90,7 +90,7 @@ impl Drop for Instance {
         // Close the file first, then free the name, so that a new open of the name
         // never finds the file still locked by this instance.
         if let Some(database) = self.database.take() {
-            store::close(&self.path, database);
+            store::close(database);
         }
         INSTANCES.remove_closed(&self.name);
     }

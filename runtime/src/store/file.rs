@@ -3,6 +3,7 @@
 use super::catalog::{Action, Requested, plan};
 use super::collection::StoredCollection;
 use super::migrate::{Progress, reconcile};
+use crate::guard::SafeDrop;
 use crate::{Error, Result};
 use std::path::Path;
 
@@ -66,17 +67,14 @@ pub(crate) fn open(
             // Closing writes to the file, and on a damaged one redb can panic there: that
             // panic is caught here, so that the caller gets the error that refused the
             // file, and nothing of it is lost in the unwinding.
-            close(path, database);
+            close(database);
             Err(error)
         }
     }
 }
 
-/// Closes `database`, the file at `path`. redb writes to the file as it closes; a panic
-/// there, on a damaged file, is caught, and there is no one to tell.
-pub(crate) fn close(path: &Path, database: redb::Database) {
-    let _ = crate::guard::storage(path, || {
-        drop(database);
-        Ok(())
-    });
+/// Closes `database`. redb writes to the file as it closes; a panic there, on a damaged
+/// file, is caught by [`SafeDrop`], and there is no one to tell.
+pub(crate) fn close(database: redb::Database) {
+    drop(SafeDrop::new(database));
 }
