@@ -56,15 +56,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
-    command.args([
-        "mutants",
-        "--package",
-        "insula",
-        "--test-package",
-        "insula",
-        "--test-package",
-        "insula-workspace",
-    ]);
+    command.args(["mutants", "--package", "insula", "--test-workspace", "true"]);
     for (_, files) in PARTS {
         for file in *files {
             command.args(["--file", file]);
@@ -74,7 +66,8 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         .args(["--cap-lints", "true", "--timeout", "120", "--build-timeout", "600"])
         .args(["--cargo-test-arg=--lib", "--cargo-test-arg=--test", "--cargo-test-arg=it"])
         .args(args)
-        .arg("--");
+        // The first `--` ends cargo-mutants' options, the second cargo test's.
+        .args(["--", "--"]);
     for skipped in SKIPPED {
         command.args(["--skip", skipped]);
     }
