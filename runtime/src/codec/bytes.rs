@@ -106,3 +106,19 @@ pub fn read_u32(slot: &[u8]) -> Result<u32, Corrupt> {
 pub fn write_u32(out: &mut [u8], slot: usize, value: u32) {
     out[slot..slot + 4].copy_from_slice(U32::new(value).as_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_tags_pass_and_a_repeated_one_anywhere_fails() {
+        assert_distinct_tags(&[]);
+        assert_distinct_tags(&[7]);
+        assert_distinct_tags(&[1, 2, 3]);
+        for tags in [[1, 1, 2], [1, 2, 1], [2, 1, 1]] {
+            let repeated = std::panic::catch_unwind(|| assert_distinct_tags(&tags));
+            assert!(repeated.is_err(), "{tags:?}");
+        }
+    }
+}
