@@ -23,6 +23,7 @@ mod damaged_files;
 mod evolution;
 mod examples;
 mod instances;
+mod keys;
 mod layout_evolution;
 mod objects;
 mod public_face;
