@@ -402,3 +402,41 @@ fn every_kind_of_watcher_lets_a_read_see_the_commit_it_announces() {
         reader.join().unwrap();
     });
 }
+
+/// `fire_immediately` reads the current state, and a commit can publish while it reads:
+/// the commit's newer event must stay, never be replaced by the older state. A view
+/// filter holds the read at the right moment: its first call (from `fire_immediately`)
+/// waits until a commit has published.
+#[test]
+fn fire_immediately_never_replaces_an_event_published_while_it_read() {
+    with_watchdog(Duration::from_secs(60), || {
+        let dir = scratch();
+        let db = open(&dir, "fire_race");
+        db.write_txn_sync(|txn| txn.messages().put(&mut message(1))).unwrap();
+        let armed = Arc::new(AtomicBool::new(false));
+        let (reading, read_started) = mpsc::channel::<()>();
+        let (committed, commit_done) = mpsc::channel::<()>();
+        let commit_done = std::sync::Mutex::new(commit_done);
+        let filter_armed = armed.clone();
+        let watcher = db
+            .messages()
+            .query()
+            .filter_view(move |_| {
+                if filter_armed.swap(false, Ordering::SeqCst) {
+                    let _ = reading.send(());
+                    let _ = commit_done.lock().unwrap().recv_timeout(WAIT);
+                }
+                true
+            })
+            .watch();
+        armed.store(true, Ordering::SeqCst);
+        let firing = std::thread::spawn(move || watcher.fire_immediately());
+        read_started.recv_timeout(WAIT).expect("fire_immediately began its read");
+        db.write_txn_sync(|txn| txn.messages().put(&mut message(2))).unwrap();
+        committed.send(()).unwrap();
+        let watcher = firing.join().unwrap();
+        let event = watcher.recv_timeout(WAIT).unwrap();
+        assert_eq!(event.len(), 2, "the commit's event, not the older read: {event:?}");
+        assert_eq!(watcher.try_recv(), Err(TryRecvError::Empty));
+    });
+}

@@ -140,11 +140,6 @@ impl Layouts {
         self.add(old_tag, &fitting, current)
     }
 
-    /// Whether no older layout is known.
-    pub fn is_empty(&self) -> bool {
-        self.older.is_empty()
-    }
-
     fn find(&self, tag: u32) -> Option<&Remap> {
         self.older.iter().find(|remap| remap.tag == tag)
     }
