@@ -286,6 +286,14 @@ fn fire_immediately_delivers_the_current_state() {
     let object = db.messages().watch_object(1).fire_immediately();
     assert_eq!(object.try_recv().unwrap(), Some(first));
     assert_eq!(db.messages().watch_object(2).fire_immediately().try_recv().unwrap(), None);
+
+    // A watcher that has received events already gets the current state too.
+    let object = db.messages().watch_object(1);
+    let mut second = Message { id: 1, ..message(12) };
+    db.write_txn_sync(|txn| txn.messages().put(&mut second)).unwrap();
+    assert_eq!(object.recv_timeout(WAIT).unwrap(), Some(second.clone()));
+    let object = object.fire_immediately();
+    assert_eq!(object.try_recv().unwrap(), Some(second), "the current state, after an event was received");
 }
 
 #[test]
