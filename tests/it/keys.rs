@@ -150,3 +150,34 @@ fn booleans_and_composite_keys_over_strings_with_zero_bytes() {
     assert_eq!(trues, Some(true));
     assert_eq!(db.blobs().query().min(Blob::FLAG).unwrap(), Some(false));
 }
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+pub struct Unindexed {
+    #[id]
+    pub id: Id,
+    pub bytes: Vec<u8>,
+    pub flag: bool,
+}
+
+/// Without an index every object is tested on its record, so equality itself decides.
+#[test]
+fn equality_on_unindexed_bytes_and_booleans_tests_each_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::builder().name("key_scan").collection::<Unindexed>().open(dir.path()).unwrap();
+    let mut objects: Vec<Unindexed> = values()
+        .into_iter()
+        .enumerate()
+        .map(|(i, bytes)| Unindexed { bytes, flag: i % 2 == 0, ..Default::default() })
+        .collect();
+    db.write_txn_sync(|txn| txn.unindexeds().put_all(&mut objects)).unwrap();
+    for value in values() {
+        let query = db.unindexeds().query().filter(Unindexed::BYTES.eq(&value));
+        assert!(query.explain().unwrap().starts_with("full scan"), "{}", query.explain().unwrap());
+        let expected: Vec<Id> = objects.iter().filter(|o| o.bytes == value).map(|o| o.id).collect();
+        assert_eq!(query.ids().unwrap(), expected, "{value:?}");
+    }
+    for flag in [false, true] {
+        let expected: Vec<Id> = objects.iter().filter(|o| o.flag == flag).map(|o| o.id).collect();
+        assert_eq!(db.unindexeds().query().filter(Unindexed::FLAG.eq(flag)).ids().unwrap(), expected);
+    }
+}
