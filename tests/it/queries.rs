@@ -497,3 +497,78 @@ fn a_case_insensitive_index_finds_every_casing_and_returns_the_exact_ones() {
     }
     db.items().verify().unwrap();
 }
+
+/// The planner's route, in `explain`'s words: which index or id range, how many key
+/// ranges and about how many candidates. A worse route still gives the right objects
+/// (every candidate is tested), so only these words can tell it.
+#[test]
+fn the_planner_takes_the_narrowest_route_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::builder().name("planner_routes").collection::<Item>().open(dir.path()).unwrap();
+    let names = ["a", "ab", "abc", "b", "ba", "c"];
+    let mut items: Vec<Item> = (0..60u32)
+        .map(|i| Item {
+            name: names[i as usize % names.len()].to_owned(),
+            label: "x".into(),
+            group: (i % 3) as u8,
+            rank: (i % 5) as i32,
+            parent: (i % 4 != 0).then_some(u64::from(i % 4)),
+            code: Some(i),
+            ..Default::default()
+        })
+        .collect();
+    db.write_txn_sync(|txn| txn.items().put_all(&mut items)).unwrap();
+    let count = |keep: &dyn Fn(&Item) -> bool| items.iter().filter(|item| keep(item)).count();
+    let plan = |condition: Condition<Item>| db.items().query().filter(condition).explain().unwrap();
+
+    let ids = plan(Item::ID.between(10, 19));
+    assert!(ids.starts_with("scan of ids 10..=19 of `Item` (about 10 objects)"), "{ids}");
+    let one = plan(Item::ID.eq(5));
+    assert!(one.starts_with("scan of ids 5..=5 of `Item` (about 1 objects)"), "{one}");
+    let two = plan(Item::ID.any_of([3, 7]));
+    assert!(two.starts_with("scan of ids 3..=7 of `Item` (about 5 objects)"), "{two}");
+    let below = plan(Item::ID.lt(4));
+    // A range probe does not know its bound is strict: `lt` scans up to its bound, and
+    // the test of each record drops it.
+    assert!(below.starts_with("scan of ids 0..=4 of `Item` (about 5 objects)"), "{below}");
+
+    let values = plan(Item::NAME.any_of(["a", "b"]));
+    let wanted = format!(
+        "index `name` (2 values of name; 2 key ranges, about {} candidates of 60)",
+        count(&|item| item.name == "a" || item.name == "b")
+    );
+    assert!(values.starts_with(&wanted), "{values}");
+    let prefix = plan(Item::NAME.starts_with("ab"));
+    let wanted = format!(
+        "index `name` (prefix of name; 1 key range, about {} candidates of 60)",
+        count(&|item| item.name.starts_with("ab"))
+    );
+    assert!(prefix.starts_with(&wanted), "{prefix}");
+    let longer = plan(Item::NAME.starts_with("abc"));
+    let wanted = format!(
+        "index `name` (prefix of name; 1 key range, about {} candidates of 60)",
+        count(&|item| item.name.starts_with("abc"))
+    );
+    assert!(longer.starts_with(&wanted), "{longer}");
+    let range = plan(Item::PARENT.ge(Some(2)));
+    let wanted = format!(
+        "index `parent` (range on parent; 1 key range, about {} candidates of 60)",
+        count(&|item| item.parent >= Some(2))
+    );
+    assert!(range.starts_with(&wanted), "{range}");
+    let composite = plan(Item::GROUP.eq(1).and(Item::RANK.ge(3)));
+    let wanted = format!(
+        "index `group+rank` (equality on group, range on rank; 1 key range, about {} candidates of 60)",
+        count(&|item| item.group == 1 && item.rank >= 3)
+    );
+    assert!(composite.starts_with(&wanted), "{composite}");
+    // The unique index finds one object; its answer is the one object.
+    let unique = db.items().query().filter(Item::CODE.eq(Some(17)));
+    assert!(
+        unique
+            .explain()
+            .unwrap()
+            .starts_with("index `code` (equality on code; 1 key range, about 1 candidates of 60)")
+    );
+    assert_eq!(unique.ids().unwrap(), [18]);
+}

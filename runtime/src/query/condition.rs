@@ -66,9 +66,6 @@ pub(crate) struct Leaf {
     /// How the condition reads, for `explain`.
     pub(crate) text: String,
     pub(crate) probe: Option<Probe>,
-    /// The probe's index keys identify exactly the values the condition accepts (no
-    /// long value shortened to a prefix and a hash): an index lookup needs no re-test.
-    pub(crate) exact: bool,
     pub(crate) test: Test,
 }
 
@@ -204,29 +201,9 @@ impl<C: Collection, T: Value> Field<C, T> {
             is_id: self.is_id(),
             text,
             probe,
-            exact: false,
             test: Arc::new(test),
         }))
     }
-}
-
-impl<C> Condition<C> {
-    /// Marks a leaf whose equality probe is exact (see `Leaf::exact`).
-    fn exact(mut self, exact: bool) -> Self {
-        if let Node::Leaf(leaf) = &mut self.node {
-            leaf.exact = exact;
-        }
-        self
-    }
-}
-
-/// Whether the index key of `value` is the value's whole key (not a prefix and a hash).
-fn is_exact<T: KeyPart>(value: T::View<'_>) -> bool {
-    let mut index = Vec::new();
-    T::write_key(value, KeyMode::Index { case_insensitive: false }, &mut index);
-    let mut full = Vec::new();
-    T::write_key(value, KeyMode::Full, &mut full);
-    index == full
 }
 
 /// The index keys of one value: case-sensitive and case-folded.
@@ -257,11 +234,10 @@ impl<C: Collection, T: KeyPart + Send + Sync + 'static> Field<C, T> {
     pub fn eq(self, value: T::View<'_>) -> Condition<C> {
         let value = T::from_view(value);
         let probe = Probe::Eq(vec![eq_keys::<T>(value.as_view())]);
-        let exact = is_exact::<T>(value.as_view());
         let text = format!("{} == {:?}", self.name(), value.as_view());
         let field = self;
         let test = move |id: &[u8; 8], record: &RecordReader<'_>| field.equals(id, record, value.as_view());
-        self.leaf_on_record(text, Some(probe), test).exact(exact)
+        self.leaf_on_record(text, Some(probe), test)
     }
 
     /// The field differs from `value`.
@@ -327,11 +303,9 @@ impl<C: Collection, T: KeyPart + Send + Sync + 'static> Field<C, T> {
             self.name(),
             values.iter().map(|value| format!("{:?}", value.as_view())).collect::<Vec<_>>().join(", ")
         );
-        let exact = values.iter().all(|value| is_exact::<T>(value.as_view()));
         self.leaf(text, Some(probe), move |field| {
             values.iter().any(|value| T::compare(field, value.as_view()).is_eq())
         })
-        .exact(exact)
     }
 }
 
