@@ -255,3 +255,21 @@ fn a_callback_watcher_returns_an_insula_result() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+#[test]
+fn a_change_says_what_it_does_and_its_verdict() {
+    use insula::schema::{Change, IndexDef};
+    let unique =
+        IndexDef { fields: vec!["email".into()], unique: true, replace: false, case_insensitive: false };
+    let plain = IndexDef { unique: false, ..unique.clone() };
+    assert_eq!(
+        Change::IndexAdded(unique.clone()).to_string(),
+        "index `email unique` added (refused if existing objects share a key) [compatible]"
+    );
+    assert_eq!(Change::IndexAdded(plain.clone()).to_string(), "index `email` added [compatible]");
+    assert_eq!(Change::IndexRemoved(plain).to_string(), "index `email` removed [compatible]");
+    assert_eq!(
+        Change::UniqueIndexViolated { index: unique, first: 3, second: 9 }.to_string(),
+        "unique index `email unique` added, but objects 3 and 9 share a key [breaking]"
+    );
+}
