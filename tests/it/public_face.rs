@@ -273,3 +273,27 @@ fn a_change_says_what_it_does_and_its_verdict() {
         "unique index `email unique` added, but objects 3 and 9 share a key [breaking]"
     );
 }
+
+#[test]
+fn a_read_closure_may_return_an_error_type_of_the_callers_own() {
+    #[derive(Debug, PartialEq)]
+    enum AppError {
+        Db(String),
+        Missing(Id),
+    }
+    impl From<Error> for AppError {
+        fn from(error: Error) -> Self {
+            AppError::Db(error.to_string())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::builder().name("face_read_error").collection::<Account>().open(dir.path()).unwrap();
+    db.write_txn_sync(|txn| txn.accounts().put(&mut account("a@x"))).unwrap();
+    let find = |id: Id| {
+        db.read_txn_sync_with_error(|txn| {
+            txn.accounts().get(id)?.map(|found| found.email).ok_or(AppError::Missing(id))
+        })
+    };
+    assert_eq!(find(1), Ok("a@x".to_owned()));
+    assert_eq!(find(2), Err(AppError::Missing(2)));
+}

@@ -88,15 +88,20 @@ impl Db {
     /// Runs `f` in a read transaction: every read in it sees one snapshot, the state
     /// after the last commit before it began.
     pub fn read_txn_sync<R>(&self, f: impl FnOnce(&ReadTxn<'_>) -> Result<R>) -> Result<R> {
+        self.read_txn_sync_with_error(f)
+    }
+
+    /// [`Db::read_txn_sync`] for a closure that returns an error type of the caller's
+    /// own, which any [`Error`] converts into.
+    pub fn read_txn_sync_with_error<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&ReadTxn<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let instance = &self.instance;
         let read = storage(&instance.path, || ReadTxn::begin(instance))?;
-        let result = f(&read);
-        // Ending a read releases pages, which reads the file's state: guarded too.
-        let _ = storage(&instance.path, || {
-            drop(read);
-            Ok(())
-        });
-        result
+        // Ending the read releases pages, which reads the file's state: the transaction
+        // is held in a `SafeDrop`, so a panic there on a damaged file is contained.
+        f(&read)
     }
 
     /// Runs `f` in a write transaction, which commits when `f` returns `Ok` and aborts
@@ -172,20 +177,10 @@ impl Db {
         let txn = storage(&instance.path, || Ok(instance.database().begin_write()?))?;
         let txn = SafeDrop::new(txn);
         let write = WriteTxn { instance, txn, buffer: Default::default(), changes: Default::default() };
-        // On a panic, `write` drops as it unwinds, and redb aborts it.
-        let result = f(&write);
+        // On a panic or an error, `write` drops, and redb aborts it (`SafeDrop` contains
+        // a panic of that abort on a damaged file).
+        let result = f(&write)?;
         let WriteTxn { txn, changes, .. } = write;
-        let result = match result {
-            Ok(result) => result,
-            Err(error) => {
-                // Aborting reads the file's state too: guarded.
-                let _ = storage(&instance.path, || {
-                    drop(txn);
-                    Ok(())
-                });
-                return Err(error);
-            }
-        };
         storage(&instance.path, || Ok(txn.into_inner().commit()?))?;
         instance.watchers.notify(&mut changes.into_inner(), || ReadTxn::begin(instance));
         Ok(result)

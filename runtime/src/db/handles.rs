@@ -8,7 +8,7 @@
 use super::database::Db;
 use super::query::{Origin, Query};
 use super::txn::{ReadTxn, WriteTxn};
-use super::watchers::{Interest, Watchers};
+use super::watchers::{Committed, Interest, Watchers};
 use crate::codec::key::KeyPart;
 use crate::guard::{storage, user};
 use crate::store::{self, StoredCollection, Tables, Writer};
@@ -136,8 +136,10 @@ impl<'a, C: Collection> DbCollection<'a, C> {
         if instance.collection::<C>().is_err() {
             return Watchers::closed();
         }
+        // The event says only that a commit touched the collection: nothing is read.
         instance.watchers.subscribe(
             C::SCHEMA.name(),
+            &instance.path,
             Interest::Collection,
             |_| Some(()),
             Box::new(|| Some(())),
@@ -177,8 +179,9 @@ impl<'a, C: Collection> DbCollection<'a, C> {
             let txn = ReadTxn::begin(&instance).ok()?;
             txn.collection::<C>().get(id).ok()
         };
-        let produce = move |txn: &ReadTxn<'_>| txn.collection::<C>().get(id).ok();
-        instance.watchers.subscribe(C::SCHEMA.name(), Interest::Object(id), produce, Box::new(current))
+        let produce = move |committed: &Committed<'_, '_>| committed.txn()?.collection::<C>().get(id).ok();
+        let interest = Interest::Object(id);
+        instance.watchers.subscribe(C::SCHEMA.name(), &instance.path, interest, produce, Box::new(current))
     }
 }
 

@@ -5,7 +5,7 @@ use super::database::Db;
 use super::handles::Access;
 use super::instance::Instance;
 use super::txn::{ReadTxn, WriteTxn};
-use super::watchers::Interest;
+use super::watchers::{Committed, Interest};
 use crate::codec::Value;
 use crate::codec::key::{KeyPart, Numeric};
 use crate::guard::storage;
@@ -369,5 +369,7 @@ fn watch_query<C: Collection, T: Send + 'static>(
         let txn = ReadTxn::begin(&instance).ok()?;
         current_run(&txn)
     };
-    instance.watchers.subscribe(C::SCHEMA.name(), Interest::Query(Box::new(touches)), run, Box::new(current))
+    let produce = move |committed: &Committed<'_, '_>| run(committed.txn()?);
+    let interest = Interest::Query(Box::new(touches));
+    instance.watchers.subscribe(C::SCHEMA.name(), &instance.path, interest, produce, Box::new(current))
 }

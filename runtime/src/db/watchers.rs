@@ -10,12 +10,29 @@ use super::txn::ReadTxn;
 use crate::watch::{Mailbox, Unsubscribe, Watcher};
 use crate::{Id, Result};
 use std::cell::OnceCell;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Decides whether a commit touched what a query watches, from the committed state and
 /// the ids it wrote or deleted (`all`: every object may have changed).
 pub(crate) type Touches = Box<dyn Fn(&ReadTxn<'_>, bool, &[Id]) -> bool + Send + Sync>;
+
+/// The committed state a notification reads, begun on first need: one read transaction
+/// serves every subscription of a commit, and a commit that only lazy watchers watch
+/// begins none.
+pub(crate) struct Committed<'a, 'db> {
+    begin: &'a dyn Fn() -> Result<ReadTxn<'db>>,
+    txn: OnceCell<Result<ReadTxn<'db>>>,
+}
+
+impl<'db> Committed<'_, 'db> {
+    /// The read transaction of the committed state; `None` when it cannot be read (a
+    /// damaged file).
+    pub(crate) fn txn(&self) -> Option<&ReadTxn<'db>> {
+        self.txn.get_or_init(self.begin).as_ref().ok()
+    }
+}
 
 /// What a subscription watches.
 pub(crate) enum Interest {
@@ -32,7 +49,7 @@ struct Subscription {
     collection: &'static str,
     interest: Interest,
     /// Produces the watched state from the committed data and publishes it.
-    publish: Box<dyn Fn(&ReadTxn<'_>) + Send + Sync>,
+    publish: Box<dyn Fn(&Committed<'_, '_>) + Send + Sync>,
     close: Box<dyn Fn() + Send + Sync>,
 }
 
@@ -56,25 +73,27 @@ impl Watchers {
     }
 
     /// Subscribes to `interest` in `collection`. `produce` makes the event from the
-    /// committed data (`None`: nothing to send).
+    /// committed data (`None`: nothing to send); reading it is guarded.
     pub(crate) fn subscribe<T: Send + 'static>(
         self: &Arc<Self>,
         collection: &'static str,
+        path: &Path,
         interest: Interest,
-        produce: impl Fn(&ReadTxn<'_>) -> Option<T> + Send + Sync + 'static,
+        produce: impl Fn(&Committed<'_, '_>) -> Option<T> + Send + Sync + 'static,
         current: Box<dyn Fn() -> Option<T> + Send + Sync>,
     ) -> Watcher<T> {
         let mailbox = Mailbox::new();
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (publish_to, close) = (Arc::clone(&mailbox), Arc::clone(&mailbox));
+        let path = path.to_owned();
         self.lock().push(Subscription {
             id,
             collection,
             interest,
-            publish: Box::new(move |txn| {
+            publish: Box::new(move |committed| {
                 // Reading the committed state can fail on a damaged file; the watcher
                 // then misses this event, and the writer goes on.
-                if let Ok(Some(event)) = crate::guard::storage(txn.path(), || Ok(produce(txn))) {
+                if let Ok(Some(event)) = crate::guard::storage(&path, || Ok(produce(committed))) {
                     publish_to.publish(event);
                 }
             }),
@@ -109,17 +128,13 @@ impl Watchers {
             return;
         }
         changes.prepare();
-        let committed = OnceCell::new();
-        // A damaged file can fail the read: then no subscription gets an event now.
-        let read = || committed.get_or_init(&begin).as_ref().ok();
+        let committed = Committed { begin: &begin, txn: OnceCell::new() };
         for subscription in subscriptions.iter() {
             // A query watcher runs the caller's view filters: a panic there costs that
             // watcher this event, and neither the writer nor the other watchers anything.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if changes.touches(&read, subscription.collection, &subscription.interest)
-                    && let Some(txn) = read()
-                {
-                    (subscription.publish)(txn);
+                if changes.touches(&committed, subscription.collection, &subscription.interest) {
+                    (subscription.publish)(&committed);
                 }
             }));
         }
@@ -186,14 +201,9 @@ impl Changes {
         }
     }
 
-    /// Whether the changes touched `interest` in `collection`; `read` gives the committed
-    /// state, where a query needs it.
-    fn touches<'t>(
-        &self,
-        read: &dyn Fn() -> Option<&'t ReadTxn<'t>>,
-        collection: &str,
-        interest: &Interest,
-    ) -> bool {
+    /// Whether the changes touched `interest` in `collection`; a query reads the
+    /// committed state to tell.
+    fn touches(&self, committed: &Committed<'_, '_>, collection: &str, interest: &Interest) -> bool {
         let Some((_, touched)) = self.collections.iter().find(|(name, _)| *name == collection) else {
             return false;
         };
@@ -201,7 +211,8 @@ impl Changes {
             Interest::Collection => touched.all || !touched.ids.is_empty(),
             Interest::Object(id) => touched.all || touched.ids.binary_search(id).is_ok(),
             Interest::Query(touches) => {
-                let Some(txn) = read() else { return true };
+                // A read failure counts as a change: better an extra event than a lost one.
+                let Some(txn) = committed.txn() else { return true };
                 crate::guard::storage(txn.path(), || Ok(touches(txn, touched.all, &touched.ids)))
                     .unwrap_or(true)
             }

@@ -43,11 +43,12 @@ impl<'t> IndexTable<'t, WriteTransaction> {
 
     /// Removes the entry `key` of object `id`.
     fn remove(&mut self, key: &[u8], id: Id, scratch: &mut Vec<u8>) -> Result<()> {
+        // A unique entry goes only if it is this object's: a replaced object's key may
+        // already belong to its replacement.
+        let owned = self.unique_owner(key)? == Some(id);
         match self {
             IndexTable::Unique(table) => {
-                // Only if the entry is this object's: a replaced object's key may
-                // already belong to its replacement.
-                if table.get(key)?.map(|owner| owner.value()) == Some(id) {
+                if owned {
                     table.remove(key)?;
                 }
             }
