@@ -95,14 +95,14 @@ mod watch;
 
 pub use collection::{Collection, Embedded, Enumerated, Id, MAX_RECORD_LEN};
 pub use db::{
-    Access, DEFAULT_NAME, Db, DbBuilder, DbCollection, Query, ReadCollection, ReadTxn, WriteCollection,
-    WriteTxn,
+    Access, Compaction, DEFAULT_NAME, Db, DbBuilder, DbCollection, Durability, Query, ReadCollection,
+    ReadTxn, WriteCollection, WriteTxn,
 };
 pub use error::{Error, Result};
 pub use field::Field;
 pub use insula_macros::{Collection, Embedded, Enumerated};
 pub use query::{Condition, Sort};
-pub use store::{Action, MigrationProgress};
+pub use store::{Action, CollectionStats, IndexStats, MigrationProgress, Stats};
 pub use watch::{WatchGuard, Watcher};
 
 /// What most programs need: `use insula::prelude::*;`.
