@@ -67,6 +67,8 @@
 //!   [`WriteTxn`] through [`Access`]: import it with the struct (it has the struct's
 //!   visibility). It returns a [`DbCollection`], a [`ReadCollection`] or a
 //!   [`WriteCollection`]; only the last one writes.
+//! - Operations: [`DbBuilder::read_only`], [`DbBuilder::open_in_memory`],
+//!   [`Durability`] with [`Db::flush`], [`Db::copy_to`], [`Db::compact`], [`Db::stats`].
 //! - [`Query`], [`Condition`], [`Sort`], [`Field`]: typed queries.
 //! - [`Watcher`]: what changed after each commit.
 //! - [`schema`]: schemas, the classifier of changes, and the schema lock.
