@@ -460,9 +460,13 @@ fn compaction_gives_back_free_space_and_keeps_every_object() {
 
     let nested = db.write_txn_sync(|_| db.compact().map(drop));
     assert!(matches!(nested, Err(Error::NestedTransaction { .. })), "{nested:?}");
+    // Compacted in place, the file is about as small as a fresh copy of what it holds:
+    // the pages that deletes left part empty are packed again.
+    let copies = tempfile::tempdir().unwrap();
+    let copy = db.copy_to(copies.path().join("copy.insula")).unwrap();
     let compaction = db.compact().unwrap();
     assert_eq!(compaction.bytes_before, stats.file_bytes);
-    assert!(compaction.bytes_after < compaction.bytes_before * 2 / 3, "{compaction:?}");
+    assert!(compaction.bytes_after <= copy + copy / 4, "{compaction:?}, a copy takes {copy}");
     assert_eq!(compaction.bytes_after, std::fs::metadata(db.path()).unwrap().len());
     assert_eq!(db.messages().all().unwrap(), kept);
     db.messages().verify().unwrap();

@@ -4,7 +4,7 @@
 use super::database::{Db, commit};
 use super::instance::{Instance, Place};
 use super::txn::{Durability, writing_here};
-use crate::guard::storage;
+use crate::guard::{SafeDrop, storage};
 use crate::store::{self, Stats};
 use crate::{Error, Result};
 use std::path::Path;
@@ -61,6 +61,9 @@ impl Instance {
         let _serial = self.serial()?;
         storage(&self.path, || {
             let bytes_before = self.space_unlocked()?;
+            let write = SafeDrop::new(self.begin_write("compact the file")?);
+            store::rebuild_tables(&write, &self.path)?;
+            commit(write.into_inner(), Durability::Immediate)?;
             self.exclusive("compact the file", |database| {
                 database.compact().map_err(|error| match error {
                     redb::CompactionError::TransactionInProgress => Error::Busy {
@@ -117,11 +120,12 @@ impl Db {
         storage(&instance.path, || commit(instance.begin_write("flush")?, Durability::Immediate))
     }
 
-    /// Compacts the file in place: the free pages that earlier commits left are given
-    /// back, and the file shrinks. Write transactions wait meanwhile, and so do reads that
-    /// begin meanwhile; a read transaction open on another thread makes it fail with
-    /// [`Error::Busy`] (try again once it ends). A read-only instance refuses with
-    /// [`Error::ReadOnly`].
+    /// Compacts the file in place: every table is rewritten into full pages (deletes
+    /// leave pages part empty), then the free pages are given back to the file system,
+    /// and the file shrinks. Write transactions wait meanwhile, and so do reads that begin
+    /// in its last step; a read transaction open on another thread then makes it fail
+    /// with [`Error::Busy`] (try again once it ends: the tables stay rewritten, and
+    /// nothing is lost). A read-only instance refuses with [`Error::ReadOnly`].
     ///
     /// ```
     /// # use insula::prelude::*;
@@ -168,7 +172,7 @@ impl Db {
         let instance = &self.instance;
         let path = path.as_ref();
         let read = storage(&instance.path, || instance.begin_read())?;
-        let read = crate::guard::SafeDrop::new(read);
+        let read = SafeDrop::new(read);
         storage(&instance.path, || store::copy(&read, &instance.path, path))
     }
 
@@ -192,7 +196,7 @@ impl Db {
         let instance = &self.instance;
         storage(&instance.path, || {
             let (file_bytes, free_bytes) = instance.space()?;
-            let read = crate::guard::SafeDrop::new(instance.begin_read()?);
+            let read = SafeDrop::new(instance.begin_read()?);
             let collections = store::collection_stats(&read, &instance.path)?;
             Ok(Stats { file_bytes, free_bytes, collections })
         })

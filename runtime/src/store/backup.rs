@@ -2,9 +2,7 @@
 //! stored collection, written in key order into a new file, which is then compacted and
 //! put in place under its name only once it is whole.
 
-use super::catalog::{COUNTERS, LAYOUTS, META, SCHEMAS, open_optional, parse_stored};
-use super::collection::{IndexTableDef, StoredCollection};
-use crate::codec::Layouts;
+use super::catalog::{SCHEMAS, TableVisitor, open_optional, stored_collections, visit_tables};
 use crate::guard::SafeDrop;
 use crate::{Error, Result};
 use redb::{ReadTransaction, ReadableTable, TableDefinition, TableHandle, WriteTransaction};
@@ -63,27 +61,14 @@ fn partial_path(to: &Path) -> PathBuf {
 /// Copies every table of the file. A table that no stored schema and no catalog entry
 /// accounts for is an error: a copy that silently dropped it would not be a backup.
 fn copy_tables(read: &ReadTransaction, write: &WriteTransaction, from: &Path) -> Result<()> {
-    let mut copied = BTreeSet::new();
-    copy_table(read, write, META, &mut copied)?;
-    copy_table(read, write, SCHEMAS, &mut copied)?;
-    copy_table(read, write, LAYOUTS, &mut copied)?;
-    copy_table(read, write, COUNTERS, &mut copied)?;
-    if let Some(schemas) = open_optional(read, SCHEMAS)? {
-        for entry in schemas.iter()? {
-            let (name, text) = entry?;
-            let schema = parse_stored(from, &format!("the schema of `{}`", name.value()), text.value())?;
-            let stored = StoredCollection::new(schema, Layouts::default());
-            copy_table(read, write, stored.records(), &mut copied)?;
-            for (_, table) in stored.indexes() {
-                match table {
-                    IndexTableDef::Unique(table) => copy_table(read, write, table, &mut copied)?,
-                    IndexTableDef::Multi(table) => copy_table(read, write, table, &mut copied)?,
-                }
-            }
-        }
-    }
+    let collections = match open_optional(read, SCHEMAS)? {
+        Some(schemas) => stored_collections(&schemas, from)?,
+        None => Vec::new(),
+    };
+    let mut copy = Copy { read, write, copied: BTreeSet::new() };
+    visit_tables(&collections, &mut copy)?;
     for table in read.list_tables()? {
-        if !copied.contains(table.name()) {
+        if !copy.copied.contains(table.name()) {
             return Err(Error::CorruptedFile {
                 path: from.to_owned(),
                 reason: format!("table `{}` belongs to no collection; the copy was not made", table.name()),
@@ -91,6 +76,22 @@ fn copy_tables(read: &ReadTransaction, write: &WriteTransaction, from: &Path) ->
         }
     }
     Ok(())
+}
+
+/// Copies each table it visits from `read` to `write`.
+struct Copy<'a> {
+    read: &'a ReadTransaction,
+    write: &'a WriteTransaction,
+    copied: BTreeSet<String>,
+}
+
+impl TableVisitor for Copy<'_> {
+    fn visit<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &mut self,
+        definition: TableDefinition<'_, K, V>,
+    ) -> Result<()> {
+        copy_table(self.read, self.write, definition, &mut self.copied)
+    }
 }
 
 /// Copies one table, if the file has it, in key order.

@@ -5,6 +5,7 @@
 mod backup;
 mod catalog;
 mod collection;
+mod compact;
 mod file;
 mod migrate;
 mod stats;
@@ -16,6 +17,7 @@ pub(crate) use backup::copy;
 pub use catalog::Action;
 pub(crate) use catalog::{CollectionOps, Requested};
 pub(crate) use collection::StoredCollection;
+pub(crate) use compact::rebuild_tables;
 pub(crate) use file::{MEMORY, Storage, close, open, open_in_memory, open_read_only, plan_file};
 pub use migrate::MigrationProgress;
 pub(crate) use migrate::Progress;

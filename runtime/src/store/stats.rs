@@ -1,12 +1,11 @@
 //! How much space a file's collections take: objects, records and indexes, read from
 //! the tables' own accounting without reading a record.
 
-use super::catalog::{SCHEMAS, open_optional, parse_stored};
-use super::collection::{IndexTableDef, StoredCollection};
+use super::catalog::{SCHEMAS, open_optional, stored_collections};
+use super::collection::IndexTableDef;
 use crate::Result;
-use crate::codec::Layouts;
 use crate::guard::SafeDrop;
-use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, TableStats};
+use redb::{ReadTransaction, ReadableTableMetadata, TableStats};
 use std::path::Path;
 
 /// How much space an instance takes ([`Db::stats`](crate::Db::stats)).
@@ -67,10 +66,7 @@ fn measure(table: Option<&impl ReadableTableMetadata>) -> Result<(u64, u64)> {
 pub(crate) fn collections(read: &ReadTransaction, path: &Path) -> Result<Vec<CollectionStats>> {
     let Some(schemas) = open_optional(read, SCHEMAS)? else { return Ok(Vec::new()) };
     let mut collections = Vec::new();
-    for entry in schemas.iter()? {
-        let (name, text) = entry?;
-        let schema = parse_stored(path, &format!("the schema of `{}`", name.value()), text.value())?;
-        let stored = StoredCollection::new(schema, Layouts::default());
+    for stored in stored_collections(&schemas, path)? {
         let records = open_optional(read, stored.records())?.map(SafeDrop::new);
         let (objects, record_bytes) = measure(records.as_deref())?;
         let mut indexes = Vec::with_capacity(stored.schema.indexes.len());
