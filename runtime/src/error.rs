@@ -69,10 +69,13 @@ pub enum Error {
 
     /// Another process holds the database file. A process that opens it for writing
     /// excludes every other; read-only instances share it with each other.
-    #[error("{}: the database file is in use by another process; close it there first", .path.display())]
+    #[error("{}: the database file is in use by another process{}; close it there first", .path.display(), Held(.holder.as_deref()))]
     AlreadyOpen {
         /// The database file.
         path: PathBuf,
+        /// The process that holds it, as `process <pid> (<name>)`, where the system says
+        /// (Linux does).
+        holder: Option<String>,
     },
 
     /// The instance was opened with `read_only()`: it writes nothing, so a write, or a
@@ -261,6 +264,18 @@ impl fmt::Display for Holder {
         match self.1 {
             Some(position) => write!(f, "the object at position {position} of the same `put_all`"),
             None => write!(f, "object {}", self.0),
+        }
+    }
+}
+
+/// Who holds a file, in a message.
+struct Held<'a>(Option<&'a str>);
+
+impl fmt::Display for Held<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(holder) => write!(f, " ({holder})"),
+            None => Ok(()),
         }
     }
 }

@@ -39,8 +39,13 @@ fn a_file_held_by_another_process_is_already_open() {
     assert_eq!(ready.trim(), "ready");
 
     let result = open_with_deadline(dir.path());
-    let Err(Error::AlreadyOpen { path }) = &result else { panic!("{result:?}") };
+    let Err(Error::AlreadyOpen { path, holder }) = &result else { panic!("{result:?}") };
     assert!(path.ends_with("held.insula"));
+    // The message names the process that holds the file (Linux says which).
+    #[cfg(target_os = "linux")]
+    assert_eq!(holder.as_deref(), Some(format!("process {} (hold_instance)", child.id()).as_str()));
+    #[cfg(not(target_os = "linux"))]
+    let _ = holder;
     assert!(result.unwrap_err().to_string().contains("in use by another process"));
     assert!(Db::instance("held").is_none(), "a failed open registers nothing");
 

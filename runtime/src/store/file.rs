@@ -50,7 +50,7 @@ impl std::fmt::Debug for Storage {
 pub(crate) fn open_error(error: redb::DatabaseError, path: &Path) -> Error {
     match error {
         redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
-            Error::AlreadyOpen { path: path.to_owned() }
+            Error::AlreadyOpen { path: path.to_owned(), holder: super::holder::holder(path) }
         }
         redb::DatabaseError::Storage(redb::StorageError::Io(source))
             if source.kind() == std::io::ErrorKind::InvalidData =>

@@ -7,6 +7,7 @@ mod catalog;
 mod collection;
 mod compact;
 mod file;
+mod holder;
 mod migrate;
 mod stats;
 mod tables;
