@@ -110,8 +110,12 @@ fn a_file_without_write_permission_opens_read_only() {
 fn a_read_only_open_refuses_a_file_that_would_need_a_write() {
     let dir = tempfile::tempdir().unwrap();
 
-    // No file: nothing is created, not even the directory.
+    // No file: nothing is created, not even the directory; the dry run says the file
+    // would be created.
     let missing = dir.path().join("nowhere");
+    let plan =
+        Db::builder().name("ops-ro-missing").collection::<Message>().plan(missing.join("x.insula")).unwrap();
+    assert_eq!(plan, [("Message".to_owned(), insula::Action::Create)]);
     let result = Db::builder().name("ops-ro-missing").collection::<Message>().read_only().open(&missing);
     assert!(matches!(result, Err(Error::Io { .. })), "{result:?}");
     assert!(!missing.exists());
@@ -138,7 +142,7 @@ fn a_read_only_open_refuses_a_file_that_would_need_a_write() {
 }
 
 #[test]
-fn a_file_left_by_a_killed_writer_needs_a_writable_open_first() {
+fn a_file_left_by_a_killed_writer_has_a_dry_run_verdict_and_needs_a_writable_open_first() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_crash_writer"))
         .arg(dir.path())
@@ -150,6 +154,16 @@ fn a_file_left_by_a_killed_writer_needs_a_writable_open_first() {
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
+
+    // The dry run gives its verdict on the file, repairing a copy in memory: the file
+    // is not touched.
+    let path = dir.path().join("crash.insula");
+    let before = std::fs::read(&path).unwrap();
+    let plan = Db::builder().name("crash").collection::<Entry>().plan(&path).unwrap();
+    assert_eq!(plan, [("Entry".to_owned(), insula::Action::Nothing)]);
+    let plan = Db::builder().name("crash").collection::<Entry>().collection::<Draft>().plan(&path).unwrap();
+    assert_eq!(plan[0], ("Draft".to_owned(), insula::Action::Create));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
 
     let read_only = || Db::builder().name("crash").collection::<Entry>().read_only().open(dir.path());
     let result = read_only();

@@ -69,9 +69,38 @@ pub(crate) fn open_error(error: redb::DatabaseError, path: &Path) -> Error {
 
 /// What opening the file at `path` with `requested` would do to each collection, found
 /// without changing the file (see [`plan`]).
+///
+/// A missing file would be created with every collection. A file left by a process that
+/// did not close it (a crash) needs a repair, which only a writable open does: it is
+/// read into memory and repaired there, so the verdict is the one the next open reaches
+/// after its repair, and the file itself is not touched.
 pub(crate) fn plan_file(path: &Path, instance: &str, requested: &[Requested]) -> Result<Vec<Action>> {
-    let database = redb::Database::builder().open_read_only(path).map_err(|error| open_error(error, path))?;
-    plan(&database, instance, path, requested)
+    if !path.try_exists().map_err(|source| Error::Io { path: path.to_owned(), source })? {
+        return Ok(vec![Action::Create; requested.len()]);
+    }
+    match redb::Database::builder().open_read_only(path) {
+        Ok(database) => plan(&database, instance, path, requested),
+        Err(redb::DatabaseError::RepairAborted) => {
+            let database = repaired_in_memory(path)?;
+            let actions = plan(&database, instance, path, requested);
+            close(Storage::Writable(database));
+            actions
+        }
+        Err(error) => Err(open_error(error, path)),
+    }
+}
+
+/// A copy of the file at `path` in memory, repaired as a writable open would repair it.
+fn repaired_in_memory(path: &Path) -> Result<redb::Database> {
+    use redb::StorageBackend;
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let backend = redb::backends::InMemoryBackend::new();
+    let copied = backend.set_len(bytes.len() as u64).and_then(|()| backend.write(0, &bytes));
+    copied.map_err(|error| Error::Io {
+        path: path.to_owned(),
+        source: std::io::Error::other(error.to_string()),
+    })?;
+    redb::Database::builder().create_with_backend(backend).map_err(|error| open_error(error, path))
 }
 
 /// Opens (creating if needed) the file at `path` for instance `instance`, and checks and
