@@ -8,7 +8,7 @@ use crate::{Error, Result};
 use std::path::Path;
 
 /// The error of a failed redb open of `path`.
-fn open_error(error: redb::DatabaseError, path: &Path) -> Error {
+pub(crate) fn open_error(error: redb::DatabaseError, path: &Path) -> Error {
     match error {
         redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
             Error::AlreadyOpen { path: path.to_owned() }

@@ -11,9 +11,11 @@ mod verify;
 mod write;
 
 pub use catalog::Action;
-pub(crate) use catalog::{CollectionOps, Requested};
+pub(crate) use catalog::{
+    CollectionOps, LAYOUTS, Requested, SCHEMAS, check_format, history, open_optional, parse_stored,
+};
 pub(crate) use collection::StoredCollection;
-pub(crate) use file::{close, open, plan_file};
+pub(crate) use file::{close, open, open_error, plan_file};
 pub use migrate::MigrationProgress;
 pub(crate) use migrate::Progress;
 pub(crate) use tables::{Flow, KeyRange, Source, Tables, prefix_end};
