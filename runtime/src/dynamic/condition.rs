@@ -1,0 +1,484 @@
+//! [`Condition`]: a filter on objects read without their type, built at run time from
+//! stored field paths and [`Value`]s (what a command line or an inspector parses).
+//!
+//! It compares as typed queries do (`KeyPart::compare`): integers and floats by value,
+//! across widths (`Value::I64(10)` against a `u32` field), with `-0.0 == 0.0` and NaN
+//! after `+inf`; strings and bytes byte-wise; enums by variant name; `None` before every
+//! value. [`Condition::check`] refuses, before any record is read, a condition that
+//! names an unknown field or could never match its field's type.
+
+use super::value::{Object, Value};
+use crate::schema::{FieldDef, SchemaDef, StoredType};
+use crate::{Error, Result};
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A condition on the objects of a collection read by a [`Snapshot`](super::Snapshot).
+///
+/// A field is named by its path: the stored field name, or names joined by `.` into
+/// embedded structs (`"place.city"`); the id field by its stored name. A path through an
+/// embedded field that is `None` reads as null.
+///
+/// ```
+/// use insula::dynamic::{Condition, Object, Value};
+///
+/// let popular = Condition::gt("likes", 10).and(Condition::eq("author", "ada"));
+/// let object = Object {
+///     id: 1,
+///     fields: vec![("author".into(), Value::from("ada")), ("likes".into(), Value::U32(12))],
+/// };
+/// assert!(popular.matches(&object)); // an i32 condition against a u32 field
+/// assert_eq!(popular.to_string(), r#"(likes > 10) and (author == "ada")"#);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    node: Node,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Leaf(String, Op),
+    /// A leaf on the id field, as [`Condition::bind`] rewrites one.
+    Id(String, Op),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Op {
+    Eq(Value),
+    Ne(Value),
+    Gt(Value),
+    Ge(Value),
+    Lt(Value),
+    Le(Value),
+    Between(Value, Value),
+    AnyOf(Vec<Value>),
+    StartsWith(String),
+    EndsWith(String),
+    Contains(Value),
+    IsNone,
+}
+
+impl Condition {
+    fn leaf(path: &str, op: Op) -> Condition {
+        Condition { node: Node::Leaf(path.to_owned(), op) }
+    }
+
+    /// The field at `path` equals `value` ([`Value::Null`]: is `None`).
+    pub fn eq(path: &str, value: impl Into<Value>) -> Condition {
+        Condition::leaf(path, Op::Eq(value.into()))
+    }
+
+    /// The field at `path` differs from `value`.
+    pub fn ne(path: &str, value: impl Into<Value>) -> Condition {
+        Condition::leaf(path, Op::Ne(value.into()))
+    }
+
+    /// The field at `path` is greater than `value`.
+    pub fn gt(path: &str, value: impl Into<Value>) -> Condition {
+        Condition::leaf(path, Op::Gt(value.into()))
+    }
+
+    /// The field at `path` is greater than or equal to `value`.
+    pub fn ge(path: &str, value: impl Into<Value>) -> Condition {
+        Condition::leaf(path, Op::Ge(value.into()))
+    }
+
+    /// The field at `path` is less than `value`.
+    pub fn lt(path: &str, value: impl Into<Value>) -> Condition {
+        Condition::leaf(path, Op::Lt(value.into()))
+    }
+
+    /// The field at `path` is less than or equal to `value`.
+    pub fn le(path: &str, value: impl Into<Value>) -> Condition {
+        Condition::leaf(path, Op::Le(value.into()))
+    }
+
+    /// The field at `path` lies between `lower` and `upper`, both included.
+    pub fn between(path: &str, lower: impl Into<Value>, upper: impl Into<Value>) -> Condition {
+        Condition::leaf(path, Op::Between(lower.into(), upper.into()))
+    }
+
+    /// The field at `path` equals one of `values`.
+    pub fn any_of<V: Into<Value>>(path: &str, values: impl IntoIterator<Item = V>) -> Condition {
+        Condition::leaf(path, Op::AnyOf(values.into_iter().map(Into::into).collect()))
+    }
+
+    /// The string at `path` starts with `prefix`.
+    pub fn starts_with(path: &str, prefix: &str) -> Condition {
+        Condition::leaf(path, Op::StartsWith(prefix.to_owned()))
+    }
+
+    /// The string at `path` ends with `suffix`.
+    pub fn ends_with(path: &str, suffix: &str) -> Condition {
+        Condition::leaf(path, Op::EndsWith(suffix.to_owned()))
+    }
+
+    /// The string at `path` contains the string `value`, or the list at `path` has an
+    /// element equal to `value`.
+    pub fn contains(path: &str, value: impl Into<Value>) -> Condition {
+        Condition::leaf(path, Op::Contains(value.into()))
+    }
+
+    /// The field at `path` is `None`.
+    pub fn is_none(path: &str) -> Condition {
+        Condition::leaf(path, Op::IsNone)
+    }
+
+    /// Both this and `other`.
+    pub fn and(self, other: Condition) -> Condition {
+        Condition {
+            node: match self.node {
+                Node::And(mut nodes) => {
+                    nodes.push(other.node);
+                    Node::And(nodes)
+                }
+                node => Node::And(vec![node, other.node]),
+            },
+        }
+    }
+
+    /// This or `other`, or both.
+    pub fn or(self, other: Condition) -> Condition {
+        Condition {
+            node: match self.node {
+                Node::Or(mut nodes) => {
+                    nodes.push(other.node);
+                    Node::Or(nodes)
+                }
+                node => Node::Or(vec![node, other.node]),
+            },
+        }
+    }
+
+    /// Not this.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Condition {
+        Condition { node: Node::Not(Box::new(self.node)) }
+    }
+
+    /// Checks every field path and value against `schema`: an unknown field, a path into
+    /// a list or past a scalar, and a value that can never match its field (a string
+    /// against a number, a variant the enum lacks, `is_none` of a field that is never
+    /// `None`) give [`Error::InvalidCondition`], naming the field.
+    ///
+    /// ```
+    /// use insula::dynamic::Condition;
+    /// use insula::schema::SchemaDef;
+    ///
+    /// let schema = SchemaDef::parse(
+    ///     "collection Message\nhash 0x1\nlayout 0x2\nid id\nfield author: string\nfield likes: u32\n",
+    /// )?;
+    /// assert!(Condition::gt("likes", -1i64).check(&schema).is_ok());
+    /// let unknown = Condition::eq("autor", "ada").check(&schema).unwrap_err();
+    /// assert!(unknown.to_string().contains("`autor`"), "{unknown}");
+    /// assert!(Condition::eq("likes", "many").check(&schema).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check(&self, schema: &SchemaDef) -> Result<()> {
+        self.node.check(schema)
+    }
+
+    /// Whether `object` matches. Paths name the object's stored fields: a condition on
+    /// the id field matches by the id once [`Snapshot::query`](super::Snapshot::query)
+    /// has bound it to the collection's schema, and nothing before. A condition that
+    /// [`Condition::check`] would refuse matches nothing where it cannot be compared.
+    pub fn matches(&self, object: &Object) -> bool {
+        self.node.matches(object)
+    }
+
+    /// This condition, checked against `schema`, with its leaves on the id field bound to
+    /// the object's id.
+    pub(crate) fn bind(&self, schema: &SchemaDef) -> Result<Condition> {
+        self.check(schema)?;
+        Ok(Condition { node: self.node.bind(&schema.id) })
+    }
+}
+
+impl Node {
+    fn check(&self, schema: &SchemaDef) -> Result<()> {
+        match self {
+            Node::Leaf(path, op) => {
+                let invalid = |reason: String| Error::InvalidCondition {
+                    collection: schema.name.clone(),
+                    field: path.clone(),
+                    reason,
+                };
+                let (ty, nullable) = resolve(schema, path).map_err(invalid)?;
+                op.check(&ty, nullable).map_err(invalid)
+            }
+            Node::Id(..) => Ok(()),
+            Node::And(nodes) | Node::Or(nodes) => nodes.iter().try_for_each(|node| node.check(schema)),
+            Node::Not(node) => node.check(schema),
+        }
+    }
+
+    fn bind(&self, id: &str) -> Node {
+        match self {
+            Node::Leaf(path, op) if path == id => Node::Id(path.clone(), op.clone()),
+            Node::Leaf(..) | Node::Id(..) => self.clone(),
+            Node::And(nodes) => Node::And(nodes.iter().map(|node| node.bind(id)).collect()),
+            Node::Or(nodes) => Node::Or(nodes.iter().map(|node| node.bind(id)).collect()),
+            Node::Not(node) => Node::Not(Box::new(node.bind(id))),
+        }
+    }
+
+    fn matches(&self, object: &Object) -> bool {
+        match self {
+            Node::Leaf(path, op) => object.path(path).is_some_and(|value| op.matches(value)),
+            Node::Id(_, op) => op.matches(&Value::U64(object.id)),
+            Node::And(nodes) => nodes.iter().all(|node| node.matches(object)),
+            Node::Or(nodes) => nodes.iter().any(|node| node.matches(object)),
+            Node::Not(node) => !node.matches(object),
+        }
+    }
+}
+
+/// The type at `path` in `schema`, and whether it can be `None` (it is an `Option`, or
+/// lies inside one).
+fn resolve(schema: &SchemaDef, path: &str) -> Result<(StoredType, bool), String> {
+    if path == schema.id {
+        return Ok((StoredType::U64, false));
+    }
+    let names =
+        |fields: &[FieldDef]| fields.iter().map(|field| field.name.as_str()).collect::<Vec<_>>().join(", ");
+    let mut fields: &[FieldDef] = &schema.fields;
+    let mut nullable = false;
+    let mut segments = path.split('.').peekable();
+    while let Some(segment) = segments.next() {
+        let Some(field) = fields.iter().find(|field| field.name == segment) else {
+            return Err(format!("no field `{segment}` here; the fields are: {}", names(fields)));
+        };
+        nullable |= field.nullable;
+        if segments.peek().is_none() {
+            return Ok((field.ty.clone(), nullable));
+        }
+        match &field.ty {
+            StoredType::Embedded { fields: inner, .. } => fields = inner,
+            StoredType::List(_) => {
+                return Err(format!("`{segment}` is a list; a path cannot go into a list"));
+            }
+            other => return Err(format!("`{segment}` is a `{other}`, which has no fields")),
+        }
+    }
+    Err("an empty path".to_owned())
+}
+
+/// What a value compares as.
+#[derive(Debug, Clone, Copy)]
+enum Number {
+    Int(i128),
+    Float(f64),
+}
+
+fn number(value: &Value) -> Option<Number> {
+    Some(match *value {
+        Value::U8(v) => Number::Int(v.into()),
+        Value::U16(v) => Number::Int(v.into()),
+        Value::U32(v) => Number::Int(v.into()),
+        Value::U64(v) => Number::Int(v.into()),
+        Value::I8(v) => Number::Int(v.into()),
+        Value::I16(v) => Number::Int(v.into()),
+        Value::I32(v) => Number::Int(v.into()),
+        Value::I64(v) => Number::Int(v.into()),
+        Value::F32(v) => Number::Float(v.into()),
+        Value::F64(v) => Number::Float(v),
+        _ => return None,
+    })
+}
+
+/// Floats in the order of their index keys: `-0.0 == 0.0`, every NaN equal, after `+inf`.
+fn compare_floats(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// An integer against a float, exactly (no rounding of large integers).
+fn compare_int_float(int: i128, float: f64) -> Ordering {
+    if float.is_nan() || float >= 2f64.powi(127) {
+        return Ordering::Less;
+    }
+    if float < -(2f64.powi(127)) {
+        return Ordering::Greater;
+    }
+    let whole = float.trunc();
+    // In range, so the conversion is exact.
+    match int.cmp(&(whole as i128)) {
+        Ordering::Equal => compare_floats(whole, float),
+        order => order,
+    }
+}
+
+fn compare_numbers(a: Number, b: Number) -> Ordering {
+    match (a, b) {
+        (Number::Int(a), Number::Int(b)) => a.cmp(&b),
+        (Number::Float(a), Number::Float(b)) => compare_floats(a, b),
+        (Number::Int(a), Number::Float(b)) => compare_int_float(a, b),
+        (Number::Float(a), Number::Int(b)) => compare_int_float(b, a).reverse(),
+    }
+}
+
+/// How a stored value compares with a condition's, as typed queries compare: `None`
+/// first; `None` when they cannot be compared.
+fn compare(field: &Value, value: &Value) -> Option<Ordering> {
+    match (field, value) {
+        (Value::Null, Value::Null) => Some(Ordering::Equal),
+        (Value::Null, _) => Some(Ordering::Less),
+        (_, Value::Null) => Some(Ordering::Greater),
+        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        (Value::String(a), Value::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+        (Value::Bytes(a), Value::Bytes(b)) => Some(a.cmp(b)),
+        (Value::Enum(a), Value::Enum(b) | Value::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+        (a, b) => Some(compare_numbers(number(a)?, number(b)?)),
+    }
+}
+
+fn is(field: &Value, value: &Value, accept: fn(Ordering) -> bool) -> bool {
+    compare(field, value).is_some_and(accept)
+}
+
+impl Op {
+    fn matches(&self, field: &Value) -> bool {
+        match self {
+            Op::Eq(value) => is(field, value, Ordering::is_eq),
+            Op::Ne(value) => is(field, value, Ordering::is_ne),
+            Op::Gt(value) => is(field, value, Ordering::is_gt),
+            Op::Ge(value) => is(field, value, Ordering::is_ge),
+            Op::Lt(value) => is(field, value, Ordering::is_lt),
+            Op::Le(value) => is(field, value, Ordering::is_le),
+            Op::Between(lower, upper) => {
+                is(field, lower, Ordering::is_ge) && is(field, upper, Ordering::is_le)
+            }
+            Op::AnyOf(values) => values.iter().any(|value| is(field, value, Ordering::is_eq)),
+            Op::StartsWith(prefix) => {
+                matches!(field, Value::String(text) if text.starts_with(prefix.as_str()))
+            }
+            Op::EndsWith(suffix) => matches!(field, Value::String(text) if text.ends_with(suffix.as_str())),
+            Op::Contains(value) => match (field, value) {
+                (Value::String(text), Value::String(part)) => text.contains(part.as_str()),
+                (Value::List(items), value) => items.iter().any(|item| is(item, value, Ordering::is_eq)),
+                _ => false,
+            },
+            Op::IsNone => field.is_null(),
+        }
+    }
+
+    /// Whether this operator, with its values, can match a field of type `ty`.
+    fn check(&self, ty: &StoredType, nullable: bool) -> Result<(), String> {
+        let single = |value: &Value| comparable(ty, nullable, value);
+        match self {
+            Op::Eq(value) | Op::Ne(value) | Op::Gt(value) | Op::Ge(value) | Op::Lt(value) | Op::Le(value) => {
+                single(value)
+            }
+            Op::Between(lower, upper) => single(lower).and(single(upper)),
+            Op::AnyOf(values) => values.iter().try_for_each(single),
+            Op::StartsWith(_) | Op::EndsWith(_) => match ty {
+                StoredType::String => Ok(()),
+                other => Err(format!(
+                    "a `{other}` field has no text to match; `starts_with` and `ends_with` take strings"
+                )),
+            },
+            Op::Contains(value) => match ty {
+                StoredType::String if matches!(value, Value::String(_)) => Ok(()),
+                StoredType::String => Err(format!("a string contains strings, not {value}")),
+                StoredType::List(element) => comparable(element, false, value),
+                other => {
+                    Err(format!("a `{other}` field contains nothing; `contains` takes a string or a list"))
+                }
+            },
+            Op::IsNone if nullable => Ok(()),
+            Op::IsNone => Err(format!("a `{ty}` field is never `None`")),
+        }
+    }
+}
+
+/// Whether `value` can be compared with a field of type `ty`.
+fn comparable(ty: &StoredType, nullable: bool, value: &Value) -> Result<(), String> {
+    let fits = match (ty, value) {
+        (_, Value::Null) => {
+            return if nullable { Ok(()) } else { Err(format!("a `{ty}` field is never `None`")) };
+        }
+        (StoredType::List(_), _) => {
+            return Err("a list is compared element by element: use `contains`".to_owned());
+        }
+        (StoredType::Embedded { .. }, _) => {
+            return Err("an embedded struct is compared field by field: name one with `.`".to_owned());
+        }
+        (StoredType::Enum { name, variants }, Value::Enum(variant) | Value::String(variant)) => {
+            if variants.contains(variant) {
+                return Ok(());
+            }
+            return Err(format!("enum `{name}` has no variant {variant:?}; it has {variants:?}"));
+        }
+        (StoredType::Bool, Value::Bool(_)) | (StoredType::String, Value::String(_)) => true,
+        (StoredType::Bytes, Value::Bytes(_)) => true,
+        (
+            StoredType::U8
+            | StoredType::U16
+            | StoredType::U32
+            | StoredType::U64
+            | StoredType::I8
+            | StoredType::I16
+            | StoredType::I32
+            | StoredType::I64
+            | StoredType::F32
+            | StoredType::F64,
+            value,
+        ) => number(value).is_some(),
+        _ => false,
+    };
+    if fits { Ok(()) } else { Err(format!("a `{ty}` field never equals {value}")) }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Eq(value) => write!(f, "== {value}"),
+            Op::Ne(value) => write!(f, "!= {value}"),
+            Op::Gt(value) => write!(f, "> {value}"),
+            Op::Ge(value) => write!(f, ">= {value}"),
+            Op::Lt(value) => write!(f, "< {value}"),
+            Op::Le(value) => write!(f, "<= {value}"),
+            Op::Between(lower, upper) => write!(f, "between {lower} and {upper}"),
+            Op::AnyOf(values) => write!(f, "any of {}", Value::List(values.clone())),
+            Op::StartsWith(prefix) => write!(f, "starts with {prefix:?}"),
+            Op::EndsWith(suffix) => write!(f, "ends with {suffix:?}"),
+            Op::Contains(value) => write!(f, "contains {value}"),
+            Op::IsNone => f.write_str("is none"),
+        }
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let join = |f: &mut fmt::Formatter<'_>, nodes: &[Node], word: &str| {
+            for (i, node) in nodes.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(word)?;
+                }
+                write!(f, "({node})")?;
+            }
+            Ok(())
+        };
+        match self {
+            Node::Leaf(path, op) | Node::Id(path, op) => write!(f, "{path} {op}"),
+            Node::And(nodes) => join(f, nodes, " and "),
+            Node::Or(nodes) => join(f, nodes, " or "),
+            Node::Not(node) => write!(f, "not ({node})"),
+        }
+    }
+}
+
+/// The condition as the typed queries' `explain` writes one: `(likes > 10) and (author
+/// == "ada")`.
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.node.fmt(f)
+    }
+}
