@@ -169,13 +169,13 @@ pub enum Error {
         stored: Vec<String>,
     },
 
-    /// A dynamic condition names a field the collection lacks, or compares a field with
-    /// a value it can never match (a string with a number, say).
-    #[error("collection `{collection}`: the condition on `{field}` cannot be checked: {reason}")]
-    InvalidCondition {
+    /// A dynamic filter (`insula::dynamic::Filter`) names a field the collection lacks,
+    /// or compares a field with a value it can never match (a string with a number, say).
+    #[error("collection `{collection}`: the filter on `{field}` cannot be checked: {reason}")]
+    InvalidFilter {
         /// The stored name of the collection.
         collection: String,
-        /// The field path as the condition gives it (`profile.name`).
+        /// The field path as the filter gives it (`profile.name`).
         field: String,
         /// What is wrong, and what would work.
         reason: String,

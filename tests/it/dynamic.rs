@@ -4,7 +4,7 @@
 //! objects typed queries select.
 
 use crate::common::{self, Address, Everything, Mood, everything, proptest_config};
-use insula::dynamic::{Condition, Object, Reader, Value};
+use insula::dynamic::{AnyValue, Filter, Object, Reader};
 use insula::prelude::*;
 use insula::{Condition as TypedCondition, Error};
 use proptest::prelude::*;
@@ -36,8 +36,8 @@ fn distinct(objects: Vec<Everything>) -> Vec<Everything> {
     by_id.into_values().collect()
 }
 
-fn mood(mood: Mood) -> Value {
-    Value::Enum(
+fn mood(mood: Mood) -> AnyValue {
+    AnyValue::Enum(
         match mood {
             Mood::Happy => "Happy",
             Mood::Neutral => "meh",
@@ -47,25 +47,25 @@ fn mood(mood: Mood) -> Value {
     )
 }
 
-fn list<T>(items: &[T], value: impl Fn(&T) -> Value) -> Value {
-    Value::List(items.iter().map(value).collect())
+fn list<T>(items: &[T], value: impl Fn(&T) -> AnyValue) -> AnyValue {
+    AnyValue::List(items.iter().map(value).collect())
 }
 
-fn texts(items: &[String]) -> Value {
-    list(items, |text| Value::from(text.as_str()))
+fn texts(items: &[String]) -> AnyValue {
+    list(items, |text| AnyValue::from(text.as_str()))
 }
 
 /// Sorts fields into slot order: byte-wise by stored name (`runtime/FORMAT.md`).
-fn slot_order(mut fields: Vec<(&str, Value)>) -> Vec<(String, Value)> {
+fn slot_order(mut fields: Vec<(&str, AnyValue)>) -> Vec<(String, AnyValue)> {
     fields.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     fields.into_iter().map(|(name, value)| (name.to_owned(), value)).collect()
 }
 
-fn address(address: &Address) -> Value {
-    Value::Embedded(slot_order(vec![
-        ("street", Value::from(address.street.as_str())),
-        ("number", Value::U16(address.number)),
-        ("zip", Value::from(address.zip)),
+fn address(address: &Address) -> AnyValue {
+    AnyValue::Embedded(slot_order(vec![
+        ("street", AnyValue::from(address.street.as_str())),
+        ("number", AnyValue::U16(address.number)),
+        ("zip", AnyValue::from(address.zip)),
         ("lines", texts(&address.lines)),
     ]))
 }
@@ -77,39 +77,39 @@ fn expected(object: &Everything) -> Object {
     Object {
         id: o.id,
         fields: slot_order(vec![
-            ("flag", Value::Bool(o.flag)),
-            ("byte", Value::U8(o.byte)),
-            ("small", Value::U16(o.small)),
-            ("medium", Value::U32(o.medium)),
-            ("large", Value::U64(o.large)),
-            ("tiny", Value::I8(o.tiny)),
-            ("short", Value::I16(o.short)),
-            ("int", Value::I32(o.int)),
-            ("long", Value::I64(o.long)),
-            ("single", Value::F32(o.single)),
-            ("double", Value::F64(o.double)),
-            ("text", Value::from(o.text.as_str())),
-            ("bytes", Value::Bytes(o.bytes.clone())),
-            ("flags", list(&o.flags, |v| Value::Bool(*v))),
-            ("shorts", list(&o.shorts, |v| Value::U16(*v))),
-            ("words", list(&o.words, |v| Value::U32(*v))),
-            ("longs", list(&o.longs, |v| Value::U64(*v))),
-            ("signed_bytes", list(&o.signed_bytes, |v| Value::I8(*v))),
-            ("signed_shorts", list(&o.signed_shorts, |v| Value::I16(*v))),
-            ("ints", list(&o.ints, |v| Value::I32(*v))),
-            ("signed_longs", list(&o.signed_longs, |v| Value::I64(*v))),
-            ("singles", list(&o.singles, |v| Value::F32(*v))),
-            ("doubles", list(&o.doubles, |v| Value::F64(*v))),
+            ("flag", AnyValue::Bool(o.flag)),
+            ("byte", AnyValue::U8(o.byte)),
+            ("small", AnyValue::U16(o.small)),
+            ("medium", AnyValue::U32(o.medium)),
+            ("large", AnyValue::U64(o.large)),
+            ("tiny", AnyValue::I8(o.tiny)),
+            ("short", AnyValue::I16(o.short)),
+            ("int", AnyValue::I32(o.int)),
+            ("long", AnyValue::I64(o.long)),
+            ("single", AnyValue::F32(o.single)),
+            ("double", AnyValue::F64(o.double)),
+            ("text", AnyValue::from(o.text.as_str())),
+            ("bytes", AnyValue::Bytes(o.bytes.clone())),
+            ("flags", list(&o.flags, |v| AnyValue::Bool(*v))),
+            ("shorts", list(&o.shorts, |v| AnyValue::U16(*v))),
+            ("words", list(&o.words, |v| AnyValue::U32(*v))),
+            ("longs", list(&o.longs, |v| AnyValue::U64(*v))),
+            ("signed_bytes", list(&o.signed_bytes, |v| AnyValue::I8(*v))),
+            ("signed_shorts", list(&o.signed_shorts, |v| AnyValue::I16(*v))),
+            ("ints", list(&o.ints, |v| AnyValue::I32(*v))),
+            ("signed_longs", list(&o.signed_longs, |v| AnyValue::I64(*v))),
+            ("singles", list(&o.singles, |v| AnyValue::F32(*v))),
+            ("doubles", list(&o.doubles, |v| AnyValue::F64(*v))),
             ("texts", texts(&o.texts)),
-            ("maybe_int", Value::from(o.maybe_int)),
-            ("maybe_text", Value::from(o.maybe_text.clone())),
-            ("maybe_bytes", Value::from(o.maybe_bytes.clone())),
+            ("maybe_int", AnyValue::from(o.maybe_int)),
+            ("maybe_text", AnyValue::from(o.maybe_text.clone())),
+            ("maybe_bytes", AnyValue::from(o.maybe_bytes.clone())),
             (
                 "maybe_list",
-                o.maybe_list.as_ref().map_or(Value::Null, |words| list(words, |v| Value::U32(*v))),
+                o.maybe_list.as_ref().map_or(AnyValue::Null, |words| list(words, |v| AnyValue::U32(*v))),
             ),
-            ("maybe_mood", o.maybe_mood.map_or(Value::Null, mood)),
-            ("maybe_address", o.maybe_address.as_ref().map_or(Value::Null, address)),
+            ("maybe_mood", o.maybe_mood.map_or(AnyValue::Null, mood)),
+            ("maybe_address", o.maybe_address.as_ref().map_or(AnyValue::Null, address)),
             ("mood", mood(o.mood)),
             ("moods", list(&o.moods, |v| mood(*v))),
             ("address", address(&o.address)),
@@ -179,9 +179,9 @@ fn the_schemas_are_listed_sorted_with_every_collection_of_the_file() {
     assert_eq!(schemas[0], insula::schema::SchemaDef::from(&<Everything as Collection>::SCHEMA));
     let snapshot = reader.read().unwrap();
     let message = snapshot.get("Message", 1).unwrap().unwrap();
-    assert_eq!(message.get("author"), Some(&Value::from("ada")));
-    assert_eq!(message.get("reply_to"), Some(&Value::Null));
-    assert_eq!(message.get("likes"), Some(&Value::U32(3)));
+    assert_eq!(message.get("author"), Some(&AnyValue::from("ada")));
+    assert_eq!(message.get("reply_to"), Some(&AnyValue::Null));
+    assert_eq!(message.get("likes"), Some(&AnyValue::U32(3)));
     // A snapshot does not see later commits; a new one does.
     let mut object = Everything { id: 5, ..Default::default() };
     db.write_txn_sync(|txn| txn.collection::<Everything>().put(&mut object)).unwrap();
@@ -249,22 +249,22 @@ mod v2 {
 }
 
 fn note_v2(note: &v2::Note) -> Object {
-    let place = Value::Embedded(slot_order(vec![
-        ("name", Value::from(note.place.name.as_str())),
-        ("floor", Value::I8(note.place.floor)),
+    let place = AnyValue::Embedded(slot_order(vec![
+        ("name", AnyValue::from(note.place.name.as_str())),
+        ("floor", AnyValue::I8(note.place.floor)),
     ]));
-    let color = Value::Enum(format!("{:?}", note.color));
+    let color = AnyValue::Enum(format!("{:?}", note.color));
     Object {
         id: note.id,
         fields: slot_order(vec![
-            ("pinned", Value::Bool(note.pinned)),
+            ("pinned", AnyValue::Bool(note.pinned)),
             ("tags", texts(&note.tags)),
             ("place", place),
-            ("stars", Value::from(note.stars)),
-            ("title", Value::from(note.title.as_str())),
+            ("stars", AnyValue::from(note.stars)),
+            ("title", AnyValue::from(note.title.as_str())),
             ("color", color),
-            ("due", Value::from(note.due)),
-            ("rank", Value::I64(note.rank)),
+            ("due", AnyValue::from(note.due)),
+            ("rank", AnyValue::I64(note.rank)),
         ]),
     }
 }
@@ -317,7 +317,7 @@ fn records_of_an_older_layout_read_as_the_typed_api_reads_them() {
         assert_eq!(dynamic[0].get("obsolete"), None, "a dropped field is not shown");
         assert_eq!(
             dynamic[0].get("color"),
-            Some(&Value::Enum("Red".into())),
+            Some(&AnyValue::Enum("Red".into())),
             "an added enum: its first variant"
         );
     }
@@ -431,47 +431,47 @@ proptest! {
 
 /// One condition, typed and dynamic, from the values of `o` (so that some objects
 /// match).
-fn condition_pairs(o: &Everything) -> Vec<(TypedCondition<Everything>, Condition)> {
+fn condition_pairs(o: &Everything) -> Vec<(TypedCondition<Everything>, Filter)> {
     let prefix: String = o.text.chars().take(1).collect();
     let word = o.words.first().copied().unwrap_or(7);
     let text = o.texts.first().cloned().unwrap_or_default();
     vec![
         // Another width: an i64 condition against a u32 field.
-        (Everything::MEDIUM.gt(o.medium), Condition::gt("medium", i64::from(o.medium))),
-        (Everything::MEDIUM.le(o.medium), Condition::le("medium", o.medium)),
+        (Everything::MEDIUM.gt(o.medium), Filter::gt("medium", i64::from(o.medium))),
+        (Everything::MEDIUM.le(o.medium), Filter::le("medium", o.medium)),
         (
             Everything::LONG.between(o.long.min(0), o.long.max(0)),
-            Condition::between("long", o.long.min(0), o.long.max(0)),
+            Filter::between("long", o.long.min(0), o.long.max(0)),
         ),
-        (Everything::SMALL.ne(o.small), Condition::ne("small", u64::from(o.small))),
-        (Everything::TINY.lt(o.tiny), Condition::lt("tiny", o.tiny)),
-        (Everything::DOUBLE.ge(0.0), Condition::ge("double", 0i32)),
-        (Everything::SINGLE.lt(o.single), Condition::lt("single", o.single)),
-        (Everything::FLAG.eq(true), Condition::eq("flag", true)),
-        (Everything::TEXT.starts_with(&prefix), Condition::starts_with("text", &prefix)),
-        (Everything::TEXT.ends_with(&prefix), Condition::ends_with("text", &prefix)),
-        (Everything::TEXT.contains(&prefix), Condition::contains("text", prefix.as_str())),
-        (Everything::TEXTS.contains(&text), Condition::contains("texts", text.as_str())),
-        (Everything::WORDS.contains(word), Condition::contains("words", i64::from(word))),
-        (Everything::MAYBE_INT.is_none(), Condition::is_none("maybe_int")),
-        (Everything::MAYBE_INT.gt(Some(0)), Condition::gt("maybe_int", 0)),
-        (Everything::MAYBE_TEXT.eq(None), Condition::eq("maybe_text", Value::Null)),
-        (Everything::MOOD.eq(Mood::Neutral), Condition::eq("mood", "meh")),
-        (Everything::MOOD.gt(Mood::Happy), Condition::gt("mood", Value::Enum("Happy".into()))),
+        (Everything::SMALL.ne(o.small), Filter::ne("small", u64::from(o.small))),
+        (Everything::TINY.lt(o.tiny), Filter::lt("tiny", o.tiny)),
+        (Everything::DOUBLE.ge(0.0), Filter::ge("double", 0i32)),
+        (Everything::SINGLE.lt(o.single), Filter::lt("single", o.single)),
+        (Everything::FLAG.eq(true), Filter::eq("flag", true)),
+        (Everything::TEXT.starts_with(&prefix), Filter::starts_with("text", &prefix)),
+        (Everything::TEXT.ends_with(&prefix), Filter::ends_with("text", &prefix)),
+        (Everything::TEXT.contains(&prefix), Filter::contains("text", prefix.as_str())),
+        (Everything::TEXTS.contains(&text), Filter::contains("texts", text.as_str())),
+        (Everything::WORDS.contains(word), Filter::contains("words", i64::from(word))),
+        (Everything::MAYBE_INT.is_none(), Filter::is_none("maybe_int")),
+        (Everything::MAYBE_INT.gt(Some(0)), Filter::gt("maybe_int", 0)),
+        (Everything::MAYBE_TEXT.eq(None), Filter::eq("maybe_text", AnyValue::Null)),
+        (Everything::MOOD.eq(Mood::Neutral), Filter::eq("mood", "meh")),
+        (Everything::MOOD.gt(Mood::Happy), Filter::gt("mood", AnyValue::Enum("Happy".into()))),
         (
             Everything::MAYBE_MOOD.any_of([Some(Mood::Sad), None]),
-            Condition::any_of("maybe_mood", [Value::Enum("Sad".into()), Value::Null]),
+            Filter::any_of("maybe_mood", [AnyValue::Enum("Sad".into()), AnyValue::Null]),
         ),
-        (Everything::BYTES.eq(&o.bytes), Condition::eq("bytes", o.bytes.clone())),
-        (Everything::ID.ge(o.id), Condition::ge("id", o.id)),
-        (Everything::ID.any_of([o.id, 1]), Condition::any_of("id", [o.id, 1])),
+        (Everything::BYTES.eq(&o.bytes), Filter::eq("bytes", o.bytes.clone())),
+        (Everything::ID.ge(o.id), Filter::ge("id", o.id)),
+        (Everything::ID.any_of([o.id, 1]), Filter::any_of("id", [o.id, 1])),
         (
             Everything::FLAG.eq(false).or(Everything::MEDIUM.lt(o.medium).not()),
-            Condition::eq("flag", false).or(Condition::lt("medium", o.medium).not()),
+            Filter::eq("flag", false).or(Filter::lt("medium", o.medium).not()),
         ),
         (
             Everything::INT.ge(0).and(Everything::MAYBE_INT.is_some()),
-            Condition::ge("int", 0).and(Condition::is_none("maybe_int").not()),
+            Filter::ge("int", 0).and(Filter::is_none("maybe_int").not()),
         ),
     ]
 }
@@ -504,7 +504,7 @@ proptest! {
         // Paths into embedded structs, against the objects themselves.
         let number = objects[0].address.number;
         let found: Vec<Id> = snapshot
-            .query("Everything", &Condition::ge("address.number", number).and(Condition::is_none("maybe_address.zip")))
+            .query("Everything", &Filter::ge("address.number", number).and(Filter::is_none("maybe_address.zip")))
             .unwrap()
             .map(|object| object.unwrap().id)
             .collect();
@@ -523,31 +523,31 @@ fn a_condition_that_cannot_match_is_an_error_naming_the_field() {
     let path =
         write_everything(dir.path(), &unique("refused"), &[Everything { id: 1, ..Default::default() }]);
     let snapshot = Reader::open(&path).unwrap().read().unwrap();
-    let refused = |condition: Condition, field: &str, words: &str| {
+    let refused = |condition: Filter, field: &str, words: &str| {
         let error = snapshot.query("Everything", &condition).unwrap_err();
         match &error {
-            Error::InvalidCondition { collection, field: named, .. } => {
+            Error::InvalidFilter { collection, field: named, .. } => {
                 assert_eq!((collection.as_str(), named.as_str()), ("Everything", field), "{error}");
             }
             other => panic!("{condition}: {other:?}"),
         }
         assert!(error.to_string().contains(words), "{error}");
     };
-    refused(Condition::eq("medum", 3), "medum", "no field `medum`");
-    refused(Condition::eq("address.stret", "x"), "address.stret", "no field `stret`");
-    refused(Condition::eq("medium", "three"), "medium", "never equals");
-    refused(Condition::gt("text", 3), "text", "never equals");
-    refused(Condition::eq("mood", "glad"), "mood", "no variant \"glad\"");
-    refused(Condition::is_none("medium"), "medium", "never `None`");
-    refused(Condition::starts_with("medium", "1"), "medium", "no text");
-    refused(Condition::eq("words", 1), "words", "use `contains`");
-    refused(Condition::contains("words", "one"), "words", "never equals");
-    refused(Condition::eq("addresses.street", "x"), "addresses.street", "cannot go into a list");
-    refused(Condition::eq("address", "x"), "address", "field by field");
-    refused(Condition::eq("flag", true).and(Condition::lt("text.len", 3)), "text.len", "has no fields");
+    refused(Filter::eq("medum", 3), "medum", "no field `medum`");
+    refused(Filter::eq("address.stret", "x"), "address.stret", "no field `stret`");
+    refused(Filter::eq("medium", "three"), "medium", "never equals");
+    refused(Filter::gt("text", 3), "text", "never equals");
+    refused(Filter::eq("mood", "glad"), "mood", "no variant \"glad\"");
+    refused(Filter::is_none("medium"), "medium", "never `None`");
+    refused(Filter::starts_with("medium", "1"), "medium", "no text");
+    refused(Filter::eq("words", 1), "words", "use `contains`");
+    refused(Filter::contains("words", "one"), "words", "never equals");
+    refused(Filter::eq("addresses.street", "x"), "addresses.street", "cannot go into a list");
+    refused(Filter::eq("address", "x"), "address", "field by field");
+    refused(Filter::eq("flag", true).and(Filter::lt("text.len", 3)), "text.len", "has no fields");
     // The same conditions, well typed, are accepted.
-    assert_eq!(snapshot.query("Everything", &Condition::eq("medium", 0u8)).unwrap().count(), 1);
-    assert_eq!(snapshot.query("Everything", &Condition::eq("address.street", "")).unwrap().count(), 1);
+    assert_eq!(snapshot.query("Everything", &Filter::eq("medium", 0u8)).unwrap().count(), 1);
+    assert_eq!(snapshot.query("Everything", &Filter::eq("address.street", "")).unwrap().count(), 1);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Decoding a record into a [`Value`] tree from the schema the file recorded.
+//! Decoding a record into a [`AnyValue`] tree from the schema the file recorded.
 //!
 //! A [`RecordPlan`] is made once per collection (and per embedded struct) from its
 //! stored fields: each field's offset, width and type, each enum's variant tags, each
@@ -9,8 +9,8 @@
 //! a field an older layout lacks reads as its type's default, a field widened from `T`
 //! to `Option<T>` reads as the value.
 
-use super::value::Value;
-use crate::codec::{Corrupt, Layouts, RecordReader, Value as Stored, read_ref, read_u32, variant_tag};
+use super::value::AnyValue;
+use crate::codec::{Corrupt, Layouts, RecordReader, Value as Storable, read_ref, read_u32, variant_tag};
 use crate::schema::{FieldDef, StoredType, stored_layout_tag};
 
 /// How to read records whose fields, in slot order, are the ones it was made from.
@@ -82,7 +82,11 @@ impl RecordPlan {
 
     /// Reads every field of `record` (a record without its check), in the current
     /// layout or one of `layouts`.
-    pub(crate) fn decode(&self, record: &[u8], layouts: &Layouts) -> Result<Vec<(String, Value)>, Corrupt> {
+    pub(crate) fn decode(
+        &self,
+        record: &[u8],
+        layouts: &Layouts,
+    ) -> Result<Vec<(String, AnyValue)>, Corrupt> {
         let reader = RecordReader::open_tagged(record, self.tag, self.fixed_len, layouts)?;
         let mut fields = Vec::with_capacity(self.fields.len());
         for (index, field) in self.fields.iter().enumerate() {
@@ -98,32 +102,32 @@ impl RecordPlan {
     }
 
     /// Every field at its default: what a record that lacks them reads as.
-    fn default_fields(&self) -> Vec<(String, Value)> {
+    fn default_fields(&self) -> Vec<(String, AnyValue)> {
         self.fields.iter().map(|field| (field.name.clone(), field.default_value())).collect()
     }
 }
 
 impl FieldPlan {
     /// Reads a slot of this field's own form.
-    fn read(&self, slot: &[u8], record: &[u8]) -> Result<Value, Corrupt> {
+    fn read(&self, slot: &[u8], record: &[u8]) -> Result<AnyValue, Corrupt> {
         if !self.nullable {
             return self.ty.read(slot, record);
         }
         match slot.split_first() {
-            Some((0, _)) => Ok(Value::Null),
+            Some((0, _)) => Ok(AnyValue::Null),
             Some((1, inner)) => self.ty.read(inner, record),
             _ => Err(Corrupt("an option's tag is neither 0 nor 1")),
         }
     }
 
     /// What the typed codec's `default_view` gives: `None`, or the type's default.
-    fn default_value(&self) -> Value {
-        if self.nullable { Value::Null } else { self.ty.default_value() }
+    fn default_value(&self) -> AnyValue {
+        if self.nullable { AnyValue::Null } else { self.ty.default_value() }
     }
 }
 
 /// Reads a scalar slot through the typed codec's own reader.
-fn scalar<T: Stored>(slot: &[u8], record: &[u8], wrap: fn(T) -> Value) -> Result<Value, Corrupt> {
+fn scalar<T: Storable>(slot: &[u8], record: &[u8], wrap: fn(T) -> AnyValue) -> Result<AnyValue, Corrupt> {
     T::decode(slot, record).map(wrap)
 }
 
@@ -157,21 +161,21 @@ impl TypePlan {
     }
 
     /// Reads a slot of this type (without an `Option` tag) of `record`.
-    fn read(&self, slot: &[u8], record: &[u8]) -> Result<Value, Corrupt> {
+    fn read(&self, slot: &[u8], record: &[u8]) -> Result<AnyValue, Corrupt> {
         match self {
-            TypePlan::Bool => scalar::<bool>(slot, record, Value::Bool),
-            TypePlan::U8 => scalar::<u8>(slot, record, Value::U8),
-            TypePlan::U16 => scalar::<u16>(slot, record, Value::U16),
-            TypePlan::U32 => scalar::<u32>(slot, record, Value::U32),
-            TypePlan::U64 => scalar::<u64>(slot, record, Value::U64),
-            TypePlan::I8 => scalar::<i8>(slot, record, Value::I8),
-            TypePlan::I16 => scalar::<i16>(slot, record, Value::I16),
-            TypePlan::I32 => scalar::<i32>(slot, record, Value::I32),
-            TypePlan::I64 => scalar::<i64>(slot, record, Value::I64),
-            TypePlan::F32 => scalar::<f32>(slot, record, Value::F32),
-            TypePlan::F64 => scalar::<f64>(slot, record, Value::F64),
-            TypePlan::String => scalar::<String>(slot, record, Value::String),
-            TypePlan::Bytes => scalar::<Vec<u8>>(slot, record, Value::Bytes),
+            TypePlan::Bool => scalar::<bool>(slot, record, AnyValue::Bool),
+            TypePlan::U8 => scalar::<u8>(slot, record, AnyValue::U8),
+            TypePlan::U16 => scalar::<u16>(slot, record, AnyValue::U16),
+            TypePlan::U32 => scalar::<u32>(slot, record, AnyValue::U32),
+            TypePlan::U64 => scalar::<u64>(slot, record, AnyValue::U64),
+            TypePlan::I8 => scalar::<i8>(slot, record, AnyValue::I8),
+            TypePlan::I16 => scalar::<i16>(slot, record, AnyValue::I16),
+            TypePlan::I32 => scalar::<i32>(slot, record, AnyValue::I32),
+            TypePlan::I64 => scalar::<i64>(slot, record, AnyValue::I64),
+            TypePlan::F32 => scalar::<f32>(slot, record, AnyValue::F32),
+            TypePlan::F64 => scalar::<f64>(slot, record, AnyValue::F64),
+            TypePlan::String => scalar::<String>(slot, record, AnyValue::String),
+            TypePlan::Bytes => scalar::<Vec<u8>>(slot, record, AnyValue::Bytes),
             TypePlan::List(element, width) => {
                 // `read_ref` checked that the slots lie in the record, so the list is
                 // allocated once, bounded by the record's size.
@@ -180,43 +184,43 @@ impl TypePlan {
                 for slot in slots.chunks_exact(*width) {
                     items.push(element.read(slot, record)?);
                 }
-                Ok(Value::List(items))
+                Ok(AnyValue::List(items))
             }
             TypePlan::Enum(variants) => {
                 let tag = read_u32(slot)?;
                 match variants.iter().find(|(variant, _)| *variant == tag) {
-                    Some((_, name)) => Ok(Value::Enum(name.clone())),
+                    Some((_, name)) => Ok(AnyValue::Enum(name.clone())),
                     None => Err(Corrupt("an enum value names no variant")),
                 }
             }
             // A nested record is read in the current layout of its type only.
             TypePlan::Embedded(plan) => {
                 let (nested, _) = read_ref(slot, record, 1)?;
-                plan.decode(nested, Layouts::none()).map(Value::Embedded)
+                plan.decode(nested, Layouts::none()).map(AnyValue::Embedded)
             }
         }
     }
 
     /// What the typed codec's `default_view` gives for this type: zero, empty, the
     /// first variant, or every field at its default.
-    fn default_value(&self) -> Value {
+    fn default_value(&self) -> AnyValue {
         match self {
-            TypePlan::Bool => Value::Bool(false),
-            TypePlan::U8 => Value::U8(0),
-            TypePlan::U16 => Value::U16(0),
-            TypePlan::U32 => Value::U32(0),
-            TypePlan::U64 => Value::U64(0),
-            TypePlan::I8 => Value::I8(0),
-            TypePlan::I16 => Value::I16(0),
-            TypePlan::I32 => Value::I32(0),
-            TypePlan::I64 => Value::I64(0),
-            TypePlan::F32 => Value::F32(0.0),
-            TypePlan::F64 => Value::F64(0.0),
-            TypePlan::String => Value::String(String::new()),
-            TypePlan::Bytes => Value::Bytes(Vec::new()),
-            TypePlan::List(..) => Value::List(Vec::new()),
-            TypePlan::Enum(variants) => Value::Enum(variants[0].1.clone()),
-            TypePlan::Embedded(plan) => Value::Embedded(plan.default_fields()),
+            TypePlan::Bool => AnyValue::Bool(false),
+            TypePlan::U8 => AnyValue::U8(0),
+            TypePlan::U16 => AnyValue::U16(0),
+            TypePlan::U32 => AnyValue::U32(0),
+            TypePlan::U64 => AnyValue::U64(0),
+            TypePlan::I8 => AnyValue::I8(0),
+            TypePlan::I16 => AnyValue::I16(0),
+            TypePlan::I32 => AnyValue::I32(0),
+            TypePlan::I64 => AnyValue::I64(0),
+            TypePlan::F32 => AnyValue::F32(0.0),
+            TypePlan::F64 => AnyValue::F64(0.0),
+            TypePlan::String => AnyValue::String(String::new()),
+            TypePlan::Bytes => AnyValue::Bytes(Vec::new()),
+            TypePlan::List(..) => AnyValue::List(Vec::new()),
+            TypePlan::Enum(variants) => AnyValue::Enum(variants[0].1.clone()),
+            TypePlan::Embedded(plan) => AnyValue::Embedded(plan.default_fields()),
         }
     }
 }

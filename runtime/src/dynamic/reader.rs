@@ -1,8 +1,8 @@
 //! [`Reader`]: a database file opened without the app's types, and [`Snapshot`], one
 //! read transaction of it with the catalog read in that same transaction.
 
-use super::condition::Condition;
 use super::decode::RecordPlan;
+use super::filter::Filter;
 use super::value::Object;
 use crate::codec::{Corrupt, unseal};
 use crate::schema::SchemaDef;
@@ -13,14 +13,14 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A database file read without the app's types: every collection it stores, with its
-/// schema, and every object as a [`Value`](super::Value) tree.
+/// schema, and every object as a [`AnyValue`](super::AnyValue) tree.
 ///
 /// [`Reader::open`] opens a file read-only; [`Reader::of`] reads an instance this process
 /// has open. Reads go through a [`Snapshot`]: everything read from one snapshot sees
 /// the file as one commit left it.
 ///
 /// ```
-/// use insula::dynamic::{Reader, Value};
+/// use insula::dynamic::{Reader, AnyValue};
 /// use insula::prelude::*;
 ///
 /// #[derive(Collection, Debug, Default)]
@@ -43,8 +43,8 @@ use std::path::{Path, PathBuf};
 /// let names: Vec<&str> = snapshot.collections().map(|schema| schema.name.as_str()).collect();
 /// assert_eq!(names, ["Note"]);
 /// let note = snapshot.get("Note", 1)?.expect("stored");
-/// assert_eq!(note.get("text"), Some(&Value::from("hello")));
-/// assert_eq!(note.get("stars"), Some(&Value::U8(4)));
+/// assert_eq!(note.get("text"), Some(&AnyValue::from("hello")));
+/// assert_eq!(note.get("stars"), Some(&AnyValue::U8(4)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Reader {
@@ -219,16 +219,16 @@ impl Snapshot {
             Some(table) => Some(table.range::<u64>(..)?),
             None => None,
         };
-        Ok(Records { stored, path: &self.path, range, condition: None })
+        Ok(Records { stored, path: &self.path, range, filter: None })
     }
 
-    /// The objects of collection `name` that match `condition`, in id order: every
-    /// record is read and tested (no index is used). The condition is checked against
-    /// the collection's schema first ([`Condition::check`]).
-    pub fn query(&self, name: &str, condition: &Condition) -> Result<Records<'_>> {
-        let condition = condition.bind(self.schema(name)?)?;
+    /// The objects of collection `name` that match `filter`, in id order: every
+    /// record is read and tested (no index is used). The filter is checked against
+    /// the collection's schema first ([`Filter::check`]).
+    pub fn query(&self, name: &str, filter: &Filter) -> Result<Records<'_>> {
+        let filter = filter.bind(self.schema(name)?)?;
         let mut records = self.records(name)?;
-        records.condition = Some(condition);
+        records.filter = Some(filter);
         Ok(records)
     }
 }
@@ -255,14 +255,14 @@ pub struct Records<'s> {
     path: &'s Path,
     /// `None` when the file has no records table for the collection.
     range: Option<redb::Range<'static, u64, &'static [u8]>>,
-    condition: Option<Condition>,
+    filter: Option<Filter>,
 }
 
 impl fmt::Debug for Records<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Records")
             .field("collection", &self.stored.collection.schema.name)
-            .field("condition", &self.condition)
+            .field("filter", &self.filter)
             .finish()
     }
 }
@@ -277,8 +277,8 @@ impl Iterator for Records<'_> {
                 Err(error) => return Some(Err(error.into())),
             };
             let object = decode(self.stored, self.path, id.value(), bytes.value());
-            match (&object, &self.condition) {
-                (Ok(found), Some(condition)) if !condition.matches(found) => continue,
+            match (&object, &self.filter) {
+                (Ok(found), Some(filter)) if !filter.matches(found) => continue,
                 _ => return Some(object),
             }
         }

@@ -1,5 +1,5 @@
 //! The value tree of a record read without its type: [`Object`] (an id and its fields
-//! by stored name) and [`Value`] (one field's value, nested for lists and embedded
+//! by stored name) and [`AnyValue`] (one field's value, nested for lists and embedded
 //! structs).
 //!
 //! Nothing is lost on the way: integers keep their stored width and sign, floats keep
@@ -14,17 +14,17 @@ use std::fmt;
 /// name), each by its stored name.
 ///
 /// ```
-/// use insula::dynamic::{Object, Value};
+/// use insula::dynamic::{Object, AnyValue};
 ///
 /// let object = Object {
 ///     id: 7,
 ///     fields: vec![
-///         ("author".into(), Value::from("ada")),
-///         ("place".into(), Value::Embedded(vec![("city".into(), Value::from("Paris"))])),
+///         ("author".into(), AnyValue::from("ada")),
+///         ("place".into(), AnyValue::Embedded(vec![("city".into(), AnyValue::from("Paris"))])),
 ///     ],
 /// };
-/// assert_eq!(object.get("author"), Some(&Value::from("ada")));
-/// assert_eq!(object.path("place.city"), Some(&Value::from("Paris")));
+/// assert_eq!(object.get("author"), Some(&AnyValue::from("ada")));
+/// assert_eq!(object.path("place.city"), Some(&AnyValue::from("Paris")));
 /// assert_eq!(object.to_string(), r#"#7 { author: "ada", place: { city: "Paris" } }"#);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -32,17 +32,17 @@ pub struct Object {
     /// The id the object is stored under.
     pub id: Id,
     /// The stored fields, in slot order.
-    pub fields: Vec<(String, Value)>,
+    pub fields: Vec<(String, AnyValue)>,
 }
 
 /// The value of one stored field.
 ///
 /// Two values are equal when they are the same stored value: floats compare by their
-/// bits, so a NaN equals itself and `-0.0` differs from `0.0` (conditions compare
-/// numbers by value instead, see [`crate::dynamic::Condition`]).
+/// bits, so a NaN equals itself and `-0.0` differs from `0.0` (filters compare
+/// numbers by value instead, see [`crate::dynamic::Filter`]).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub enum Value {
+pub enum AnyValue {
     /// An `Option` field that holds `None`.
     Null,
     /// `bool`.
@@ -72,21 +72,21 @@ pub enum Value {
     /// `Vec<u8>`.
     Bytes(Vec<u8>),
     /// `Vec<T>` of any other element type.
-    List(Vec<Value>),
+    List(Vec<AnyValue>),
     /// An enum that derives `Enumerated`: the stored name of its variant.
     Enum(String),
     /// A struct that derives `Embedded`: its stored fields, in slot order.
-    Embedded(Vec<(String, Value)>),
+    Embedded(Vec<(String, AnyValue)>),
 }
 
 /// The field called `name` among `fields`.
-fn field<'v>(fields: &'v [(String, Value)], name: &str) -> Option<&'v Value> {
+fn field<'v>(fields: &'v [(String, AnyValue)], name: &str) -> Option<&'v AnyValue> {
     fields.iter().find(|(field, _)| field == name).map(|(_, value)| value)
 }
 
 /// The value at `path` (stored names joined by `.`) among `fields`. A path through an
-/// embedded field that is `None` reads as [`Value::Null`].
-fn at_path<'v>(fields: &'v [(String, Value)], path: &str) -> Option<&'v Value> {
+/// embedded field that is `None` reads as [`AnyValue::Null`].
+fn at_path<'v>(fields: &'v [(String, AnyValue)], path: &str) -> Option<&'v AnyValue> {
     let (first, rest) = match path.split_once('.') {
         Some((first, rest)) => (first, Some(rest)),
         None => (path, None),
@@ -94,8 +94,8 @@ fn at_path<'v>(fields: &'v [(String, Value)], path: &str) -> Option<&'v Value> {
     let value = field(fields, first)?;
     match (rest, value) {
         (None, value) => Some(value),
-        (Some(rest), Value::Embedded(fields)) => at_path(fields, rest),
-        (Some(_), Value::Null) => Some(&Value::Null),
+        (Some(rest), AnyValue::Embedded(fields)) => at_path(fields, rest),
+        (Some(_), AnyValue::Null) => Some(&AnyValue::Null),
         (Some(_), _) => None,
     }
 }
@@ -103,36 +103,36 @@ fn at_path<'v>(fields: &'v [(String, Value)], path: &str) -> Option<&'v Value> {
 impl Object {
     /// The stored field called `name`, if the object has one (the id is not a field:
     /// see [`Object::id`]).
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<&AnyValue> {
         field(&self.fields, name)
     }
 
     /// The value at `path`: stored field names joined by `.`, into embedded structs
     /// (`"place.city"`). A path through an embedded field that is `None` reads as
-    /// [`Value::Null`]; a path the object lacks reads as `None`.
-    pub fn path(&self, path: &str) -> Option<&Value> {
+    /// [`AnyValue::Null`]; a path the object lacks reads as `None`.
+    pub fn path(&self, path: &str) -> Option<&AnyValue> {
         at_path(&self.fields, path)
     }
 }
 
-impl Value {
+impl AnyValue {
     /// The field called `name` of an embedded value; `None` for any other value.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<&AnyValue> {
         match self {
-            Value::Embedded(fields) => field(fields, name),
+            AnyValue::Embedded(fields) => field(fields, name),
             _ => None,
         }
     }
 
-    /// Whether this is [`Value::Null`].
+    /// Whether this is [`AnyValue::Null`].
     pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
+        matches!(self, AnyValue::Null)
     }
 }
 
-impl PartialEq for Value {
-    fn eq(&self, other: &Value) -> bool {
-        use Value::*;
+impl PartialEq for AnyValue {
+    fn eq(&self, other: &AnyValue) -> bool {
+        use AnyValue::*;
         match (self, other) {
             (Null, Null) => true,
             (Bool(a), Bool(b)) => a == b,
@@ -157,9 +157,9 @@ impl PartialEq for Value {
 
 macro_rules! from_scalar {
     ($($rust:ty => $variant:ident),* $(,)?) => {$(
-        impl From<$rust> for Value {
-            fn from(value: $rust) -> Value {
-                Value::$variant(value)
+        impl From<$rust> for AnyValue {
+            fn from(value: $rust) -> AnyValue {
+                AnyValue::$variant(value)
             }
         }
     )*};
@@ -170,26 +170,26 @@ from_scalar! {
     i32 => I32, i64 => I64, f32 => F32, f64 => F64, String => String, Vec<u8> => Bytes,
 }
 
-impl From<&str> for Value {
-    fn from(value: &str) -> Value {
-        Value::String(value.to_owned())
+impl From<&str> for AnyValue {
+    fn from(value: &str) -> AnyValue {
+        AnyValue::String(value.to_owned())
     }
 }
 
-impl From<&[u8]> for Value {
-    fn from(value: &[u8]) -> Value {
-        Value::Bytes(value.to_vec())
+impl From<&[u8]> for AnyValue {
+    fn from(value: &[u8]) -> AnyValue {
+        AnyValue::Bytes(value.to_vec())
     }
 }
 
-impl<T: Into<Value>> From<Option<T>> for Value {
-    fn from(value: Option<T>) -> Value {
-        value.map_or(Value::Null, Into::into)
+impl<T: Into<AnyValue>> From<Option<T>> for AnyValue {
+    fn from(value: Option<T>) -> AnyValue {
+        value.map_or(AnyValue::Null, Into::into)
     }
 }
 
 /// Writes `fields` as `{ name: value, .. }`.
-fn write_fields(f: &mut fmt::Formatter<'_>, fields: &[(String, Value)]) -> fmt::Result {
+fn write_fields(f: &mut fmt::Formatter<'_>, fields: &[(String, AnyValue)]) -> fmt::Result {
     if fields.is_empty() {
         return f.write_str("{}");
     }
@@ -206,27 +206,27 @@ fn write_fields(f: &mut fmt::Formatter<'_>, fields: &[(String, Value)]) -> fmt::
 /// A short form for people: strings quoted and escaped, bytes as `0x` and hex, floats
 /// as Rust writes them (`NaN`, `inf`), enums by their variant's name, embedded values
 /// as `{ field: value }`.
-impl fmt::Display for Value {
+impl fmt::Display for AnyValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Null => f.write_str("null"),
-            Value::Bool(value) => write!(f, "{value}"),
-            Value::U8(value) => write!(f, "{value}"),
-            Value::U16(value) => write!(f, "{value}"),
-            Value::U32(value) => write!(f, "{value}"),
-            Value::U64(value) => write!(f, "{value}"),
-            Value::I8(value) => write!(f, "{value}"),
-            Value::I16(value) => write!(f, "{value}"),
-            Value::I32(value) => write!(f, "{value}"),
-            Value::I64(value) => write!(f, "{value}"),
-            Value::F32(value) => write!(f, "{value:?}"),
-            Value::F64(value) => write!(f, "{value:?}"),
-            Value::String(value) => write!(f, "{value:?}"),
-            Value::Bytes(bytes) => {
+            AnyValue::Null => f.write_str("null"),
+            AnyValue::Bool(value) => write!(f, "{value}"),
+            AnyValue::U8(value) => write!(f, "{value}"),
+            AnyValue::U16(value) => write!(f, "{value}"),
+            AnyValue::U32(value) => write!(f, "{value}"),
+            AnyValue::U64(value) => write!(f, "{value}"),
+            AnyValue::I8(value) => write!(f, "{value}"),
+            AnyValue::I16(value) => write!(f, "{value}"),
+            AnyValue::I32(value) => write!(f, "{value}"),
+            AnyValue::I64(value) => write!(f, "{value}"),
+            AnyValue::F32(value) => write!(f, "{value:?}"),
+            AnyValue::F64(value) => write!(f, "{value:?}"),
+            AnyValue::String(value) => write!(f, "{value:?}"),
+            AnyValue::Bytes(bytes) => {
                 f.write_str("0x")?;
                 bytes.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
             }
-            Value::List(items) => {
+            AnyValue::List(items) => {
                 f.write_str("[")?;
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
@@ -236,8 +236,8 @@ impl fmt::Display for Value {
                 }
                 f.write_str("]")
             }
-            Value::Enum(variant) => f.write_str(variant),
-            Value::Embedded(fields) => write_fields(f, fields),
+            AnyValue::Enum(variant) => f.write_str(variant),
+            AnyValue::Embedded(fields) => write_fields(f, fields),
         }
     }
 }

@@ -1,44 +1,44 @@
-//! [`Condition`]: a filter on objects read without their type, built at run time from
-//! stored field paths and [`Value`]s (what a command line or an inspector parses).
+//! [`Filter`]: a filter on objects read without their type, built at run time from
+//! stored field paths and [`AnyValue`]s (what a command line or an inspector parses).
 //!
 //! It compares as typed queries do (`KeyPart::compare`): integers and floats by value,
-//! across widths (`Value::I64(10)` against a `u32` field), with `-0.0 == 0.0` and NaN
+//! across widths (`AnyValue::I64(10)` against a `u32` field), with `-0.0 == 0.0` and NaN
 //! after `+inf`; strings and bytes byte-wise; enums by variant name; `None` before every
-//! value. [`Condition::check`] refuses, before any record is read, a condition that
+//! value. [`Filter::check`] refuses, before any record is read, a filter that
 //! names an unknown field or could never match its field's type.
 
-use super::value::{Object, Value};
+use super::value::{AnyValue, Object};
 use crate::schema::{FieldDef, SchemaDef, StoredType};
 use crate::{Error, Result};
 use std::cmp::Ordering;
 use std::fmt;
 
-/// A condition on the objects of a collection read by a [`Snapshot`](super::Snapshot).
+/// A filter on the objects of a collection read by a [`Snapshot`](super::Snapshot).
 ///
 /// A field is named by its path: the stored field name, or names joined by `.` into
 /// embedded structs (`"place.city"`); the id field by its stored name. A path through an
 /// embedded field that is `None` reads as null.
 ///
 /// ```
-/// use insula::dynamic::{Condition, Object, Value};
+/// use insula::dynamic::{Filter, Object, AnyValue};
 ///
-/// let popular = Condition::gt("likes", 10).and(Condition::eq("author", "ada"));
+/// let popular = Filter::gt("likes", 10).and(Filter::eq("author", "ada"));
 /// let object = Object {
 ///     id: 1,
-///     fields: vec![("author".into(), Value::from("ada")), ("likes".into(), Value::U32(12))],
+///     fields: vec![("author".into(), AnyValue::from("ada")), ("likes".into(), AnyValue::U32(12))],
 /// };
-/// assert!(popular.matches(&object)); // an i32 condition against a u32 field
+/// assert!(popular.matches(&object)); // an i32 value against a u32 field
 /// assert_eq!(popular.to_string(), r#"(likes > 10) and (author == "ada")"#);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct Condition {
+pub struct Filter {
     node: Node,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Leaf(String, Op),
-    /// A leaf on the id field, as [`Condition::bind`] rewrites one.
+    /// A leaf on the id field, as [`Filter::bind`] rewrites one.
     Id(String, Op),
     And(Vec<Node>),
     Or(Vec<Node>),
@@ -47,89 +47,89 @@ enum Node {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Op {
-    Eq(Value),
-    Ne(Value),
-    Gt(Value),
-    Ge(Value),
-    Lt(Value),
-    Le(Value),
-    Between(Value, Value),
-    AnyOf(Vec<Value>),
+    Eq(AnyValue),
+    Ne(AnyValue),
+    Gt(AnyValue),
+    Ge(AnyValue),
+    Lt(AnyValue),
+    Le(AnyValue),
+    Between(AnyValue, AnyValue),
+    AnyOf(Vec<AnyValue>),
     StartsWith(String),
     EndsWith(String),
-    Contains(Value),
+    Contains(AnyValue),
     IsNone,
 }
 
-impl Condition {
-    fn leaf(path: &str, op: Op) -> Condition {
-        Condition { node: Node::Leaf(path.to_owned(), op) }
+impl Filter {
+    fn leaf(path: &str, op: Op) -> Filter {
+        Filter { node: Node::Leaf(path.to_owned(), op) }
     }
 
-    /// The field at `path` equals `value` ([`Value::Null`]: is `None`).
-    pub fn eq(path: &str, value: impl Into<Value>) -> Condition {
-        Condition::leaf(path, Op::Eq(value.into()))
+    /// The field at `path` equals `value` ([`AnyValue::Null`]: is `None`).
+    pub fn eq(path: &str, value: impl Into<AnyValue>) -> Filter {
+        Filter::leaf(path, Op::Eq(value.into()))
     }
 
     /// The field at `path` differs from `value`.
-    pub fn ne(path: &str, value: impl Into<Value>) -> Condition {
-        Condition::leaf(path, Op::Ne(value.into()))
+    pub fn ne(path: &str, value: impl Into<AnyValue>) -> Filter {
+        Filter::leaf(path, Op::Ne(value.into()))
     }
 
     /// The field at `path` is greater than `value`.
-    pub fn gt(path: &str, value: impl Into<Value>) -> Condition {
-        Condition::leaf(path, Op::Gt(value.into()))
+    pub fn gt(path: &str, value: impl Into<AnyValue>) -> Filter {
+        Filter::leaf(path, Op::Gt(value.into()))
     }
 
     /// The field at `path` is greater than or equal to `value`.
-    pub fn ge(path: &str, value: impl Into<Value>) -> Condition {
-        Condition::leaf(path, Op::Ge(value.into()))
+    pub fn ge(path: &str, value: impl Into<AnyValue>) -> Filter {
+        Filter::leaf(path, Op::Ge(value.into()))
     }
 
     /// The field at `path` is less than `value`.
-    pub fn lt(path: &str, value: impl Into<Value>) -> Condition {
-        Condition::leaf(path, Op::Lt(value.into()))
+    pub fn lt(path: &str, value: impl Into<AnyValue>) -> Filter {
+        Filter::leaf(path, Op::Lt(value.into()))
     }
 
     /// The field at `path` is less than or equal to `value`.
-    pub fn le(path: &str, value: impl Into<Value>) -> Condition {
-        Condition::leaf(path, Op::Le(value.into()))
+    pub fn le(path: &str, value: impl Into<AnyValue>) -> Filter {
+        Filter::leaf(path, Op::Le(value.into()))
     }
 
     /// The field at `path` lies between `lower` and `upper`, both included.
-    pub fn between(path: &str, lower: impl Into<Value>, upper: impl Into<Value>) -> Condition {
-        Condition::leaf(path, Op::Between(lower.into(), upper.into()))
+    pub fn between(path: &str, lower: impl Into<AnyValue>, upper: impl Into<AnyValue>) -> Filter {
+        Filter::leaf(path, Op::Between(lower.into(), upper.into()))
     }
 
     /// The field at `path` equals one of `values`.
-    pub fn any_of<V: Into<Value>>(path: &str, values: impl IntoIterator<Item = V>) -> Condition {
-        Condition::leaf(path, Op::AnyOf(values.into_iter().map(Into::into).collect()))
+    pub fn any_of<V: Into<AnyValue>>(path: &str, values: impl IntoIterator<Item = V>) -> Filter {
+        Filter::leaf(path, Op::AnyOf(values.into_iter().map(Into::into).collect()))
     }
 
     /// The string at `path` starts with `prefix`.
-    pub fn starts_with(path: &str, prefix: &str) -> Condition {
-        Condition::leaf(path, Op::StartsWith(prefix.to_owned()))
+    pub fn starts_with(path: &str, prefix: &str) -> Filter {
+        Filter::leaf(path, Op::StartsWith(prefix.to_owned()))
     }
 
     /// The string at `path` ends with `suffix`.
-    pub fn ends_with(path: &str, suffix: &str) -> Condition {
-        Condition::leaf(path, Op::EndsWith(suffix.to_owned()))
+    pub fn ends_with(path: &str, suffix: &str) -> Filter {
+        Filter::leaf(path, Op::EndsWith(suffix.to_owned()))
     }
 
     /// The string at `path` contains the string `value`, or the list at `path` has an
     /// element equal to `value`.
-    pub fn contains(path: &str, value: impl Into<Value>) -> Condition {
-        Condition::leaf(path, Op::Contains(value.into()))
+    pub fn contains(path: &str, value: impl Into<AnyValue>) -> Filter {
+        Filter::leaf(path, Op::Contains(value.into()))
     }
 
     /// The field at `path` is `None`.
-    pub fn is_none(path: &str) -> Condition {
-        Condition::leaf(path, Op::IsNone)
+    pub fn is_none(path: &str) -> Filter {
+        Filter::leaf(path, Op::IsNone)
     }
 
     /// Both this and `other`.
-    pub fn and(self, other: Condition) -> Condition {
-        Condition {
+    pub fn and(self, other: Filter) -> Filter {
+        Filter {
             node: match self.node {
                 Node::And(mut nodes) => {
                     nodes.push(other.node);
@@ -141,8 +141,8 @@ impl Condition {
     }
 
     /// This or `other`, or both.
-    pub fn or(self, other: Condition) -> Condition {
-        Condition {
+    pub fn or(self, other: Filter) -> Filter {
+        Filter {
             node: match self.node {
                 Node::Or(mut nodes) => {
                     nodes.push(other.node);
@@ -155,45 +155,45 @@ impl Condition {
 
     /// Not this.
     #[allow(clippy::should_implement_trait)]
-    pub fn not(self) -> Condition {
-        Condition { node: Node::Not(Box::new(self.node)) }
+    pub fn not(self) -> Filter {
+        Filter { node: Node::Not(Box::new(self.node)) }
     }
 
     /// Checks every field path and value against `schema`: an unknown field, a path into
     /// a list or past a scalar, and a value that can never match its field (a string
     /// against a number, a variant the enum lacks, `is_none` of a field that is never
-    /// `None`) give [`Error::InvalidCondition`], naming the field.
+    /// `None`) give [`Error::InvalidFilter`], naming the field.
     ///
     /// ```
-    /// use insula::dynamic::Condition;
+    /// use insula::dynamic::Filter;
     /// use insula::schema::SchemaDef;
     ///
     /// let schema = SchemaDef::parse(
     ///     "collection Message\nhash 0x1\nlayout 0x2\nid id\nfield author: string\nfield likes: u32\n",
     /// )?;
-    /// assert!(Condition::gt("likes", -1i64).check(&schema).is_ok());
-    /// let unknown = Condition::eq("autor", "ada").check(&schema).unwrap_err();
+    /// assert!(Filter::gt("likes", -1i64).check(&schema).is_ok());
+    /// let unknown = Filter::eq("autor", "ada").check(&schema).unwrap_err();
     /// assert!(unknown.to_string().contains("`autor`"), "{unknown}");
-    /// assert!(Condition::eq("likes", "many").check(&schema).is_err());
+    /// assert!(Filter::eq("likes", "many").check(&schema).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn check(&self, schema: &SchemaDef) -> Result<()> {
         self.node.check(schema)
     }
 
-    /// Whether `object` matches. Paths name the object's stored fields: a condition on
+    /// Whether `object` matches. Paths name the object's stored fields: a filter on
     /// the id field matches by the id once [`Snapshot::query`](super::Snapshot::query)
-    /// has bound it to the collection's schema, and nothing before. A condition that
-    /// [`Condition::check`] would refuse matches nothing where it cannot be compared.
+    /// has bound it to the collection's schema, and nothing before. A filter that
+    /// [`Filter::check`] would refuse matches nothing where it cannot be compared.
     pub fn matches(&self, object: &Object) -> bool {
         self.node.matches(object)
     }
 
-    /// This condition, checked against `schema`, with its leaves on the id field bound to
+    /// This filter, checked against `schema`, with its leaves on the id field bound to
     /// the object's id.
-    pub(crate) fn bind(&self, schema: &SchemaDef) -> Result<Condition> {
+    pub(crate) fn bind(&self, schema: &SchemaDef) -> Result<Filter> {
         self.check(schema)?;
-        Ok(Condition { node: self.node.bind(&schema.id) })
+        Ok(Filter { node: self.node.bind(&schema.id) })
     }
 }
 
@@ -201,7 +201,7 @@ impl Node {
     fn check(&self, schema: &SchemaDef) -> Result<()> {
         match self {
             Node::Leaf(path, op) => {
-                let invalid = |reason: String| Error::InvalidCondition {
+                let invalid = |reason: String| Error::InvalidFilter {
                     collection: schema.name.clone(),
                     field: path.clone(),
                     reason,
@@ -228,7 +228,7 @@ impl Node {
     fn matches(&self, object: &Object) -> bool {
         match self {
             Node::Leaf(path, op) => object.path(path).is_some_and(|value| op.matches(value)),
-            Node::Id(_, op) => op.matches(&Value::U64(object.id)),
+            Node::Id(_, op) => op.matches(&AnyValue::U64(object.id)),
             Node::And(nodes) => nodes.iter().all(|node| node.matches(object)),
             Node::Or(nodes) => nodes.iter().any(|node| node.matches(object)),
             Node::Not(node) => !node.matches(object),
@@ -273,18 +273,18 @@ enum Number {
     Float(f64),
 }
 
-fn number(value: &Value) -> Option<Number> {
+fn number(value: &AnyValue) -> Option<Number> {
     Some(match *value {
-        Value::U8(v) => Number::Int(v.into()),
-        Value::U16(v) => Number::Int(v.into()),
-        Value::U32(v) => Number::Int(v.into()),
-        Value::U64(v) => Number::Int(v.into()),
-        Value::I8(v) => Number::Int(v.into()),
-        Value::I16(v) => Number::Int(v.into()),
-        Value::I32(v) => Number::Int(v.into()),
-        Value::I64(v) => Number::Int(v.into()),
-        Value::F32(v) => Number::Float(v.into()),
-        Value::F64(v) => Number::Float(v),
+        AnyValue::U8(v) => Number::Int(v.into()),
+        AnyValue::U16(v) => Number::Int(v.into()),
+        AnyValue::U32(v) => Number::Int(v.into()),
+        AnyValue::U64(v) => Number::Int(v.into()),
+        AnyValue::I8(v) => Number::Int(v.into()),
+        AnyValue::I16(v) => Number::Int(v.into()),
+        AnyValue::I32(v) => Number::Int(v.into()),
+        AnyValue::I64(v) => Number::Int(v.into()),
+        AnyValue::F32(v) => Number::Float(v.into()),
+        AnyValue::F64(v) => Number::Float(v),
         _ => return None,
     })
 }
@@ -324,27 +324,27 @@ fn compare_numbers(a: Number, b: Number) -> Ordering {
     }
 }
 
-/// How a stored value compares with a condition's, as typed queries compare: `None`
+/// How a stored value compares with a filter's, as typed queries compare: `None`
 /// first; `None` when they cannot be compared.
-fn compare(field: &Value, value: &Value) -> Option<Ordering> {
+fn compare(field: &AnyValue, value: &AnyValue) -> Option<Ordering> {
     match (field, value) {
-        (Value::Null, Value::Null) => Some(Ordering::Equal),
-        (Value::Null, _) => Some(Ordering::Less),
-        (_, Value::Null) => Some(Ordering::Greater),
-        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
-        (Value::String(a), Value::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
-        (Value::Bytes(a), Value::Bytes(b)) => Some(a.cmp(b)),
-        (Value::Enum(a), Value::Enum(b) | Value::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+        (AnyValue::Null, AnyValue::Null) => Some(Ordering::Equal),
+        (AnyValue::Null, _) => Some(Ordering::Less),
+        (_, AnyValue::Null) => Some(Ordering::Greater),
+        (AnyValue::Bool(a), AnyValue::Bool(b)) => Some(a.cmp(b)),
+        (AnyValue::String(a), AnyValue::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+        (AnyValue::Bytes(a), AnyValue::Bytes(b)) => Some(a.cmp(b)),
+        (AnyValue::Enum(a), AnyValue::Enum(b) | AnyValue::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
         (a, b) => Some(compare_numbers(number(a)?, number(b)?)),
     }
 }
 
-fn is(field: &Value, value: &Value, accept: fn(Ordering) -> bool) -> bool {
+fn is(field: &AnyValue, value: &AnyValue, accept: fn(Ordering) -> bool) -> bool {
     compare(field, value).is_some_and(accept)
 }
 
 impl Op {
-    fn matches(&self, field: &Value) -> bool {
+    fn matches(&self, field: &AnyValue) -> bool {
         match self {
             Op::Eq(value) => is(field, value, Ordering::is_eq),
             Op::Ne(value) => is(field, value, Ordering::is_ne),
@@ -357,12 +357,14 @@ impl Op {
             }
             Op::AnyOf(values) => values.iter().any(|value| is(field, value, Ordering::is_eq)),
             Op::StartsWith(prefix) => {
-                matches!(field, Value::String(text) if text.starts_with(prefix.as_str()))
+                matches!(field, AnyValue::String(text) if text.starts_with(prefix.as_str()))
             }
-            Op::EndsWith(suffix) => matches!(field, Value::String(text) if text.ends_with(suffix.as_str())),
+            Op::EndsWith(suffix) => {
+                matches!(field, AnyValue::String(text) if text.ends_with(suffix.as_str()))
+            }
             Op::Contains(value) => match (field, value) {
-                (Value::String(text), Value::String(part)) => text.contains(part.as_str()),
-                (Value::List(items), value) => items.iter().any(|item| is(item, value, Ordering::is_eq)),
+                (AnyValue::String(text), AnyValue::String(part)) => text.contains(part.as_str()),
+                (AnyValue::List(items), value) => items.iter().any(|item| is(item, value, Ordering::is_eq)),
                 _ => false,
             },
             Op::IsNone => field.is_null(),
@@ -371,7 +373,7 @@ impl Op {
 
     /// Whether this operator, with its values, can match a field of type `ty`.
     fn check(&self, ty: &StoredType, nullable: bool) -> Result<(), String> {
-        let single = |value: &Value| comparable(ty, nullable, value);
+        let single = |value: &AnyValue| comparable(ty, nullable, value);
         match self {
             Op::Eq(value) | Op::Ne(value) | Op::Gt(value) | Op::Ge(value) | Op::Lt(value) | Op::Le(value) => {
                 single(value)
@@ -385,7 +387,7 @@ impl Op {
                 )),
             },
             Op::Contains(value) => match ty {
-                StoredType::String if matches!(value, Value::String(_)) => Ok(()),
+                StoredType::String if matches!(value, AnyValue::String(_)) => Ok(()),
                 StoredType::String => Err(format!("a string contains strings, not {value}")),
                 StoredType::List(element) => comparable(element, false, value),
                 other => {
@@ -399,9 +401,9 @@ impl Op {
 }
 
 /// Whether `value` can be compared with a field of type `ty`.
-fn comparable(ty: &StoredType, nullable: bool, value: &Value) -> Result<(), String> {
+fn comparable(ty: &StoredType, nullable: bool, value: &AnyValue) -> Result<(), String> {
     let fits = match (ty, value) {
-        (_, Value::Null) => {
+        (_, AnyValue::Null) => {
             return if nullable { Ok(()) } else { Err(format!("a `{ty}` field is never `None`")) };
         }
         (StoredType::List(_), _) => {
@@ -410,14 +412,14 @@ fn comparable(ty: &StoredType, nullable: bool, value: &Value) -> Result<(), Stri
         (StoredType::Embedded { .. }, _) => {
             return Err("an embedded struct is compared field by field: name one with `.`".to_owned());
         }
-        (StoredType::Enum { name, variants }, Value::Enum(variant) | Value::String(variant)) => {
+        (StoredType::Enum { name, variants }, AnyValue::Enum(variant) | AnyValue::String(variant)) => {
             if variants.contains(variant) {
                 return Ok(());
             }
             return Err(format!("enum `{name}` has no variant {variant:?}; it has {variants:?}"));
         }
-        (StoredType::Bool, Value::Bool(_)) | (StoredType::String, Value::String(_)) => true,
-        (StoredType::Bytes, Value::Bytes(_)) => true,
+        (StoredType::Bool, AnyValue::Bool(_)) | (StoredType::String, AnyValue::String(_)) => true,
+        (StoredType::Bytes, AnyValue::Bytes(_)) => true,
         (
             StoredType::U8
             | StoredType::U16
@@ -446,7 +448,7 @@ impl fmt::Display for Op {
             Op::Lt(value) => write!(f, "< {value}"),
             Op::Le(value) => write!(f, "<= {value}"),
             Op::Between(lower, upper) => write!(f, "between {lower} and {upper}"),
-            Op::AnyOf(values) => write!(f, "any of {}", Value::List(values.clone())),
+            Op::AnyOf(values) => write!(f, "any of {}", AnyValue::List(values.clone())),
             Op::StartsWith(prefix) => write!(f, "starts with {prefix:?}"),
             Op::EndsWith(suffix) => write!(f, "ends with {suffix:?}"),
             Op::Contains(value) => write!(f, "contains {value}"),
@@ -475,9 +477,9 @@ impl fmt::Display for Node {
     }
 }
 
-/// The condition as the typed queries' `explain` writes one: `(likes > 10) and (author
+/// The filter as the typed queries' `explain` writes one: `(likes > 10) and (author
 /// == "ada")`.
-impl fmt::Display for Condition {
+impl fmt::Display for Filter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.node.fmt(f)
     }
