@@ -157,6 +157,21 @@ proptest! {
 }
 
 #[test]
+fn reading_a_file_never_changes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let objects: Vec<Everything> = (1..=3).map(|id| Everything { id, ..Default::default() }).collect();
+    let path = write_everything(dir.path(), &unique("unchanged"), &objects);
+    let before = std::fs::read(&path).unwrap();
+    {
+        let reader = Reader::open(&path).unwrap();
+        let snapshot = reader.read().unwrap();
+        assert_eq!(snapshot.records("Everything").unwrap().filter(Result::is_ok).count(), 3);
+        assert_eq!(snapshot.query("Everything", &Filter::ge("id", 2)).unwrap().count(), 2);
+    }
+    assert!(std::fs::read(&path).unwrap() == before, "the file changed");
+}
+
+#[test]
 fn the_schemas_are_listed_sorted_with_every_collection_of_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let name = unique("list");

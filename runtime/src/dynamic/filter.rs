@@ -484,3 +484,38 @@ impl fmt::Display for Filter {
         self.node.fmt(f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_and_floats_compare_exactly() {
+        let (int, float) = (Number::Int, Number::Float);
+        // u64::MAX rounds to 2^64 as an f64; compared exactly it is smaller.
+        assert_eq!(compare_numbers(int(u64::MAX.into()), float(2f64.powi(64))), Ordering::Less);
+        assert_eq!(compare_numbers(int(1 << 53), float(9007199254740992.0)), Ordering::Equal);
+        assert_eq!(compare_numbers(int((1 << 53) + 1), float(9007199254740992.0)), Ordering::Greater);
+        assert_eq!(compare_numbers(int(2), float(2.5)), Ordering::Less);
+        assert_eq!(compare_numbers(int(-2), float(-2.5)), Ordering::Greater);
+        assert_eq!(compare_numbers(float(-0.0), int(0)), Ordering::Equal);
+        assert_eq!(compare_numbers(float(-0.0), float(0.0)), Ordering::Equal);
+        assert_eq!(compare_numbers(int(i128::from(i64::MAX)), float(f64::INFINITY)), Ordering::Less);
+        assert_eq!(compare_numbers(float(f64::NEG_INFINITY), int(i128::from(i64::MIN))), Ordering::Less);
+        // NaN sorts after everything, as in index keys, and equals NaN.
+        assert_eq!(compare_numbers(float(f64::NAN), float(f64::INFINITY)), Ordering::Greater);
+        assert_eq!(compare_numbers(int(0), float(f64::NAN)), Ordering::Less);
+        assert_eq!(compare_numbers(float(f64::NAN), float(-f64::NAN)), Ordering::Equal);
+    }
+
+    #[test]
+    fn null_sorts_first_and_mismatched_values_do_not_compare() {
+        assert_eq!(compare(&AnyValue::Null, &AnyValue::U8(0)), Some(Ordering::Less));
+        assert_eq!(compare(&AnyValue::I8(-1), &AnyValue::Null), Some(Ordering::Greater));
+        assert_eq!(compare(&AnyValue::Enum("meh".into()), &AnyValue::from("Sad")), Some(Ordering::Greater));
+        assert_eq!(compare(&AnyValue::from("1"), &AnyValue::U8(1)), None);
+        assert!(
+            !Filter::ne("x", 1).matches(&Object { id: 1, fields: vec![("x".into(), AnyValue::from("1"))] })
+        );
+    }
+}
