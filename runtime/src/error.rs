@@ -67,11 +67,46 @@ pub enum Error {
         instance: String,
     },
 
-    /// Another process holds the database file.
+    /// Another process holds the database file. A process that opens it for writing
+    /// excludes every other; read-only instances share it with each other.
     #[error("{}: the database file is in use by another process; close it there first", .path.display())]
     AlreadyOpen {
         /// The database file.
         path: PathBuf,
+    },
+
+    /// The instance was opened with `read_only()`: it writes nothing, so a write, or a
+    /// file that needs one before it can be used (a repair, a new collection, a
+    /// migration), is refused.
+    #[error("instance `{instance}` is read-only and cannot {what}")]
+    ReadOnly {
+        /// The instance's name.
+        instance: String,
+        /// What it was asked to do.
+        what: String,
+    },
+
+    /// The instance cannot do this now because of what another thread is doing; it can
+    /// once that ends.
+    #[error("instance `{instance}` cannot {what}; try again once it has ended")]
+    Busy {
+        /// The instance's name.
+        instance: String,
+        /// What it was asked to do, and what stood in the way.
+        what: &'static str,
+    },
+
+    /// The instance name is open read-only and was asked for writable, or the other way
+    /// round.
+    #[error(
+        "instance `{instance}` is open {}; open it the same way everywhere in the process, or give the other one another name",
+        if *.read_only { "read-only" } else { "for writing" }
+    )]
+    AccessMismatch {
+        /// The instance's name.
+        instance: String,
+        /// Whether the open instance is read-only.
+        read_only: bool,
     },
 
     /// The file at the instance's path is not a database file: it was written by
@@ -315,7 +350,7 @@ macro_rules! storage_errors {
     )*};
 }
 
-storage_errors!(StorageError, TableError, TransactionError, CommitError);
+storage_errors!(StorageError, TableError, TransactionError, CommitError, DatabaseError, CompactionError);
 
 impl From<redb::Error> for Error {
     fn from(error: redb::Error) -> Self {

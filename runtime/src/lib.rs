@@ -67,6 +67,8 @@
 //!   [`WriteTxn`] through [`Access`]: import it with the struct (it has the struct's
 //!   visibility). It returns a [`DbCollection`], a [`ReadCollection`] or a
 //!   [`WriteCollection`]; only the last one writes.
+//! - Operations: [`DbBuilder::read_only`], [`DbBuilder::open_in_memory`],
+//!   [`Durability`] with [`Db::flush`], [`Db::copy_to`], [`Db::compact`], [`Db::stats`].
 //! - [`Query`], [`Condition`], [`Sort`], [`Field`]: typed queries.
 //! - [`Watcher`]: what changed after each commit.
 //! - [`schema`]: schemas, the classifier of changes, and the schema lock.
@@ -98,14 +100,14 @@ mod watch;
 
 pub use collection::{Collection, Embedded, Enumerated, Id, MAX_RECORD_LEN};
 pub use db::{
-    Access, DEFAULT_NAME, Db, DbBuilder, DbCollection, Query, ReadCollection, ReadTxn, WriteCollection,
-    WriteTxn,
+    Access, Compaction, DEFAULT_NAME, Db, DbBuilder, DbCollection, Durability, Query, ReadCollection,
+    ReadTxn, WriteCollection, WriteTxn,
 };
 pub use error::{Error, Result};
 pub use field::Field;
 pub use insula_macros::{Collection, Embedded, Enumerated};
 pub use query::{Condition, Sort};
-pub use store::{Action, MigrationProgress};
+pub use store::{Action, CollectionStats, IndexStats, MigrationProgress, Stats};
 pub use watch::{WatchGuard, Watcher};
 
 /// What most programs need: `use insula::prelude::*;`.

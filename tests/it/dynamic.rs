@@ -172,6 +172,23 @@ fn reading_a_file_never_changes_it() {
 }
 
 #[test]
+fn an_in_memory_instance_and_a_read_only_one_read_through_the_instance() {
+    let memory = Db::builder().collection::<Everything>().open_in_memory().unwrap();
+    let mut object = Everything { text: "in memory".into(), ..Default::default() };
+    memory.write_txn_sync(|txn| txn.collection::<Everything>().put(&mut object)).unwrap();
+    let snapshot = Reader::of(&memory).read().unwrap();
+    assert_same(&snapshot.get("Everything", object.id).unwrap().unwrap(), &expected(&object));
+
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("read-only");
+    write_everything(dir.path(), &name, std::slice::from_ref(&object));
+    let read_only =
+        Db::builder().name(&name).collection::<Everything>().read_only().open(dir.path()).unwrap();
+    let snapshot = Reader::of(&read_only).read().unwrap();
+    assert_same(&snapshot.get("Everything", object.id).unwrap().unwrap(), &expected(&object));
+}
+
+#[test]
 fn the_schemas_are_listed_sorted_with_every_collection_of_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let name = unique("list");

@@ -27,6 +27,7 @@ mod instances;
 mod keys;
 mod layout_evolution;
 mod objects;
+mod operations;
 mod public_face;
 mod queries;
 mod query_api;

@@ -1,22 +1,23 @@
 //! [`DbBuilder`]: what an instance is opened with, and opening it.
 
 use super::database::{DEFAULT_NAME, Db};
-use super::instance::{INSTANCES, Instance};
+use super::instance::{INSTANCES, Instance, Options, Place};
 use super::registry::Entry;
+use super::txn::Durability;
 use crate::guard::storage;
 use crate::schema::{CollectionDiff, SchemaDef, classify, diff_sets};
-use crate::store::{Action, CollectionOps, MigrationProgress, Progress, Requested, plan_file};
+use crate::store::{Action, CollectionOps, MigrationProgress, Requested, plan_file};
 use crate::{Collection, Error, Result};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Describes an instance to open: its name and its collections.
+/// Describes an instance to open: its name, its collections, and how to open it.
 #[derive(Clone)]
 pub struct DbBuilder {
     name: String,
     collections: Vec<Requested>,
-    progress: Option<Progress>,
-    check_integrity: bool,
+    options: Options,
+    read_only: bool,
 }
 
 impl std::fmt::Debug for DbBuilder {
@@ -25,6 +26,8 @@ impl std::fmt::Debug for DbBuilder {
         f.debug_struct("DbBuilder")
             .field("name", &self.name)
             .field("collections", &names)
+            .field("read_only", &self.read_only)
+            .field("durability", &self.options.durability)
             .finish_non_exhaustive()
     }
 }
@@ -34,8 +37,8 @@ impl DbBuilder {
         DbBuilder {
             name: DEFAULT_NAME.to_owned(),
             collections: Vec::new(),
-            progress: None,
-            check_integrity: false,
+            options: Options::default(),
+            read_only: false,
         }
     }
 
@@ -92,13 +95,52 @@ impl DbBuilder {
     /// reads the whole file, so opening costs time in proportion to its size; use it after
     /// a storage failure, or wherever a file may have been damaged at rest.
     pub fn check_integrity(mut self, enabled: bool) -> Self {
-        self.check_integrity = enabled;
+        self.options.check_integrity = enabled;
         self
     }
 
     /// Calls `report` as a migration fills new indexes, with how many objects are done.
     pub fn on_progress(mut self, report: impl Fn(&MigrationProgress) + Send + Sync + 'static) -> Self {
-        self.progress = Some(Arc::new(report));
+        self.options.progress = Some(Arc::new(report));
+        self
+    }
+
+    /// Opens the file read-only: nothing is ever written to it, every write is refused
+    /// with [`Error::ReadOnly`], and so is a file that would need a write before it can
+    /// be used (a repair after a crash, a collection it lacks, a schema change). The file
+    /// must exist. Read-only instances in several processes share the file; a process
+    /// that opens it for writing excludes them, and they it ([`Error::AlreadyOpen`]).
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Note { #[id] pub id: Id, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// # drop(Db::builder().name("archive").collection::<Note>().open(dir.path())?);
+    /// let db = Db::builder().name("archive").collection::<Note>().read_only().open(dir.path())?;
+    /// assert_eq!(db.notes().count()?, 0);
+    /// let refused = db.write_txn_sync(|txn| txn.notes().clear());
+    /// assert!(matches!(refused, Err(insula::Error::ReadOnly { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// What a commit promises when it returns, for every write transaction of the
+    /// instance that does not set its own ([`WriteTxn::set_durability`](crate::WriteTxn::set_durability)).
+    /// [`Durability::Immediate`] by default.
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.options.durability = durability;
+        self
+    }
+
+    /// Compacts the file as it opens when at least `free_bytes` of it are free (see
+    /// [`Db::compact`]), like Isar's `compactOnLaunch`. The check costs one look at the
+    /// file's allocator; the compaction, when it runs, rewrites the pages it moves.
+    pub fn compact_on_open(mut self, free_bytes: u64) -> Self {
+        self.options.compact_above = Some(free_bytes);
         self
     }
 
@@ -114,17 +156,27 @@ impl DbBuilder {
             });
         }
         let io = |source| Error::Io { path: dir.to_owned(), source };
-        std::fs::create_dir_all(dir).map_err(io)?;
+        if !self.read_only {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
         let dir = dir.canonicalize().map_err(io)?;
         let requested = schema_set(&self.name, self.collections)?;
+        let place = Place::File { dir, read_only: self.read_only };
 
         match INSTANCES.entry(&self.name) {
             Entry::Open(instance) => {
-                if instance.dir != dir {
+                let Place::File { dir, read_only } = place else { unreachable!("a file was asked for") };
+                if instance.dir() != Some(dir.as_path()) {
                     return Err(Error::DirectoryMismatch {
                         instance: self.name,
-                        open: instance.dir.clone(),
+                        open: instance.dir().unwrap_or(Path::new("")).to_owned(),
                         requested: dir,
+                    });
+                }
+                if instance.is_read_only() != read_only {
+                    return Err(Error::AccessMismatch {
+                        instance: self.name,
+                        read_only: instance.is_read_only(),
                     });
                 }
                 let requested: Vec<SchemaDef> =
@@ -136,14 +188,46 @@ impl DbBuilder {
                 Ok(Db { instance })
             }
             Entry::Vacant(guard) => {
-                let path = dir.join(format!("{}.insula", self.name));
-                let instance = Arc::new(storage(&path, || {
-                    Instance::open(&self.name, dir, requested, self.progress.as_ref(), self.check_integrity)
-                })?);
+                let path = match &place {
+                    Place::File { dir, .. } => dir.join(format!("{}.insula", self.name)),
+                    Place::Memory => unreachable!("a file was asked for"),
+                };
+                let instance =
+                    Arc::new(storage(&path, || Instance::open(&self.name, place, requested, &self.options))?);
                 guard.register(&instance);
                 Ok(Db { instance })
             }
         }
+    }
+
+    /// Opens a new instance in memory: the same API and rules as a file's, with nothing
+    /// written to disk, gone when its last handle drops. It is private to the `Db` this
+    /// returns and its clones: it is not in the process's registry, so [`Db::instance`]
+    /// does not find it, and every call opens another one, even under the same name.
+    /// That is what tests want: each gets its own instance, however many run at once.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Note { #[id] pub id: Id, pub text: String }
+    /// let first = Db::builder().collection::<Note>().open_in_memory()?;
+    /// let second = Db::builder().collection::<Note>().open_in_memory()?;
+    /// first.write_txn_sync(|txn| txn.notes().put(&mut Note::default()))?;
+    /// assert_eq!((first.notes().count()?, second.notes().count()?), (1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_in_memory(self) -> Result<Db> {
+        validate_name(&self.name)?;
+        if self.read_only {
+            return Err(Error::ReadOnly {
+                instance: self.name,
+                what: "open in memory, where an instance starts empty and only writes can fill it".to_owned(),
+            });
+        }
+        let requested = schema_set(&self.name, self.collections)?;
+        let path = Path::new(crate::store::MEMORY);
+        let instance = storage(path, || Instance::open(&self.name, Place::Memory, requested, &self.options))?;
+        Ok(Db { instance: Arc::new(instance) })
     }
 }
 

@@ -2,9 +2,11 @@
 
 use super::builder::DbBuilder;
 use super::instance::{INSTANCES, Instance};
+use super::txn::Durability;
 use super::txn::{ReadTxn, WriteTxn, WritingGuard};
 use crate::guard::{SafeDrop, storage};
 use crate::{Error, Result};
+use std::cell::Cell;
 use std::path::Path;
 use std::sync::{Arc, PoisonError};
 
@@ -174,15 +176,29 @@ impl Db {
         // A panic in an earlier transaction's closure poisons nothing this guards.
         let _serial = self.instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let instance = &self.instance;
-        let txn = storage(&instance.path, || Ok(instance.database().begin_write()?))?;
+        let txn = storage(&instance.path, || instance.begin_write("run a write transaction"))?;
         let txn = SafeDrop::new(txn);
-        let write = WriteTxn { instance, txn, buffer: Default::default(), changes: Default::default() };
+        let write = WriteTxn {
+            instance,
+            txn,
+            buffer: Default::default(),
+            changes: Default::default(),
+            durability: Cell::new(instance.durability),
+        };
         // On a panic or an error, `write` drops, and redb aborts it (`SafeDrop` contains
         // a panic of that abort on a damaged file).
         let result = f(&write)?;
-        let WriteTxn { txn, changes, .. } = write;
-        storage(&instance.path, || Ok(txn.into_inner().commit()?))?;
+        let WriteTxn { txn, changes, durability, .. } = write;
+        storage(&instance.path, || commit(txn.into_inner(), durability.get()))?;
         instance.watchers.notify(&mut changes.into_inner(), || ReadTxn::begin(instance));
         Ok(result)
     }
+}
+
+/// Commits `txn` with `durability`.
+pub(crate) fn commit(mut txn: redb::WriteTransaction, durability: Durability) -> Result<()> {
+    if durability == Durability::Relaxed {
+        txn.set_durability(redb::Durability::None).map_err(|error| Error::Storage(error.into()))?;
+    }
+    Ok(txn.commit()?)
 }

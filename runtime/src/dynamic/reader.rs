@@ -102,7 +102,7 @@ impl Reader {
     pub fn read(&self) -> Result<Snapshot> {
         let txn = match &self.source {
             Source::File(database) => database.begin_read()?,
-            Source::Instance(db) => db.instance.database().begin_read()?,
+            Source::Instance(db) => db.instance.begin_read()?,
         };
         Snapshot::new(txn, self.path.clone())
     }

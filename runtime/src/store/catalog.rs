@@ -257,3 +257,44 @@ fn duplicate(
     }
     Ok(None)
 }
+
+/// Every collection the file stores, as `schemas` (the `SCHEMAS` table) records them.
+pub(crate) fn stored_collections(
+    schemas: &impl ReadableTable<&'static str, &'static str>,
+    path: &Path,
+) -> Result<Vec<StoredCollection>> {
+    let mut collections = Vec::new();
+    for entry in schemas.iter()? {
+        let (name, text) = entry?;
+        let schema = parse_stored(path, &format!("the schema of `{}`", name.value()), text.value())?;
+        collections.push(StoredCollection::new(schema, Layouts::default()));
+    }
+    Ok(collections)
+}
+
+/// Something done to each table of a file, whatever its key and value types.
+pub(crate) trait TableVisitor {
+    fn visit<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &mut self,
+        definition: TableDefinition<'_, K, V>,
+    ) -> Result<()>;
+}
+
+/// Visits every table of a file that stores `collections`: the catalog's, then each
+/// collection's records and indexes.
+pub(crate) fn visit_tables(collections: &[StoredCollection], visitor: &mut impl TableVisitor) -> Result<()> {
+    visitor.visit(META)?;
+    visitor.visit(SCHEMAS)?;
+    visitor.visit(LAYOUTS)?;
+    visitor.visit(COUNTERS)?;
+    for collection in collections {
+        visitor.visit(collection.records())?;
+        for (_, table) in collection.indexes() {
+            match table {
+                super::collection::IndexTableDef::Unique(table) => visitor.visit(table)?,
+                super::collection::IndexTableDef::Multi(table) => visitor.visit(table)?,
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,11 +1,50 @@
-//! The database file: opening it (checking and migrating its collections) and closing it.
+//! The database file: opening it for writing, read-only or in memory (checking and
+//! migrating its collections), and closing it.
 
 use super::catalog::{Action, Requested, plan};
 use super::collection::StoredCollection;
-use super::migrate::{Progress, reconcile};
+use super::migrate::{Progress, load, reconcile};
 use crate::guard::SafeDrop;
 use crate::{Error, Result};
+use redb::ReadableDatabase;
 use std::path::Path;
+
+/// The path an in-memory instance reports, in errors and from `Db::path`.
+pub(crate) const MEMORY: &str = ":memory:";
+
+/// What an instance reads and writes: a redb database, writable (a file or memory) or a
+/// file opened read-only.
+pub(crate) enum Storage {
+    Writable(redb::Database),
+    ReadOnly(redb::ReadOnlyDatabase),
+}
+
+impl Storage {
+    /// Begins a read transaction at the last commit.
+    pub(crate) fn begin_read(&self) -> Result<redb::ReadTransaction> {
+        Ok(match self {
+            Storage::Writable(database) => database.begin_read()?,
+            Storage::ReadOnly(database) => database.begin_read()?,
+        })
+    }
+
+    /// The database, unless it was opened read-only.
+    pub(crate) fn writable(&mut self) -> Option<&mut redb::Database> {
+        match self {
+            Storage::Writable(database) => Some(database),
+            Storage::ReadOnly(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Storage::Writable(_) => "Storage::Writable",
+            Storage::ReadOnly(_) => "Storage::ReadOnly",
+        })
+    }
+}
 
 /// The error of a failed redb open of `path`.
 pub(crate) fn open_error(error: redb::DatabaseError, path: &Path) -> Error {
@@ -43,7 +82,7 @@ pub(crate) fn open(
     requested: Vec<Requested>,
     progress: Option<&Progress>,
     check_integrity: bool,
-) -> Result<(redb::Database, Vec<StoredCollection>)> {
+) -> Result<(Storage, Vec<StoredCollection>)> {
     // redb writes to a file it opens for writing, so an existing file is checked
     // read-only first: a refused open leaves it byte for byte as it was. (A file that
     // needs recovery cannot be opened read-only; the writable open below recovers it and
@@ -62,19 +101,59 @@ pub(crate) fn open(
         .create(path)
         .map_err(|error| open_error(error, path))?;
     match reconcile(&database, instance, path, requested, progress) {
-        Ok(collections) => Ok((database, collections)),
+        Ok(collections) => Ok((Storage::Writable(database), collections)),
         Err(error) => {
             // Closing writes to the file, and on a damaged one redb can panic there: that
             // panic is caught here, so that the caller gets the error that refused the
             // file, and nothing of it is lost in the unwinding.
-            close(database);
+            close(Storage::Writable(database));
             Err(error)
         }
     }
 }
 
-/// Closes `database`. redb writes to the file as it closes; a panic there, on a damaged
+/// Opens the existing file at `path` without writing to it, for instance `instance`: every
+/// requested collection must be in it with the same schema, since creating or migrating
+/// one would write.
+pub(crate) fn open_read_only(
+    path: &Path,
+    instance: &str,
+    requested: Vec<Requested>,
+) -> Result<(Storage, Vec<StoredCollection>)> {
+    let refused = |what: String| Error::ReadOnly { instance: instance.to_owned(), what };
+    let database = redb::Database::builder().open_read_only(path).map_err(|error| match error {
+        redb::DatabaseError::RepairAborted => refused(
+            "repair the file, which was not closed cleanly; open it once without `read_only()`, \
+             which repairs it and keeps every commit"
+                .to_owned(),
+        ),
+        error => open_error(error, path),
+    })?;
+    let actions = plan(&database, instance, path, &requested)?;
+    if let Some((asked, action)) =
+        requested.iter().zip(&actions).find(|(_, action)| **action != Action::Nothing)
+    {
+        return Err(refused(format!(
+            "open collection `{}` as asked, which would {action}; open it once without `read_only()`",
+            asked.schema.name
+        )));
+    }
+    let collections = load(&database, path, requested)?;
+    Ok((Storage::ReadOnly(database), collections))
+}
+
+/// Creates a database in memory for instance `instance`, with the requested collections.
+pub(crate) fn open_in_memory(
+    instance: &str,
+    requested: Vec<Requested>,
+) -> Result<(Storage, Vec<StoredCollection>)> {
+    let database = redb::Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
+    let collections = reconcile(&database, instance, Path::new(MEMORY), requested, None)?;
+    Ok((Storage::Writable(database), collections))
+}
+
+/// Closes `storage`. redb writes to the file as it closes; a panic there, on a damaged
 /// file, is caught by [`SafeDrop`], and there is no one to tell.
-pub(crate) fn close(database: redb::Database) {
-    drop(SafeDrop::new(database));
+pub(crate) fn close(storage: Storage) {
+    drop(SafeDrop::new(storage));
 }

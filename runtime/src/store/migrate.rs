@@ -65,7 +65,16 @@ pub(crate) fn reconcile(
         }
         write.into_inner().commit()?;
     }
+    load(database, path, requested)
+}
 
+/// What the runtime keeps of each requested collection once the file holds it as
+/// asked: its schema and the older layouts of its records, read from the file.
+pub(crate) fn load(
+    database: &impl ReadableDatabase,
+    path: &Path,
+    requested: Vec<Requested>,
+) -> Result<Vec<StoredCollection>> {
     let read = database.begin_read()?;
     let layouts = open_optional(&read, LAYOUTS)?;
     requested

@@ -2,22 +2,29 @@
 //! catalog of stored schemas, migration, verification, and the file itself.
 //! `runtime/FORMAT.md` specifies every table.
 
+mod backup;
 mod catalog;
 mod collection;
+mod compact;
 mod file;
 mod migrate;
+mod stats;
 mod tables;
 mod verify;
 mod write;
 
+pub(crate) use backup::copy;
 pub use catalog::Action;
 pub(crate) use catalog::{
     CollectionOps, LAYOUTS, Requested, SCHEMAS, check_format, history, open_optional, parse_stored,
 };
 pub(crate) use collection::StoredCollection;
-pub(crate) use file::{close, open, open_error, plan_file};
+pub(crate) use compact::rebuild_tables;
+pub(crate) use file::{MEMORY, Storage, close, open, open_error, open_in_memory, open_read_only, plan_file};
 pub use migrate::MigrationProgress;
 pub(crate) use migrate::Progress;
+pub(crate) use stats::collections as collection_stats;
+pub use stats::{CollectionStats, IndexStats, Stats};
 pub(crate) use tables::{Flow, KeyRange, Source, Tables, prefix_end};
 pub(crate) use verify::verify;
 pub(crate) use write::{Writer, clear};

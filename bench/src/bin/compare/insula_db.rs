@@ -68,6 +68,16 @@ impl Contender for Insula {
         self.db().write_txn_sync(|txn| txn.messages().put(&mut message)).expect("writes");
     }
 
+    fn insert_one_relaxed(&mut self, message: &Plain) {
+        let mut message = to_message(message);
+        self.db()
+            .write_txn_sync(|txn| {
+                txn.set_durability(insula::Durability::Relaxed);
+                txn.messages().put(&mut message)
+            })
+            .expect("writes");
+    }
+
     fn get(&self, id: u64) -> Option<Plain> {
         self.db().messages().get(id).expect("reads").map(to_plain)
     }

@@ -3,7 +3,9 @@
 //! writes the same figures as JSON to `target/bench.json`.
 //!
 //! Workloads: W1 insert N in one durable transaction; W2 1,000 one-object durable
-//! commits (p50/p99); W3 N random gets by id, decoded; W4 1,000 equality queries on
+//! commits (p50/p99); W2r the same with relaxed durability (a commit that a crash may
+//! take back: Insula's `Durability::Relaxed`, redb's `Durability::None`, SQLite's WAL
+//! with `synchronous=NORMAL`); W3 N random gets by id, decoded; W4 1,000 equality queries on
 //! `author`, every hit decoded; W5 a full scan counting `likes > 899`; W6 watcher
 //! latency from commit return to receipt (p50/p99) and whether the commit is visible on
 //! receipt; the file size after W1; W7 open time after a compatible schema change.
@@ -56,6 +58,13 @@ pub trait Contender {
     fn insert_staged(&mut self);
     /// W2: one message in its own durable transaction.
     fn insert_one(&mut self, message: &Plain);
+    /// W2r: one message in its own transaction, whose commit does not wait for the disk
+    /// (a durable one where the peer has no other).
+    fn insert_one_relaxed(&mut self, message: &Plain);
+    /// Whether the peer has commits that do not wait for the disk.
+    fn relaxes(&self) -> bool {
+        true
+    }
     /// W3: the message with this id, decoded.
     fn get(&self, id: u64) -> Option<Plain>;
     /// W4: every message by `author`, decoded.
@@ -94,6 +103,8 @@ struct Samples {
     w1: Vec<f64>,
     w2_50: Vec<f64>,
     w2_99: Vec<f64>,
+    w2r_50: Vec<f64>,
+    w2r_99: Vec<f64>,
     w3: Vec<f64>,
     w4: Vec<f64>,
     w5: Vec<f64>,
@@ -155,6 +166,22 @@ impl Round<'_> {
                 latencies.sort();
                 samples.w2_50.push(percentile(&latencies, 0.5).as_secs_f64());
                 samples.w2_99.push(percentile(&latencies, 0.99).as_secs_f64());
+            }
+        }
+        if runs("W2r") {
+            let mut latencies = vec![Vec::new(); self.dbs.len()];
+            for i in 0..1000 {
+                let message = plain(n + 1000 + i);
+                for (k, elapsed) in self.turn(|db| db.insert_one_relaxed(&message)).into_iter().enumerate() {
+                    latencies[k].push(elapsed);
+                }
+            }
+            for ((samples, mut latencies), db) in self.samples.iter_mut().zip(latencies).zip(&self.dbs) {
+                if db.relaxes() {
+                    latencies.sort();
+                    samples.w2r_50.push(percentile(&latencies, 0.5).as_secs_f64());
+                    samples.w2r_99.push(percentile(&latencies, 0.99).as_secs_f64());
+                }
             }
         }
         if runs("W3") {
@@ -227,6 +254,8 @@ impl Samples {
             Figure::new(name, "W1 insert N, one txn (s)", self.w1, false),
             Figure::new(name, "W2 one-object commit p50 (s)", self.w2_50, false),
             Figure::new(name, "W2 one-object commit p99 (s)", self.w2_99, false),
+            Figure::new(name, "W2r one-object relaxed commit p50 (s)", self.w2r_50, false),
+            Figure::new(name, "W2r one-object relaxed commit p99 (s)", self.w2r_99, false),
             Figure::new(name, "W3 N random gets (s)", self.w3, false),
             Figure::new(name, "W4 1000 author queries (s)", self.w4, false),
             Figure::new(name, "W5 scan likes > 899 (s)", self.w5, false),

@@ -84,6 +84,15 @@ impl Contender for Native {
         rw.commit().expect("commits");
     }
 
+    /// native_db's transactions are always durable.
+    fn insert_one_relaxed(&mut self, message: &Plain) {
+        self.insert_one(message);
+    }
+
+    fn relaxes(&self) -> bool {
+        false
+    }
+
     fn get(&self, id: u64) -> Option<Plain> {
         let r = self.db.r_transaction().expect("begins");
         r.get().primary::<NativeMessage>(id).expect("reads").map(to_plain)

@@ -67,7 +67,12 @@ impl Raw {
     }
 
     fn write(&self, messages: &[Plain]) {
-        let txn = self.db.begin_write().expect("begins");
+        self.write_with(messages, redb::Durability::Immediate);
+    }
+
+    fn write_with(&self, messages: &[Plain], durability: redb::Durability) {
+        let mut txn = self.db.begin_write().expect("begins");
+        txn.set_durability(durability).expect("sets the durability");
         {
             let mut table = txn.open_table(MESSAGES).expect("opens");
             let mut index = txn.open_table(BY_AUTHOR).expect("opens");
@@ -98,6 +103,10 @@ impl Contender for Raw {
 
     fn insert_one(&mut self, message: &Plain) {
         self.write(std::slice::from_ref(message));
+    }
+
+    fn insert_one_relaxed(&mut self, message: &Plain) {
+        self.write_with(std::slice::from_ref(message), redb::Durability::None);
     }
 
     fn get(&self, id: u64) -> Option<Plain> {
