@@ -185,6 +185,40 @@ pub enum Error {
         reason: String,
     },
 
+    /// The file was not closed cleanly and needs the repair that redb makes when it
+    /// opens a file for writing; a read-only open cannot make it.
+    #[error(
+        "{}: the file was not closed cleanly and needs a repair, which a read-only open cannot make; open it once for writing (`Db::builder()...open`) to repair it",
+        .path.display()
+    )]
+    NeedsRepair {
+        /// The database file.
+        path: PathBuf,
+    },
+
+    /// The file holds no collection of this name (asked of the dynamic reader).
+    #[error("{}: the file holds no collection `{collection}`; it holds: {}", .path.display(), .stored.join(", "))]
+    NoSuchCollection {
+        /// The database file.
+        path: PathBuf,
+        /// The name asked for.
+        collection: String,
+        /// The collections the file holds, sorted.
+        stored: Vec<String>,
+    },
+
+    /// A dynamic filter (`insula::dynamic::Filter`) names a field the collection lacks,
+    /// or compares a field with a value it can never match (a string with a number, say).
+    #[error("collection `{collection}`: the filter on `{field}` cannot be checked: {reason}")]
+    InvalidFilter {
+        /// The stored name of the collection.
+        collection: String,
+        /// The field path as the filter gives it (`profile.name`).
+        field: String,
+        /// What is wrong, and what would work.
+        reason: String,
+    },
+
     /// An index disagrees with the objects (found by `verify`).
     #[error(
         "collection `{collection}`: index `{index}` disagrees with the objects: {detail}; the file is damaged, restore it from a backup"

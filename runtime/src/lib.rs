@@ -73,6 +73,8 @@
 //! - [`Watcher`]: what changed after each commit.
 //! - [`schema`]: schemas, the classifier of changes, and the schema lock.
 //! - [`value`]: the traits of storable values and index keys.
+//! - [`dynamic`]: reading any file without its types: schemas, objects as value
+//!   trees, conditions built at run time.
 //! - [`Error`]: every error, each saying what happened and what to do.
 //!
 //! The derives' attributes are listed on [`derive@Collection`]. The file format is
@@ -87,6 +89,7 @@ extern crate self as insula;
 mod codec;
 mod collection;
 mod db;
+pub mod dynamic;
 mod error;
 mod field;
 mod guard;

@@ -20,6 +20,7 @@ mod bad_input;
 mod codec;
 mod crash;
 mod damaged_files;
+mod dynamic;
 mod evolution;
 mod examples;
 mod instances;

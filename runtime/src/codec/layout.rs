@@ -158,11 +158,23 @@ impl<'a> RecordReader<'a> {
     /// layout is read through `layouts`; an unknown tag is corruption.
     #[inline]
     pub fn open(record: &'a [u8], layout: &CurrentLayout<'_>, layouts: &'a Layouts) -> Result<Self, Corrupt> {
+        Self::open_tagged(record, layout.tag, layout.fixed_len, layouts)
+    }
+
+    /// [`RecordReader::open`] for a current layout known by its tag and the width of its
+    /// fixed part only: the dynamic reader's, which has no [`FieldSchema`]s.
+    #[inline]
+    pub(crate) fn open_tagged(
+        record: &'a [u8],
+        current_tag: u32,
+        current_fixed_len: usize,
+        layouts: &'a Layouts,
+    ) -> Result<Self, Corrupt> {
         let (tag, _) =
             U32::read_from_prefix(record).map_err(|_| Corrupt("a record is shorter than its tag"))?;
         let tag = tag.get();
-        let (remap, fixed_len) = if tag == layout.tag {
-            (None, layout.fixed_len)
+        let (remap, fixed_len) = if tag == current_tag {
+            (None, current_fixed_len)
         } else {
             let remap = layouts.find(tag).ok_or(Corrupt("a record has an unknown layout tag"))?;
             (Some(remap), remap.fixed_len)
@@ -214,6 +226,24 @@ impl<'a> RecordReader<'a> {
     /// the field's non-nullable form; `None` where the record's layout lacks the field.
     #[inline]
     fn slot<T: Value>(&self, index: usize, offset: usize) -> Result<Option<(&'a [u8], bool)>, Corrupt> {
+        self.slot_of_width(index, offset, T::WIDTH)
+    }
+
+    /// The whole record, from its tag: what tail references are relative to.
+    #[inline]
+    pub(crate) fn record(&self) -> &'a [u8] {
+        self.record
+    }
+
+    /// [`RecordReader::slot`] of a field whose slot in the current layout is `width`
+    /// bytes wide (its `Option` tag included).
+    #[inline]
+    pub(crate) fn slot_of_width(
+        &self,
+        index: usize,
+        offset: usize,
+        width: usize,
+    ) -> Result<Option<(&'a [u8], bool)>, Corrupt> {
         let (offset, widened) = match self.remap {
             None => (offset, false),
             Some(remap) => match remap.slots.get(index).copied().flatten() {
@@ -221,7 +251,7 @@ impl<'a> RecordReader<'a> {
                 None => return Ok(None),
             },
         };
-        let width = if widened { T::WIDTH - 1 } else { T::WIDTH };
+        let width = if widened { width - 1 } else { width };
         let slot =
             self.fixed.get(offset..offset + width).ok_or(Corrupt("a slot lies outside the fixed part"))?;
         Ok(Some((slot, widened)))

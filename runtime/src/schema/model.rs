@@ -5,6 +5,7 @@
 //! in the lock file of `cargo xtask schema-check`, borrowed from wherever they were
 //! read, so there is exactly one definition of the hash: [`Schema::hash`].
 
+use super::stored::{FieldDef, StoredType};
 use xxhash_rust::const_xxh3::xxh3_64_with_seed;
 
 /// A collection's schema: its stored name, the id field, every stored field and every
@@ -341,4 +342,106 @@ const fn layout_tag(fields: &[FieldSchema<'_>]) -> u32 {
         i += 1;
     }
     (seed ^ (seed >> 32)) as u32
+}
+
+// The same layout tag, computed at run time from a schema the file recorded (an
+// embedded struct's tag is not stored, and the dynamic reader needs it to check nested
+// records). It mirrors `type_hash`, `field_hash` and `layout_tag` above step for step;
+// the test below and every dynamic open (which checks each collection's stored tag
+// against it) hold the two together.
+
+fn stored_type_hash(seed: u64, ty: &StoredType) -> u64 {
+    let code = match ty {
+        StoredType::Bool => 1,
+        StoredType::U8 => 2,
+        StoredType::U16 => 3,
+        StoredType::U32 => 4,
+        StoredType::U64 => 5,
+        StoredType::I8 => 6,
+        StoredType::I16 => 7,
+        StoredType::I32 => 8,
+        StoredType::I64 => 9,
+        StoredType::F32 => 10,
+        StoredType::F64 => 11,
+        StoredType::String => 12,
+        StoredType::Bytes => 13,
+        StoredType::List(_) => 14,
+        StoredType::Enum { .. } => 15,
+        StoredType::Embedded { .. } => 16,
+    };
+    let seed = mix(seed, code);
+    match ty {
+        StoredType::List(element) => stored_type_hash(seed, element),
+        StoredType::Enum { variants, .. } => {
+            let sum = variants.iter().fold(0u64, |sum, variant| sum.wrapping_add(mix_str(seed, variant)));
+            mix(seed, sum)
+        }
+        StoredType::Embedded { fields, .. } => {
+            let sum = fields.iter().fold(0u64, |sum, field| sum.wrapping_add(stored_field_hash(seed, field)));
+            mix(seed, sum)
+        }
+        _ => seed,
+    }
+}
+
+fn stored_field_hash(seed: u64, field: &FieldDef) -> u64 {
+    let seed = mix_str(seed, &field.name);
+    let seed = stored_type_hash(seed, &field.ty);
+    mix(seed, field.nullable as u64)
+}
+
+/// The layout tag of a record whose fields, in slot order, are `fields`: what
+/// [`Schema::layout_tag`] and [`EmbeddedSchema::layout_tag`] give for the schema they
+/// were recorded from.
+pub(crate) fn stored_layout_tag(fields: &[FieldDef]) -> u32 {
+    let seed = fields.iter().fold(TAG_LAYOUT, stored_field_hash);
+    (seed ^ (seed >> 32)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Collection, Embedded};
+
+    #[derive(crate::Enumerated, Debug, Clone, Copy, Default, PartialEq)]
+    enum Mood {
+        #[default]
+        Happy,
+        #[variant(name = "meh")]
+        Neutral,
+    }
+
+    #[derive(crate::Embedded, Debug, Clone, Default, PartialEq)]
+    struct Place {
+        name: String,
+        floor: Option<i16>,
+        moods: Vec<Mood>,
+    }
+
+    #[derive(crate::Collection, Debug, Clone, Default, PartialEq)]
+    struct Visit {
+        #[id]
+        id: crate::Id,
+        place: Place,
+        places: Vec<Place>,
+        maybe: Option<Place>,
+        mood: Option<Mood>,
+        words: Vec<String>,
+        when: f64,
+    }
+
+    fn defs(fields: &[FieldSchema<'_>]) -> Vec<FieldDef> {
+        fields.iter().map(FieldDef::from).collect()
+    }
+
+    #[test]
+    fn the_run_time_layout_tag_is_the_compile_time_one() {
+        assert_eq!(stored_layout_tag(&defs(Visit::SCHEMA.fields())), Visit::SCHEMA.layout_tag());
+        assert_eq!(stored_layout_tag(&defs(Place::SCHEMA.fields)), Place::SCHEMA.layout_tag());
+        assert_eq!(stored_layout_tag(&[]), layout_tag(&[]));
+        // Order matters, as it does at compile time.
+        let mut reversed = defs(Visit::SCHEMA.fields());
+        reversed.reverse();
+        assert_ne!(stored_layout_tag(&reversed), Visit::SCHEMA.layout_tag());
+    }
 }

@@ -167,6 +167,22 @@ pub(crate) fn history(
     Ok(history)
 }
 
+/// Refuses a file whose `insula:meta` holds another format version than this build's
+/// (a file without it is new).
+pub(crate) fn check_format(read: &redb::ReadTransaction, path: &Path) -> Result<()> {
+    let corrupted = |reason: String| Error::CorruptedFile { path: path.to_owned(), reason };
+    if let Some(meta) = open_optional(read, META)? {
+        match meta.get("format")?.map(|version| version.value()) {
+            Some(FORMAT_VERSION) => {}
+            Some(other) => {
+                return Err(corrupted(format!("format version {other}, this build reads {FORMAT_VERSION}")));
+            }
+            None => return Err(corrupted("no format version".to_owned())),
+        }
+    }
+    Ok(())
+}
+
 /// What opening the file with `asked` would do to each collection, read without
 /// changing anything. A breaking change refuses the open, listing every change; so does
 /// a unique index added over objects that share a key, naming two of them.
@@ -176,17 +192,8 @@ pub(crate) fn plan(
     path: &Path,
     requested: &[Requested],
 ) -> Result<Vec<Action>> {
-    let corrupted = |reason: String| Error::CorruptedFile { path: path.to_owned(), reason };
     let read = database.begin_read()?;
-    if let Some(meta) = open_optional(&read, META)? {
-        match meta.get("format")?.map(|version| version.value()) {
-            Some(FORMAT_VERSION) => {}
-            Some(other) => {
-                return Err(corrupted(format!("format version {other}, this build reads {FORMAT_VERSION}")));
-            }
-            None => return Err(corrupted("no format version".to_owned())),
-        }
-    }
+    check_format(&read, path)?;
     let schemas = open_optional(&read, SCHEMAS)?;
     let layouts = open_optional(&read, LAYOUTS)?;
     let mut actions = Vec::with_capacity(requested.len());

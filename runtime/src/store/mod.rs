@@ -16,10 +16,12 @@ mod write;
 
 pub(crate) use backup::copy;
 pub use catalog::Action;
-pub(crate) use catalog::{CollectionOps, Requested};
+pub(crate) use catalog::{
+    CollectionOps, LAYOUTS, Requested, SCHEMAS, check_format, history, open_optional, parse_stored,
+};
 pub(crate) use collection::StoredCollection;
 pub(crate) use compact::rebuild_tables;
-pub(crate) use file::{MEMORY, Storage, close, open, open_in_memory, open_read_only, plan_file};
+pub(crate) use file::{MEMORY, Storage, close, open, open_error, open_in_memory, open_read_only, plan_file};
 pub use migrate::MigrationProgress;
 pub(crate) use migrate::Progress;
 pub(crate) use stats::collections as collection_stats;

@@ -1,0 +1,226 @@
+//! Decoding a record into a [`AnyValue`] tree from the schema the file recorded.
+//!
+//! A [`RecordPlan`] is made once per collection (and per embedded struct) from its
+//! stored fields: each field's offset, width and type, each enum's variant tags, each
+//! nested record's layout tag. Reading goes through the codec's own pieces (the
+//! [`RecordReader`] that finds a slot in the current or an older layout, the slot
+//! readers of the scalars, strings and bytes, `read_ref` for the tail), so the dynamic
+//! reader checks every byte the typed one checks and reads every record as it does:
+//! a field an older layout lacks reads as its type's default, a field widened from `T`
+//! to `Option<T>` reads as the value.
+
+use super::value::AnyValue;
+use crate::codec::{Corrupt, Layouts, RecordReader, Value as Storable, read_ref, read_u32, variant_tag};
+use crate::schema::{FieldDef, StoredType, stored_layout_tag};
+
+/// How to read records whose fields, in slot order, are the ones it was made from.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordPlan {
+    /// The layout tag of the current layout.
+    tag: u32,
+    /// The width of the fixed part of the current layout.
+    fixed_len: usize,
+    fields: Vec<FieldPlan>,
+}
+
+#[derive(Debug, Clone)]
+struct FieldPlan {
+    name: String,
+    /// The slot's offset in the fixed part of the current layout.
+    offset: usize,
+    /// The slot's width, the `Option` tag included.
+    width: usize,
+    nullable: bool,
+    ty: TypePlan,
+}
+
+#[derive(Debug, Clone)]
+enum TypePlan {
+    Bool,
+    U8,
+    U16,
+    U32,
+    U64,
+    I8,
+    I16,
+    I32,
+    I64,
+    F32,
+    F64,
+    String,
+    Bytes,
+    /// The element's plan and the width of its slot.
+    List(Box<TypePlan>, usize),
+    /// Each variant's tag and stored name, the first variant (the default) first.
+    Enum(Vec<(u32, String)>),
+    Embedded(Box<RecordPlan>),
+}
+
+impl RecordPlan {
+    /// The plan of `fields`. A schema no derive could have written (an enum without
+    /// variants) is refused with the reason.
+    pub(crate) fn new(fields: &[FieldDef]) -> Result<RecordPlan, String> {
+        let mut offset = 0;
+        let mut plans = Vec::with_capacity(fields.len());
+        for field in fields {
+            plans.push(FieldPlan {
+                name: field.name.clone(),
+                offset,
+                width: field.width(),
+                nullable: field.nullable,
+                ty: TypePlan::new(&field.ty).map_err(|reason| format!("field `{}`: {reason}", field.name))?,
+            });
+            offset += field.width();
+        }
+        Ok(RecordPlan { tag: stored_layout_tag(fields), fixed_len: offset, fields: plans })
+    }
+
+    /// The layout tag of the current layout.
+    pub(crate) fn tag(&self) -> u32 {
+        self.tag
+    }
+
+    /// Reads every field of `record` (a record without its check), in the current
+    /// layout or one of `layouts`.
+    pub(crate) fn decode(
+        &self,
+        record: &[u8],
+        layouts: &Layouts,
+    ) -> Result<Vec<(String, AnyValue)>, Corrupt> {
+        let reader = RecordReader::open_tagged(record, self.tag, self.fixed_len, layouts)?;
+        let mut fields = Vec::with_capacity(self.fields.len());
+        for (index, field) in self.fields.iter().enumerate() {
+            let value = match reader.slot_of_width(index, field.offset, field.width)? {
+                None => field.default_value(),
+                Some((slot, false)) => field.read(slot, reader.record())?,
+                // Written as `T`, read as `Option<T>`: the value is there.
+                Some((slot, true)) => field.ty.read(slot, reader.record())?,
+            };
+            fields.push((field.name.clone(), value));
+        }
+        Ok(fields)
+    }
+
+    /// Every field at its default: what a record that lacks them reads as.
+    fn default_fields(&self) -> Vec<(String, AnyValue)> {
+        self.fields.iter().map(|field| (field.name.clone(), field.default_value())).collect()
+    }
+}
+
+impl FieldPlan {
+    /// Reads a slot of this field's own form.
+    fn read(&self, slot: &[u8], record: &[u8]) -> Result<AnyValue, Corrupt> {
+        if !self.nullable {
+            return self.ty.read(slot, record);
+        }
+        match slot.split_first() {
+            Some((0, _)) => Ok(AnyValue::Null),
+            Some((1, inner)) => self.ty.read(inner, record),
+            _ => Err(Corrupt("an option's tag is neither 0 nor 1")),
+        }
+    }
+
+    /// What the typed codec's `default_view` gives: `None`, or the type's default.
+    fn default_value(&self) -> AnyValue {
+        if self.nullable { AnyValue::Null } else { self.ty.default_value() }
+    }
+}
+
+/// Reads a scalar slot through the typed codec's own reader.
+fn scalar<T: Storable>(slot: &[u8], record: &[u8], wrap: fn(T) -> AnyValue) -> Result<AnyValue, Corrupt> {
+    T::decode(slot, record).map(wrap)
+}
+
+impl TypePlan {
+    fn new(ty: &StoredType) -> Result<TypePlan, String> {
+        Ok(match ty {
+            StoredType::Bool => TypePlan::Bool,
+            StoredType::U8 => TypePlan::U8,
+            StoredType::U16 => TypePlan::U16,
+            StoredType::U32 => TypePlan::U32,
+            StoredType::U64 => TypePlan::U64,
+            StoredType::I8 => TypePlan::I8,
+            StoredType::I16 => TypePlan::I16,
+            StoredType::I32 => TypePlan::I32,
+            StoredType::I64 => TypePlan::I64,
+            StoredType::F32 => TypePlan::F32,
+            StoredType::F64 => TypePlan::F64,
+            StoredType::String => TypePlan::String,
+            StoredType::Bytes => TypePlan::Bytes,
+            StoredType::List(element) => TypePlan::List(Box::new(TypePlan::new(element)?), element.width()),
+            StoredType::Enum { name, variants } => {
+                if variants.is_empty() {
+                    return Err(format!("enum `{name}` has no variants"));
+                }
+                TypePlan::Enum(
+                    variants.iter().map(|variant| (variant_tag(variant), variant.clone())).collect(),
+                )
+            }
+            StoredType::Embedded { fields, .. } => TypePlan::Embedded(Box::new(RecordPlan::new(fields)?)),
+        })
+    }
+
+    /// Reads a slot of this type (without an `Option` tag) of `record`.
+    fn read(&self, slot: &[u8], record: &[u8]) -> Result<AnyValue, Corrupt> {
+        match self {
+            TypePlan::Bool => scalar::<bool>(slot, record, AnyValue::Bool),
+            TypePlan::U8 => scalar::<u8>(slot, record, AnyValue::U8),
+            TypePlan::U16 => scalar::<u16>(slot, record, AnyValue::U16),
+            TypePlan::U32 => scalar::<u32>(slot, record, AnyValue::U32),
+            TypePlan::U64 => scalar::<u64>(slot, record, AnyValue::U64),
+            TypePlan::I8 => scalar::<i8>(slot, record, AnyValue::I8),
+            TypePlan::I16 => scalar::<i16>(slot, record, AnyValue::I16),
+            TypePlan::I32 => scalar::<i32>(slot, record, AnyValue::I32),
+            TypePlan::I64 => scalar::<i64>(slot, record, AnyValue::I64),
+            TypePlan::F32 => scalar::<f32>(slot, record, AnyValue::F32),
+            TypePlan::F64 => scalar::<f64>(slot, record, AnyValue::F64),
+            TypePlan::String => scalar::<String>(slot, record, AnyValue::String),
+            TypePlan::Bytes => scalar::<Vec<u8>>(slot, record, AnyValue::Bytes),
+            TypePlan::List(element, width) => {
+                // `read_ref` checked that the slots lie in the record, so the list is
+                // allocated once, bounded by the record's size.
+                let (slots, len) = read_ref(slot, record, *width)?;
+                let mut items = Vec::with_capacity(len);
+                for slot in slots.chunks_exact(*width) {
+                    items.push(element.read(slot, record)?);
+                }
+                Ok(AnyValue::List(items))
+            }
+            TypePlan::Enum(variants) => {
+                let tag = read_u32(slot)?;
+                match variants.iter().find(|(variant, _)| *variant == tag) {
+                    Some((_, name)) => Ok(AnyValue::Enum(name.clone())),
+                    None => Err(Corrupt("an enum value names no variant")),
+                }
+            }
+            // A nested record is read in the current layout of its type only.
+            TypePlan::Embedded(plan) => {
+                let (nested, _) = read_ref(slot, record, 1)?;
+                plan.decode(nested, Layouts::none()).map(AnyValue::Embedded)
+            }
+        }
+    }
+
+    /// What the typed codec's `default_view` gives for this type: zero, empty, the
+    /// first variant, or every field at its default.
+    fn default_value(&self) -> AnyValue {
+        match self {
+            TypePlan::Bool => AnyValue::Bool(false),
+            TypePlan::U8 => AnyValue::U8(0),
+            TypePlan::U16 => AnyValue::U16(0),
+            TypePlan::U32 => AnyValue::U32(0),
+            TypePlan::U64 => AnyValue::U64(0),
+            TypePlan::I8 => AnyValue::I8(0),
+            TypePlan::I16 => AnyValue::I16(0),
+            TypePlan::I32 => AnyValue::I32(0),
+            TypePlan::I64 => AnyValue::I64(0),
+            TypePlan::F32 => AnyValue::F32(0.0),
+            TypePlan::F64 => AnyValue::F64(0.0),
+            TypePlan::String => AnyValue::String(String::new()),
+            TypePlan::Bytes => AnyValue::Bytes(Vec::new()),
+            TypePlan::List(..) => AnyValue::List(Vec::new()),
+            TypePlan::Enum(variants) => AnyValue::Enum(variants[0].1.clone()),
+            TypePlan::Embedded(plan) => AnyValue::Embedded(plan.default_fields()),
+        }
+    }
+}

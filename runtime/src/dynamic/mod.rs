@@ -1,0 +1,23 @@
+//! Reading a database file without the app's types.
+//!
+//! The file describes itself (`runtime/FORMAT.md`): each collection's schema, with its
+//! fields' types, embedded structs and enum variants, and the schema of every older
+//! layout whose records are still in it. From that alone, a [`Reader`] lists the
+//! collections, and a [`Snapshot`] reads each object as an [`Object`] of [`AnyValue`]s, in
+//! the current schema's fields, exactly as the typed API would read it, and filters
+//! them with [`Filter`]s built at run time. Tools (a command line, an inspector, an
+//! export) use it; nothing here needs the user's structs.
+//!
+//! - [`Reader`]: a file opened read-only, or an instance of this process.
+//! - [`Snapshot`], [`Records`]: one read transaction, and the objects of a collection.
+//! - [`Object`], [`AnyValue`]: the value tree of an object.
+//! - [`Filter`]: a filter by stored field path.
+
+mod decode;
+mod filter;
+mod reader;
+mod value;
+
+pub use filter::Filter;
+pub use reader::{Reader, Records, Snapshot};
+pub use value::{AnyValue, Object};
