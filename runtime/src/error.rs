@@ -79,8 +79,8 @@ pub enum Error {
     },
 
     /// The instance was opened with `read_only()`: it writes nothing, so a write, or a
-    /// file that needs one before it can be used (a repair, a new collection, a
-    /// migration), is refused.
+    /// file that needs one before it can be used (a new collection, a migration), is
+    /// refused. A file that needs a repair is [`Error::NeedsRepair`].
     #[error("instance `{instance}` is read-only and cannot {what}")]
     ReadOnly {
         /// The instance's name.

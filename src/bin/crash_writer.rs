@@ -5,7 +5,8 @@
 //! With a second argument `relaxed`, the instance is `relaxed`, its commits are `Durability::Relaxed`, and after
 //! every eighth batch it flushes and prints `durable N`: batches up to `N` are on disk.
 //! With `backup`, the instance is `backup`, and a second thread copies it again and again
-//! to `DIR/backups/<k>.insula`, printing `backup k` as each copy returns.
+//! to `DIR/backups/<k>.insula`, printing `backup k` as each copy returns. Any other
+//! second argument names the instance.
 
 use insula::Durability;
 use insula::prelude::*;

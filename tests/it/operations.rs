@@ -145,7 +145,7 @@ fn a_read_only_open_refuses_a_file_that_would_need_a_write() {
 fn a_file_left_by_a_killed_writer_has_a_dry_run_verdict_and_needs_a_writable_open_first() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_crash_writer"))
-        .arg(dir.path())
+        .args([dir.path().as_os_str(), "killed".as_ref()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -157,21 +157,21 @@ fn a_file_left_by_a_killed_writer_has_a_dry_run_verdict_and_needs_a_writable_ope
 
     // The dry run gives its verdict on the file, repairing a copy in memory: the file
     // is not touched.
-    let path = dir.path().join("crash.insula");
+    let path = dir.path().join("killed.insula");
     let before = std::fs::read(&path).unwrap();
-    let plan = Db::builder().name("crash").collection::<Entry>().plan(&path).unwrap();
+    let plan = Db::builder().name("killed").collection::<Entry>().plan(&path).unwrap();
     assert_eq!(plan, [("Entry".to_owned(), insula::Action::Nothing)]);
-    let plan = Db::builder().name("crash").collection::<Entry>().collection::<Draft>().plan(&path).unwrap();
+    let plan = Db::builder().name("killed").collection::<Entry>().collection::<Draft>().plan(&path).unwrap();
     assert_eq!(plan[0], ("Draft".to_owned(), insula::Action::Create));
     assert_eq!(std::fs::read(&path).unwrap(), before);
 
-    let read_only = || Db::builder().name("crash").collection::<Entry>().read_only().open(dir.path());
+    let read_only = || Db::builder().name("killed").collection::<Entry>().read_only().open(dir.path());
     let result = read_only();
-    let Err(Error::ReadOnly { what, .. }) = &result else { panic!("{result:?}") };
-    assert!(what.contains("repair") && what.contains("without `read_only()`"), "{what}");
+    let Err(error @ Error::NeedsRepair { .. }) = &result else { panic!("{result:?}") };
+    assert!(error.to_string().contains("open it once for writing"), "{error}");
     // A writable open repairs it; then it opens read-only with every commit.
     let count = Db::builder()
-        .name("crash")
+        .name("killed")
         .collection::<Entry>()
         .open(dir.path())
         .unwrap()

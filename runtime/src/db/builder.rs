@@ -107,8 +107,8 @@ impl DbBuilder {
 
     /// Opens the file read-only: nothing is ever written to it, every write is refused
     /// with [`Error::ReadOnly`], and so is a file that would need a write before it can
-    /// be used (a repair after a crash, a collection it lacks, a schema change). The file
-    /// must exist. Read-only instances in several processes share the file; a process
+    /// be used (a collection it lacks, a schema change); one that needs a repair after a
+    /// crash is [`Error::NeedsRepair`]. The file must exist. Read-only instances in several processes share the file; a process
     /// that opens it for writing excludes them, and they it ([`Error::AlreadyOpen`]).
     ///
     /// ```

@@ -151,11 +151,7 @@ pub(crate) fn open_read_only(
 ) -> Result<(Storage, Vec<StoredCollection>)> {
     let refused = |what: String| Error::ReadOnly { instance: instance.to_owned(), what };
     let database = redb::Database::builder().open_read_only(path).map_err(|error| match error {
-        redb::DatabaseError::RepairAborted => refused(
-            "repair the file, which was not closed cleanly; open it once without `read_only()`, \
-             which repairs it and keeps every commit"
-                .to_owned(),
-        ),
+        redb::DatabaseError::RepairAborted => Error::NeedsRepair { path: path.to_owned() },
         error => open_error(error, path),
     })?;
     let actions = plan(&database, instance, path, &requested)?;
