@@ -259,6 +259,26 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// JSON input could not be imported: it is not JSON, or a value does not fit its
+    /// field. Nothing after this point was read.
+    #[error("JSON input, line {line}, column {column}: {reason}")]
+    Json {
+        /// The line, from 1.
+        line: usize,
+        /// The column, from 1 (in bytes).
+        column: usize,
+        /// What is wrong there.
+        reason: String,
+    },
+
+    /// The writer given to an export failed.
+    #[error("the export could not be written: {source}")]
+    Output {
+        /// The writer's error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The storage engine failed.
     #[error("storage error: {0}")]
     Storage(#[source] redb::Error),

@@ -93,6 +93,8 @@ pub mod dynamic;
 mod error;
 mod field;
 mod guard;
+#[cfg(feature = "json")]
+pub mod json;
 mod query;
 pub mod schema;
 mod store;

@@ -24,6 +24,7 @@ mod dynamic;
 mod evolution;
 mod examples;
 mod instances;
+mod json;
 mod keys;
 mod layout_evolution;
 mod objects;

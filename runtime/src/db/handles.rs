@@ -318,6 +318,68 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
         })
     }
 
+    /// Reads objects from JSON into the collection and returns how many: a JSON array of
+    /// objects, or NDJSON (one object per line), read as it streams in. Each is stored as
+    /// [`put`](Self::put) stores it (every index kept, unique indexes checked, watchers
+    /// told at the commit): an object without an id (or with 0) gets the next one, one
+    /// with an id replaces the object stored under it. A field the object lacks takes its
+    /// default; a key the collection lacks is an error (see
+    /// [`import_json_with`](Self::import_json_with)). The mapping of values is in
+    /// [`insula::json`](crate::json).
+    ///
+    /// The first error stops the import: [`Error::Json`] with the line and column of bad
+    /// input, or the error of a `put`. Objects before it were written in the transaction,
+    /// so return the error from the transaction's closure (`?` does) and the transaction
+    /// aborts, leaving nothing of the import.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    /// # pub struct Note { #[id] pub id: Id, #[index] pub tag: String, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// let db = Db::builder().collection::<Note>().open(dir.path())?;
+    /// let input = r#"[{"tag": "a", "text": "first"}, {"id": 7, "tag": "b", "text": "second"}]"#;
+    /// let count = db.write_txn_sync(|txn| txn.notes().import_json(input.as_bytes()))?;
+    /// assert_eq!(count, 2);
+    /// assert_eq!(db.notes().get(7)?.map(|note| note.text), Some("second".to_owned()));
+    ///
+    /// let mut out = Vec::new();
+    /// db.notes().query().export_ndjson(&mut out)?;
+    /// assert_eq!(String::from_utf8(out)?, "{\"id\":1,\"tag\":\"a\",\"text\":\"first\"}\n{\"id\":7,\"tag\":\"b\",\"text\":\"second\"}\n");
+    ///
+    /// let bad = db.write_txn_sync(|txn| txn.notes().import_json("{\"tag\": 5}".as_bytes()));
+    /// assert_eq!(bad.unwrap_err().to_string(), "JSON input, line 1, column 9: invalid type: integer `5`, expected a string for field `tag`");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn import_json(&self, input: impl std::io::Read) -> Result<u64> {
+        self.import_json_with(input, &crate::json::Import::default())
+    }
+
+    /// [`import_json`](Self::import_json) with `options`, for example to skip keys the
+    /// collection lacks.
+    #[cfg(feature = "json")]
+    pub fn import_json_with(&self, input: impl std::io::Read, options: &crate::json::Import) -> Result<u64> {
+        /// How many objects are put at a time.
+        const CHUNK: usize = 1024;
+        let schema = &self.collection()?.schema;
+        let mut record = Vec::new();
+        let mut batch: Vec<C> = Vec::with_capacity(CHUNK);
+        let count = crate::json::read_objects(input, schema, options, |(id, values)| {
+            record.clear();
+            crate::dynamic::encode_record(&schema.fields, values.iter(), &mut record)
+                .map_err(|reason| Error::Json { line: 0, column: 0, reason })?;
+            batch.push(C::decode_record(id.unwrap_or(0), &record, crate::codec::Layouts::none())?);
+            if batch.len() == CHUNK {
+                self.put_all(&mut batch)?;
+                batch.clear();
+            }
+            Ok(())
+        })?;
+        self.put_all(&mut batch)?;
+        Ok(count)
+    }
+
     /// Stores `object`. An id of 0 takes the next id from the collection's counter, and
     /// the id is written back into `object`; an existing id replaces that object.
     pub fn put(&self, object: &mut C) -> Result<Id> {

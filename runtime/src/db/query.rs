@@ -225,6 +225,57 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
         Ok((count > 0).then(|| sum / count as f64))
     }
 
+    /// Writes the objects the query returns to `out` as a JSON array, one object per
+    /// line between the brackets, in the query's order, and returns how many. Objects
+    /// are read and written one at a time (a sort gathers the matches first, as for any
+    /// terminal); nothing is decoded into `C`. The mapping of values, which round-trips
+    /// exactly, is in [`insula::json`](crate::json). A failing writer is
+    /// [`Error::Output`](crate::Error::Output).
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    /// # pub struct Note { #[id] pub id: Id, #[index] pub tag: String, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// let db = Db::builder().collection::<Note>().open(dir.path())?;
+    /// db.write_txn_sync(|txn| txn.notes().put(&mut Note { tag: "a".into(), text: "hi \"you\"".into(), ..Default::default() }))?;
+    /// let mut out = Vec::new();
+    /// let count = db.notes().query().filter(Note::TAG.eq("a")).export_json(&mut out)?;
+    /// assert_eq!(count, 1);
+    /// assert_eq!(String::from_utf8(out)?, "[\n{\"id\":1,\"tag\":\"a\",\"text\":\"hi \\\"you\\\"\"}\n]\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn export_json(&self, out: impl std::io::Write) -> Result<u64> {
+        self.export(out, false)
+    }
+
+    /// [`export_json`](Self::export_json) as NDJSON: one object per line, no brackets.
+    #[cfg(feature = "json")]
+    pub fn export_ndjson(&self, out: impl std::io::Write) -> Result<u64> {
+        self.export(out, true)
+    }
+
+    #[cfg(feature = "json")]
+    fn export(&self, out: impl std::io::Write, lines: bool) -> Result<u64> {
+        use crate::Error;
+        self.reach(|request, source| {
+            let stored = source.collection();
+            let plan = crate::dynamic::RecordPlan::new(&stored.schema.fields)
+                .map_err(|reason| Error::CorruptedFile { path: Default::default(), reason })?;
+            let output = |source| Error::Output { source };
+            let mut writer = crate::json::JsonWriter::begin(out, lines).map_err(output)?;
+            request.run(source, &mut |id, record| {
+                let fields = plan
+                    .decode(record, &stored.layouts)
+                    .map_err(crate::error::corrupted(C::SCHEMA.name()))?;
+                writer.object(&stored.schema.id, id, &fields).map_err(output)?;
+                Ok(Flow::Continue(()))
+            })?;
+            writer.finish().map_err(output)
+        })
+    }
+
     /// Says in words how the query would run: which index it uses and how, what it
     /// tests on each candidate, and how it orders and cuts the results.
     ///

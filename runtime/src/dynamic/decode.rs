@@ -102,7 +102,7 @@ impl RecordPlan {
     }
 
     /// Every field at its default: what a record that lacks them reads as.
-    fn default_fields(&self) -> Vec<(String, AnyValue)> {
+    pub(crate) fn default_fields(&self) -> Vec<(String, AnyValue)> {
         self.fields.iter().map(|field| (field.name.clone(), field.default_value())).collect()
     }
 }

@@ -14,10 +14,16 @@
 //! - [`Filter`]: a filter by stored field path.
 
 mod decode;
+#[cfg(feature = "json")]
+mod encode;
 mod filter;
 mod reader;
 mod value;
 
+#[cfg(feature = "json")]
+pub(crate) use decode::RecordPlan;
+#[cfg(feature = "json")]
+pub(crate) use encode::encode_record;
 pub use filter::Filter;
 pub use reader::{Reader, Records, Snapshot};
 pub use value::{AnyValue, Object};

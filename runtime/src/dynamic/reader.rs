@@ -231,6 +231,64 @@ impl Snapshot {
         records.filter = Some(filter);
         Ok(records)
     }
+
+    /// Writes the objects of collection `name` that `filter` keeps (every one for
+    /// `None`) to `out` as a JSON array, in id order, one at a time; returns how many.
+    /// The same bytes as the typed [`Query::export_json`](crate::Query::export_json) of
+    /// the same objects (the mapping is in [`insula::json`](crate::json)).
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # use insula::dynamic::{Filter, Reader};
+    /// # #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    /// # pub struct Note { #[id] pub id: Id, pub stars: u8 }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = Db::builder().name("notes").collection::<Note>().open(dir.path())?;
+    /// # db.write_txn_sync(|txn| txn.notes().put_all(&mut vec![Note { id: 0, stars: 2 }, Note { id: 0, stars: 5 }]))?;
+    /// # drop(db);
+    /// let snapshot = Reader::open(dir.path().join("notes.insula"))?.read()?;
+    /// let mut out = Vec::new();
+    /// snapshot.export_ndjson("Note", Some(&Filter::gt("stars", 3)), &mut out)?;
+    /// assert_eq!(String::from_utf8(out)?, "{\"id\":2,\"stars\":5}\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn export_json(&self, name: &str, filter: Option<&Filter>, out: impl std::io::Write) -> Result<u64> {
+        self.export(name, filter, out, false)
+    }
+
+    /// [`export_json`](Self::export_json) as NDJSON: one object per line, no brackets.
+    #[cfg(feature = "json")]
+    pub fn export_ndjson(
+        &self,
+        name: &str,
+        filter: Option<&Filter>,
+        out: impl std::io::Write,
+    ) -> Result<u64> {
+        self.export(name, filter, out, true)
+    }
+
+    #[cfg(feature = "json")]
+    fn export(
+        &self,
+        name: &str,
+        filter: Option<&Filter>,
+        out: impl std::io::Write,
+        lines: bool,
+    ) -> Result<u64> {
+        let id_name = &self.schema(name)?.id;
+        let records = match filter {
+            Some(filter) => self.query(name, filter)?,
+            None => self.records(name)?,
+        };
+        let output = |source| Error::Output { source };
+        let mut writer = crate::json::JsonWriter::begin(out, lines).map_err(output)?;
+        for object in records {
+            let object = object?;
+            writer.object(id_name, object.id, &object.fields).map_err(output)?;
+        }
+        writer.finish().map_err(output)
+    }
 }
 
 /// Decodes the stored bytes of object `id` of `stored`.

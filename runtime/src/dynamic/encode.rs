@@ -1,0 +1,106 @@
+//! Encoding an [`AnyValue`] tree into a record in the layout of the schema the file
+//! records: the inverse of `decode`, written with the codec's own slot writers, so that
+//! a record it writes is byte for byte what the derive's encoder writes for the same
+//! object.
+
+use super::value::AnyValue;
+use crate::codec::{TAG_WIDTH, Value as Storable, variant_tag, write_ref, write_u32};
+use crate::schema::{FieldDef, StoredType, stored_layout_tag};
+
+/// Appends to `out` a record of `fields` (in slot order) holding `values`, one per field
+/// in the same order, and returns where it starts. A value of another type than its
+/// field's is refused with the field's name and both types.
+pub(crate) fn encode_record<'v>(
+    fields: &[FieldDef],
+    values: impl ExactSizeIterator<Item = &'v AnyValue>,
+    out: &mut Vec<u8>,
+) -> Result<usize, String> {
+    if fields.len() != values.len() {
+        return Err(format!("{} values for {} fields", values.len(), fields.len()));
+    }
+    let record = out.len();
+    out.extend_from_slice(&stored_layout_tag(fields).to_le_bytes());
+    let fixed: usize = fields.iter().map(FieldDef::width).sum();
+    out.resize(record + TAG_WIDTH + fixed, 0);
+    let mut slot = record + TAG_WIDTH;
+    for (field, value) in fields.iter().zip(values) {
+        encode_field(field, value, out, slot, record)
+            .map_err(|reason| format!("field `{}`: {reason}", field.name))?;
+        slot += field.width();
+    }
+    Ok(record)
+}
+
+/// Writes one field's slot (an `Option`'s tag byte included).
+fn encode_field(
+    field: &FieldDef,
+    value: &AnyValue,
+    out: &mut Vec<u8>,
+    slot: usize,
+    record: usize,
+) -> Result<(), String> {
+    match (field.nullable, value) {
+        (true, AnyValue::Null) => Ok(()),
+        (true, value) => {
+            out[slot] = 1;
+            encode_value(&field.ty, value, out, slot + 1, record)
+        }
+        (false, value) => encode_value(&field.ty, value, out, slot, record),
+    }
+}
+
+/// Writes a value of type `ty` into the slot at `slot`, its tail data at the end of
+/// `out`, with offsets relative to `record`.
+fn encode_value(
+    ty: &StoredType,
+    value: &AnyValue,
+    out: &mut Vec<u8>,
+    slot: usize,
+    record: usize,
+) -> Result<(), String> {
+    match (ty, value) {
+        (StoredType::Bool, AnyValue::Bool(value)) => value.encode(out, slot, record),
+        (StoredType::U8, AnyValue::U8(value)) => value.encode(out, slot, record),
+        (StoredType::U16, AnyValue::U16(value)) => value.encode(out, slot, record),
+        (StoredType::U32, AnyValue::U32(value)) => value.encode(out, slot, record),
+        (StoredType::U64, AnyValue::U64(value)) => value.encode(out, slot, record),
+        (StoredType::I8, AnyValue::I8(value)) => value.encode(out, slot, record),
+        (StoredType::I16, AnyValue::I16(value)) => value.encode(out, slot, record),
+        (StoredType::I32, AnyValue::I32(value)) => value.encode(out, slot, record),
+        (StoredType::I64, AnyValue::I64(value)) => value.encode(out, slot, record),
+        (StoredType::F32, AnyValue::F32(value)) => value.encode(out, slot, record),
+        (StoredType::F64, AnyValue::F64(value)) => value.encode(out, slot, record),
+        (StoredType::String, AnyValue::String(value)) => value.encode(out, slot, record),
+        (StoredType::Bytes, AnyValue::Bytes(value)) => value.encode(out, slot, record),
+        (StoredType::List(element), AnyValue::List(items)) => {
+            let start = out.len();
+            write_ref(out, slot, start - record, items.len());
+            let width = element.width();
+            out.resize(start + items.len() * width, 0);
+            for (at, item) in items.iter().enumerate() {
+                encode_value(element, item, out, start + at * width, record)
+                    .map_err(|reason| format!("element {at}: {reason}"))?;
+            }
+        }
+        (StoredType::Enum { name, variants }, AnyValue::Enum(variant)) => {
+            if !variants.contains(variant) {
+                return Err(format!("`{name}` has no variant `{variant}`"));
+            }
+            write_u32(out, slot, variant_tag(variant));
+        }
+        (StoredType::Embedded { fields, .. }, AnyValue::Embedded(values)) => {
+            let names_match = fields.len() == values.len()
+                && fields.iter().zip(values).all(|(field, (name, _))| field.name == *name);
+            if !names_match {
+                let names: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
+                let expected: Vec<&str> = fields.iter().map(|field| field.name.as_str()).collect();
+                return Err(format!("fields {names:?}, where the struct has {expected:?}"));
+            }
+            let nested = encode_record(fields, values.iter().map(|(_, value)| value), out)?;
+            let len = out.len() - nested;
+            write_ref(out, slot, nested - record, len);
+        }
+        (ty, value) => return Err(format!("a value {value} where the type is `{ty}`")),
+    }
+    Ok(())
+}
