@@ -1,13 +1,134 @@
 //! The figures of the operations: at N messages (1,000,000 unless `--scale N`), the time
-//! and sizes of `copy_to` and of `compact` (after deleting every second message), and the
-//! peak memory of the process. One run; times on this machine move by 20-50% between
-//! runs, sizes do not.
+//! and sizes of `copy_to` and of `compact` (after deleting every second message); JSON
+//! export and import in objects/s, against SQLite writing the same rows as JSON
+//! (`json_object`, what its shell's `.mode json` does) and a serde_json round trip of
+//! the same objects; and the peak memory of the process. One run; times on this machine
+//! move by 20-50% between runs, sizes do not.
 //!
 //! `cargo run --release -p insula-bench --bin operations -- --scale 1000000`
 
 use insula::prelude::*;
 use insula_bench::{Message, MessageAccessor, message};
-use std::time::Instant;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A message as serde sees it, for the serde_json round trip.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Plain {
+    id: u64,
+    author: String,
+    content: String,
+    created_at: i64,
+    likes: u32,
+    tags: Vec<String>,
+}
+
+/// Times `work`, printing `what` with objects per second.
+fn timed<T>(what: &str, n: u64, work: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let value = work();
+    let elapsed = start.elapsed();
+    println!("{what}: {:.2} s, {:.0} objects/s", elapsed.as_secs_f64(), n as f64 / elapsed.as_secs_f64());
+    (value, elapsed)
+}
+
+/// JSON export and import of `n` messages of `db`, and the peers' figures.
+fn json(db: &Db, dir: &Path, n: u64) -> insula::Result<()> {
+    let file = dir.join("messages.ndjson");
+    let (count, export) = timed("insula export_ndjson", n, || -> insula::Result<u64> {
+        let out = std::fs::File::create(&file).expect("a file");
+        db.messages().query().export_ndjson(out)
+    });
+    assert_eq!(count?, n);
+    let bytes = std::fs::metadata(&file).expect("the export").len();
+    println!("  {:.1} MiB of NDJSON", mib(bytes));
+    let target = Db::builder().name("imported").collection::<Message>().open(dir)?;
+    let (count, import) = timed("insula import_json", n, || {
+        let input = std::fs::File::open(&file).expect("the export");
+        target.write_txn_sync(|txn| txn.messages().import_json(input))
+    });
+    assert_eq!(count?, n);
+
+    // SQLite: the same rows, written as JSON by SQLite itself.
+    let sqlite = rusqlite::Connection::open(dir.join("sqlite.db")).expect("opens");
+    sqlite
+        .execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE messages (id INTEGER PRIMARY KEY, author TEXT NOT NULL, \
+             content TEXT NOT NULL, created_at INTEGER NOT NULL, likes INTEGER NOT NULL, tags TEXT NOT NULL);",
+        )
+        .expect("creates");
+    {
+        let txn = sqlite.unchecked_transaction().expect("begins");
+        let mut insert =
+            txn.prepare("INSERT INTO messages VALUES (?1, ?2, ?3, ?4, ?5, ?6)").expect("prepares");
+        for i in 0..n {
+            let m = message(i);
+            let tags = serde_json::to_string(&m.tags).expect("tags");
+            insert
+                .execute(rusqlite::params![m.id as i64, m.author, m.content, m.created_at, m.likes, tags])
+                .expect("inserts");
+        }
+        drop(insert);
+        txn.commit().expect("commits");
+    }
+    let ((), sqlite_export) = timed("SQLite json_object export", n, || {
+        let mut out = BufWriter::new(std::fs::File::create(dir.join("sqlite.ndjson")).expect("a file"));
+        let mut select = sqlite
+            .prepare(
+                "SELECT json_object('id', id, 'author', author, 'content', content, 'created_at', created_at, \
+                 'likes', likes, 'tags', json(tags)) FROM messages ORDER BY id",
+            )
+            .expect("prepares");
+        let mut rows = select.query([]).expect("queries");
+        while let Some(row) = rows.next().expect("a row") {
+            let line: String = row.get(0).expect("json");
+            out.write_all(line.as_bytes()).expect("writes");
+            out.write_all(b"\n").expect("writes");
+        }
+        out.flush().expect("flushes");
+    });
+
+    // serde_json: the objects in memory, written and read back.
+    let plain: Vec<Plain> = (0..n)
+        .map(|i| {
+            let m = message(i);
+            Plain {
+                id: m.id,
+                author: m.author,
+                content: m.content,
+                created_at: m.created_at,
+                likes: m.likes,
+                tags: m.tags,
+            }
+        })
+        .collect();
+    let serde_file = dir.join("serde.ndjson");
+    let ((), serde_write) = timed("serde_json write", n, || {
+        let mut out = BufWriter::new(std::fs::File::create(&serde_file).expect("a file"));
+        for object in &plain {
+            serde_json::to_writer(&mut out, object).expect("writes");
+            out.write_all(b"\n").expect("writes");
+        }
+        out.flush().expect("flushes");
+    });
+    drop(plain);
+    let (read, serde_read) = timed("serde_json read", n, || {
+        let input = BufReader::new(std::fs::File::open(&serde_file).expect("the file"));
+        input
+            .lines()
+            .map(|line| serde_json::from_str::<Plain>(&line.expect("a line")).expect("an object"))
+            .count()
+    });
+    assert_eq!(read as u64, n);
+    println!(
+        "ratios (peer time / insula time): export vs SQLite {:.2}x, vs serde_json write {:.2}x; import vs serde_json read {:.2}x",
+        sqlite_export.as_secs_f64() / export.as_secs_f64(),
+        serde_write.as_secs_f64() / export.as_secs_f64(),
+        serde_read.as_secs_f64() / import.as_secs_f64(),
+    );
+    Ok(())
+}
 
 /// The process's peak resident memory in MiB, from `/proc/self/status` (Linux).
 fn peak_mib() -> Option<f64> {
@@ -55,6 +176,8 @@ fn main() -> insula::Result<()> {
         mib(copy),
         copy as f64 / file as f64
     );
+
+    json(&db, dir.path(), n)?;
 
     let start = Instant::now();
     let even: Vec<Id> = (1..=n).filter(|id| id % 2 == 0).collect();

@@ -266,10 +266,11 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
             let output = |source| Error::Output { source };
             let mut writer = crate::json::JsonWriter::begin(out, lines).map_err(output)?;
             request.run(source, &mut |id, record| {
-                let fields = plan
-                    .decode(record, &stored.layouts)
+                let values = plan
+                    .decode_values(record, &stored.layouts)
                     .map_err(crate::error::corrupted(C::SCHEMA.name()))?;
-                writer.object(&stored.schema.id, id, &fields).map_err(output)?;
+                let names = stored.schema.fields.iter().map(|field| field.name.as_str());
+                writer.object(&stored.schema.id, id, names.zip(&values)).map_err(output)?;
                 Ok(Flow::Continue(()))
             })?;
             writer.finish().map_err(output)

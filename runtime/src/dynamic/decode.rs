@@ -87,18 +87,24 @@ impl RecordPlan {
         record: &[u8],
         layouts: &Layouts,
     ) -> Result<Vec<(String, AnyValue)>, Corrupt> {
+        let values = self.decode_values(record, layouts)?;
+        Ok(self.fields.iter().map(|field| field.name.clone()).zip(values).collect())
+    }
+
+    /// [`decode`](Self::decode) without the names: the value of every field, in slot
+    /// order.
+    pub(crate) fn decode_values(&self, record: &[u8], layouts: &Layouts) -> Result<Vec<AnyValue>, Corrupt> {
         let reader = RecordReader::open_tagged(record, self.tag, self.fixed_len, layouts)?;
-        let mut fields = Vec::with_capacity(self.fields.len());
+        let mut values = Vec::with_capacity(self.fields.len());
         for (index, field) in self.fields.iter().enumerate() {
-            let value = match reader.slot_of_width(index, field.offset, field.width)? {
+            values.push(match reader.slot_of_width(index, field.offset, field.width)? {
                 None => field.default_value(),
                 Some((slot, false)) => field.read(slot, reader.record())?,
                 // Written as `T`, read as `Option<T>`: the value is there.
                 Some((slot, true)) => field.ty.read(slot, reader.record())?,
-            };
-            fields.push((field.name.clone(), value));
+            });
         }
-        Ok(fields)
+        Ok(values)
     }
 
     /// Every field at its default: what a record that lacks them reads as.

@@ -285,7 +285,8 @@ impl Snapshot {
         let mut writer = crate::json::JsonWriter::begin(out, lines).map_err(output)?;
         for object in records {
             let object = object?;
-            writer.object(id_name, object.id, &object.fields).map_err(output)?;
+            let fields = object.fields.iter().map(|(name, value)| (name.as_str(), value));
+            writer.object(id_name, object.id, fields).map_err(output)?;
         }
         writer.finish().map_err(output)
     }

@@ -23,7 +23,12 @@ impl<W: Write> JsonWriter<W> {
     }
 
     /// Writes one object: its id under `id_name`, then its fields.
-    pub(crate) fn object(&mut self, id_name: &str, id: Id, fields: &[(String, AnyValue)]) -> io::Result<()> {
+    pub(crate) fn object<'v>(
+        &mut self,
+        id_name: &str,
+        id: Id,
+        fields: impl IntoIterator<Item = (&'v str, &'v AnyValue)>,
+    ) -> io::Result<()> {
         let out = &mut self.out;
         if !self.lines {
             out.write_all(if self.count == 0 { b"\n" } else { b",\n" })?;
