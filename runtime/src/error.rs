@@ -43,7 +43,7 @@ pub enum Error {
     )]
     UniqueViolation {
         /// The collection's stored name.
-        collection: &'static str,
+        collection: String,
         /// The index's name (its fields joined by `+`).
         index: String,
         /// The conflicting value, as written in the object (a long one is cut).
@@ -248,7 +248,7 @@ pub enum Error {
     #[error("collection `{collection}`: no ids are left; the last id assigned was u64::MAX")]
     IdsExhausted {
         /// The stored name of the collection.
-        collection: &'static str,
+        collection: String,
     },
 
     /// The thread of a watcher's callback could not be started.

@@ -173,7 +173,7 @@ fn a_unique_violation_names_the_index_and_value_and_writes_nothing() {
     });
     let Err(error) = result else { panic!("{result:?}") };
     assert!(
-        matches!(&error, Error::UniqueViolation { collection: "User", index, value, existing: 1, .. } if index == "email" && value == "\"taken@x\""),
+        matches!(&error, Error::UniqueViolation { collection, index, value, existing: 1, .. } if collection == "User" && index == "email" && value == "\"taken@x\""),
         "{error:?}"
     );
     assert!(

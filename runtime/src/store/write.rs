@@ -7,6 +7,7 @@
 use super::catalog::COUNTERS;
 use super::collection::StoredCollection;
 use super::tables::{IndexTable, Tables};
+use crate::codec::Layouts;
 use crate::guard::SafeDrop;
 use crate::{Collection, Error, Id, Result};
 use redb::{ReadableTable, Table, WriteTransaction};
@@ -82,13 +83,75 @@ struct Counter {
 }
 
 impl Counter {
-    fn next<C: Collection>(&mut self) -> Result<Id> {
-        self.last = self.last.checked_add(1).ok_or(Error::IdsExhausted { collection: C::SCHEMA.name() })?;
+    fn next(&mut self, collection: &str) -> Result<Id> {
+        self.last = self
+            .last
+            .checked_add(1)
+            .ok_or_else(|| Error::IdsExhausted { collection: collection.to_owned() })?;
         Ok(self.last)
     }
 
     fn observe(&mut self, id: Id) {
         self.last = self.last.max(id);
+    }
+}
+
+/// An object to put, as a [`Writer`] needs it, whether its type is known (a
+/// [`Collection`]) or only its stored schema (the dynamic reader's values).
+pub(crate) trait Object {
+    /// Its id; 0 for "assign the next one".
+    fn id(&self) -> Id;
+    /// Writes its stored bytes (record and check) for `id` into `out`, cleared first.
+    fn encode(&self, id: Id, out: &mut Vec<u8>) -> Result<()>;
+    /// Appends the keys of index number `index` to `keys`.
+    fn index_keys(&self, index: usize, keys: &mut Vec<Vec<u8>>) -> Result<()>;
+}
+
+/// What a [`Writer`] reads of stored objects of a collection: their index keys, and the
+/// value an index covers, for messages. A typed collection reads them from its view;
+/// the dynamic reader from its plan of the stored schema.
+pub(crate) trait StoredKeys {
+    /// The keys of every index, by index number, of the stored bytes of object `id`.
+    fn stored_keys(&self, id: Id, stored: &[u8], layouts: &Layouts) -> Result<Vec<Vec<Vec<u8>>>>;
+    /// The value index number `index` covers in the stored bytes of object `id`.
+    fn index_value(&self, id: Id, stored: &[u8], index: usize) -> Result<String>;
+}
+
+/// A typed object.
+pub(crate) struct Typed<'a, C>(pub(crate) &'a C);
+
+impl<C: Collection> Object for Typed<'_, C> {
+    fn id(&self) -> Id {
+        self.0.id()
+    }
+
+    fn encode(&self, id: Id, out: &mut Vec<u8>) -> Result<()> {
+        crate::collection::encode_stored(self.0, id, out)
+    }
+
+    fn index_keys(&self, index: usize, keys: &mut Vec<Vec<u8>>) -> Result<()> {
+        self.0.object_index_keys(index, keys);
+        Ok(())
+    }
+}
+
+/// The stored objects of a typed collection.
+pub(crate) struct TypedKeys<C>(std::marker::PhantomData<fn() -> C>);
+
+impl<C> TypedKeys<C> {
+    pub(crate) fn new() -> Self {
+        TypedKeys(std::marker::PhantomData)
+    }
+}
+
+impl<C: Collection> StoredKeys for TypedKeys<C> {
+    fn stored_keys(&self, id: Id, stored: &[u8], layouts: &Layouts) -> Result<Vec<Vec<Vec<u8>>>> {
+        let view = C::view_in(id, stored, layouts)?;
+        Ok((0..C::SCHEMA.indexes().len()).map(|index| C::index_keys(&view, index)).collect())
+    }
+
+    fn index_value(&self, id: Id, stored: &[u8], index: usize) -> Result<String> {
+        Ok(C::index_value(&C::view(id, stored)?, index))
     }
 }
 
@@ -139,18 +202,29 @@ impl<'t> Writer<'t> {
     /// Stores `object` under its id, or under the next id if its id is 0, and returns
     /// the id. `buffer` is reused for the record.
     pub(crate) fn put<C: Collection>(&mut self, object: &C, buffer: &mut Vec<u8>) -> Result<Id> {
+        self.put_object(&Typed(object), &TypedKeys::<C>::new(), buffer)
+    }
+
+    /// Stores `object` as [`put`](Self::put) does, reading stored objects through
+    /// `stored` (their keys, to replace or remove their index entries).
+    pub(crate) fn put_object(
+        &mut self,
+        object: &impl Object,
+        stored: &impl StoredKeys,
+        buffer: &mut Vec<u8>,
+    ) -> Result<Id> {
         // A fresh id is above every id in the collection (the counter moves past
         // explicit ones), so no old object can hold it.
         let fresh = object.id() == 0;
+        let collection = self.tables.collection();
         let id = match object.id() {
-            0 => self.counter.next::<C>()?,
+            0 => self.counter.next(&collection.schema.name)?,
             id => {
                 self.counter.observe(id);
                 id
             }
         };
-        crate::collection::encode_stored(object, id, buffer)?;
-        let collection = self.tables.collection();
+        object.encode(id, buffer)?;
         let index_count = collection.schema.indexes.len();
         if index_count == 0 {
             let (records, _) = self.tables.open_mut()?;
@@ -164,7 +238,7 @@ impl<'t> Writer<'t> {
         new_keys.resize_with(index_count, Vec::new);
         for (index, keys) in new_keys.iter_mut().enumerate() {
             keys.clear();
-            object.object_index_keys(index, keys);
+            object.index_keys(index, keys)?;
         }
 
         // Unique indexes first, before anything is written.
@@ -179,9 +253,9 @@ impl<'t> Writer<'t> {
                 }
                 if !index.replace {
                     return Err(Error::UniqueViolation {
-                        collection: C::SCHEMA.name(),
+                        collection: collection.schema.name.clone(),
                         index: index.name(),
-                        value: crate::error::quote_value(C::index_value(&C::view(id, buffer)?, number)),
+                        value: crate::error::quote_value(stored.index_value(id, buffer, number)?),
                         existing: owner,
                         position: None,
                         existing_position: None,
@@ -193,17 +267,14 @@ impl<'t> Writer<'t> {
         displaced.sort_unstable();
         displaced.dedup();
         for owner in displaced {
-            self.delete::<C>(owner)?;
+            self.delete_object(owner, stored)?;
         }
 
         let (records, indexes) = self.tables.open_mut()?;
         // The insert hands back the record it replaces, if any (never for a fresh id):
         // its entries are the ones to take out.
         let old_keys = match records.insert(id, buffer.as_slice())? {
-            Some(old) if !fresh => {
-                let old = C::view_in(id, old.value(), &collection.layouts)?;
-                Some((0..index_count).map(|index| C::index_keys(&old, index)).collect::<Vec<_>>())
-            }
+            Some(old) if !fresh => Some(stored.stored_keys(id, old.value(), &collection.layouts)?),
             _ => None,
         };
         for (number, table) in indexes.iter_mut().enumerate() {
@@ -224,14 +295,20 @@ impl<'t> Writer<'t> {
 
     /// Removes object `id` and its index entries; whether it existed.
     pub(crate) fn delete<C: Collection>(&mut self, id: Id) -> Result<bool> {
+        self.delete_object(id, &TypedKeys::<C>::new())
+    }
+
+    /// Removes object `id` and its index entries, read through `stored`; whether it
+    /// existed.
+    pub(crate) fn delete_object(&mut self, id: Id, stored: &impl StoredKeys) -> Result<bool> {
         let layouts = &self.tables.collection().layouts;
         let (records, indexes) = self.tables.open_mut()?;
         let Some(old) = records.remove(id)? else { return Ok(false) };
         self.touched.push(id);
         if !indexes.is_empty() {
-            let view = C::view_in(id, old.value(), layouts)?;
-            for (number, table) in indexes.iter_mut().enumerate() {
-                for key in C::index_keys(&view, number) {
+            let keys = stored.stored_keys(id, old.value(), layouts)?;
+            for (table, keys) in indexes.iter_mut().zip(keys) {
+                for key in keys {
                     table.remove(&key, id, &mut self.scratch)?;
                 }
             }
