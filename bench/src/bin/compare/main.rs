@@ -222,7 +222,7 @@ impl Round<'_> {
         }
         if runs("W6") {
             for (db, samples) in self.dbs.iter_mut().zip(self.samples.iter_mut()) {
-                if let Some((mut latencies, visible)) = db.watch_latency(1000, n + 2000) {
+                if let Some((mut latencies, visible)) = db.watch_latency(1000, n + 3000) {
                     latencies.sort();
                     samples.w6_50.push(percentile(&latencies, 0.5).as_secs_f64());
                     samples.w6_99.push(percentile(&latencies, 0.99).as_secs_f64());
