@@ -277,3 +277,136 @@ fn exports_stream_and_report_a_failing_writer() {
         .unwrap();
     assert_eq!(String::from_utf8(dynamic).unwrap(), String::from_utf8(typed).unwrap());
 }
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+struct Indexed {
+    #[id]
+    id: Id,
+    #[index(case_insensitive)]
+    name: String,
+    #[index]
+    tags: Vec<String>,
+    #[index]
+    score: Option<i32>,
+    #[index(composite(score))]
+    mood: Mood,
+    #[index(unique)]
+    code: u64,
+    #[index]
+    weight: f64,
+    blob: Vec<u8>,
+}
+
+fn indexed() -> impl Strategy<Value = Indexed> {
+    let name = prop_oneof![Just("Ada".to_owned()), Just("ada".to_owned()), "[a-zA-Zé]{0,4}", ".{300}"];
+    (
+        name,
+        prop::collection::vec(prop_oneof![Just("x".to_owned()), Just("y".to_owned()), "[a-z]{0,2}"], 0..4),
+        any::<Option<i32>>(),
+        crate::common::mood(),
+        crate::common::float64(),
+        prop::collection::vec(any::<u8>(), 0..4),
+    )
+        .prop_map(|(name, tags, score, mood, weight, blob)| Indexed {
+            id: 0,
+            name,
+            tags,
+            score,
+            mood,
+            code: 0,
+            weight,
+            blob,
+        })
+}
+
+proptest! {
+    #![proptest_config(proptest_config(48))]
+
+    /// The same input imported without the types into a file and with them into
+    /// another: the same objects, and indexes that agree with them entry for entry
+    /// (`verify` rebuilds every key with the typed code and compares the tables).
+    #[test]
+    fn an_import_without_the_types_writes_what_the_typed_one_writes(
+        objects in prop::collection::vec(indexed(), 0..12),
+        replace in prop::collection::vec((0usize..12, indexed()), 0..4),
+    ) {
+        let mut lines = String::new();
+        let mut objects = objects;
+        for (at, object) in objects.iter_mut().enumerate() {
+            object.code = at as u64;
+        }
+        let mut source = in_memory::<Indexed>();
+        source.write_txn_sync(|txn| txn.indexeds().put_all(&mut objects)).unwrap();
+        let mut out = Vec::new();
+        source.indexeds().query().export_ndjson(&mut out).unwrap();
+        lines.push_str(&String::from_utf8(out).unwrap());
+        // Then objects that replace some of the first ones by id (their old index entries
+        // must go), with codes of their own.
+        for (number, (at, mut object)) in replace.into_iter().enumerate() {
+            object.id = at as u64 + 1;
+            object.code = 1_000 + number as u64;
+            source = in_memory::<Indexed>();
+            source.write_txn_sync(|txn| txn.indexeds().put(&mut object)).unwrap();
+            let mut out = Vec::new();
+            source.indexeds().query().export_ndjson(&mut out).unwrap();
+            lines.push_str(&String::from_utf8(out).unwrap());
+        }
+
+        let typed = in_memory::<Indexed>();
+        let typed_count = import::<Indexed>(&typed, &lines).unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        drop(Db::builder().name("json-untyped").collection::<Indexed>().open(dir.path()).unwrap());
+        let path = dir.path().join("json-untyped.insula");
+        let untyped_count = insula::dynamic::import_json(&path, "Indexed", lines.as_bytes(), &Import::new()).unwrap();
+        prop_assert_eq!(untyped_count, typed_count);
+
+        let untyped = Db::builder().name("json-untyped").collection::<Indexed>().open(dir.path()).unwrap();
+        untyped.indexeds().verify().unwrap();
+        typed.indexeds().verify().unwrap();
+        prop_assert_eq!(export::<Indexed>(&untyped, true), export::<Indexed>(&typed, true));
+        for name in ["ADA", "x", ""] {
+            let query = |db: &Db| db.indexeds().query().filter(Indexed::NAME.eq(name)).ids().unwrap();
+            prop_assert_eq!(query(&untyped), query(&typed));
+        }
+    }
+}
+
+#[test]
+fn an_import_without_the_types_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::builder().name("json-untyped-refused").collection::<Account>().open(dir.path()).unwrap();
+        db.write_txn_sync(|txn| {
+            txn.accounts().put(&mut Account { email: "taken@x".into(), ..Default::default() })
+        })
+        .unwrap();
+    }
+    let path = dir.path().join("json-untyped-refused.insula");
+    let contents = || {
+        let snapshot = Reader::open(&path).unwrap().read().unwrap();
+        let mut out = Vec::new();
+        snapshot.export_ndjson("Account", None, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let before = contents();
+    let import =
+        |input: &str| insula::dynamic::import_json(&path, "Account", input.as_bytes(), &Import::new());
+
+    let clash = import("{\"email\": \"a@x\"}\n{\"email\": \"taken@x\"}\n").unwrap_err();
+    let Error::UniqueViolation { collection, value, existing: 1, .. } = &clash else { panic!("{clash:?}") };
+    assert_eq!((collection.as_str(), value.as_str()), ("Account", "\"taken@x\""));
+    let (line, column, reason) =
+        position(&import("{\"email\": \"b@x\"}\n{\"email\": \"c@x\", \"balance\": \"much\"}\n").unwrap_err());
+    assert_eq!((line, column), (2, 34), "{reason}");
+    assert_eq!(reason, "invalid type: string \"much\", expected an integer for `u64` for field `balance`");
+    let missing = insula::dynamic::import_json(&path, "Acount", "{}".as_bytes(), &Import::new()).unwrap_err();
+    assert!(missing.to_string().contains("no collection `Acount`; it holds: Account"), "{missing}");
+    // redb writes as it closes, so the bytes move; what the file holds does not.
+    assert_eq!(contents(), before, "a refused import left objects behind");
+
+    // While an instance holds the file, the import is refused as for any second opener.
+    let db = Db::builder().name("json-untyped-refused").collection::<Account>().open(dir.path()).unwrap();
+    assert!(matches!(import("{\"email\": \"d@x\"}"), Err(Error::AlreadyOpen { .. })));
+    assert_eq!(db.accounts().count().unwrap(), 1);
+}

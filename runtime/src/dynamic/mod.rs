@@ -17,6 +17,10 @@ mod decode;
 #[cfg(feature = "json")]
 mod encode;
 mod filter;
+#[cfg(feature = "json")]
+mod import;
+#[cfg(feature = "json")]
+mod keys;
 mod reader;
 mod value;
 
@@ -25,5 +29,7 @@ pub(crate) use decode::RecordPlan;
 #[cfg(feature = "json")]
 pub(crate) use encode::encode_record;
 pub use filter::Filter;
+#[cfg(feature = "json")]
+pub use import::import_json;
 pub use reader::{Reader, Records, Snapshot};
 pub use value::{AnyValue, Object};

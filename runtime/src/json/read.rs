@@ -371,7 +371,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             }
             (StoredType::F32, Some(special)) => Ok(AnyValue::F32(special as f32)),
             (StoredType::F64, Some(special)) => Ok(AnyValue::F64(special)),
-            _ => Err(E::invalid_value(de::Unexpected::Str(value), &self)),
+            (StoredType::Enum { .. }, _) => Err(E::invalid_value(de::Unexpected::Str(value), &self)),
+            _ => Err(E::invalid_type(de::Unexpected::Str(value), &self)),
         }
     }
 

@@ -29,3 +29,9 @@ pub use stats::{CollectionStats, IndexStats, Stats};
 pub(crate) use tables::{Flow, KeyRange, Source, Tables, prefix_end};
 pub(crate) use verify::verify;
 pub(crate) use write::{Writer, clear};
+// What the dynamic import writes with.
+#[cfg(feature = "json")]
+pub(crate) use {
+    catalog::stored_collections,
+    write::{Object, StoredKeys},
+};
