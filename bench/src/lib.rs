@@ -38,6 +38,37 @@ pub fn message(i: u64) -> Message {
     }
 }
 
+/// A plain message, as every peer stores it (serde derives it, for the peers that need
+/// serde).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Plain {
+    /// The id.
+    pub id: u64,
+    /// One of 100 authors.
+    pub author: String,
+    /// About 40 bytes of text.
+    pub content: String,
+    /// A timestamp.
+    pub created_at: i64,
+    /// 0..1000.
+    pub likes: u32,
+    /// Zero to three short tags.
+    pub tags: Vec<String>,
+}
+
+/// Message number `i` as a [`Plain`].
+pub fn plain(i: u64) -> Plain {
+    let m = message(i);
+    Plain {
+        id: m.id,
+        author: m.author,
+        content: m.content,
+        created_at: m.created_at,
+        likes: m.likes,
+        tags: m.tags,
+    }
+}
+
 /// `Message` as later versions of a program declare it, for the schema-change
 /// workloads.
 pub mod versions {

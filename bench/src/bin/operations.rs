@@ -8,21 +8,10 @@
 //! `cargo run --release -p insula-bench --bin operations -- --scale 1000000`
 
 use insula::prelude::*;
-use insula_bench::{Message, MessageAccessor, message};
+use insula_bench::{Message, MessageAccessor, Plain, message, plain};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// A message as serde sees it, for the serde_json round trip.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Plain {
-    id: u64,
-    author: String,
-    content: String,
-    created_at: i64,
-    likes: u32,
-    tags: Vec<String>,
-}
 
 /// Times `work`, printing `what` with objects per second.
 fn timed<T>(what: &str, n: u64, work: impl FnOnce() -> T) -> (T, Duration) {
@@ -90,19 +79,7 @@ fn json(db: &Db, dir: &Path, n: u64) -> insula::Result<()> {
     });
 
     // serde_json: the objects in memory, written and read back.
-    let plain: Vec<Plain> = (0..n)
-        .map(|i| {
-            let m = message(i);
-            Plain {
-                id: m.id,
-                author: m.author,
-                content: m.content,
-                created_at: m.created_at,
-                likes: m.likes,
-                tags: m.tags,
-            }
-        })
-        .collect();
+    let plain: Vec<Plain> = (0..n).map(plain).collect();
     let serde_file = dir.join("serde.ndjson");
     let ((), serde_write) = timed("serde_json write", n, || {
         let mut out = BufWriter::new(std::fs::File::create(&serde_file).expect("a file"));

@@ -20,33 +20,11 @@ mod raw;
 mod report;
 mod sqlite;
 
-use insula_bench::message;
 use report::{Figure, Report};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// A plain message, as every peer stores it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Plain {
-    pub id: u64,
-    pub author: String,
-    pub content: String,
-    pub created_at: i64,
-    pub likes: u32,
-    pub tags: Vec<String>,
-}
-
-pub fn plain(i: u64) -> Plain {
-    let m = message(i);
-    Plain {
-        id: m.id,
-        author: m.author,
-        content: m.content,
-        created_at: m.created_at,
-        likes: m.likes,
-        tags: m.tags,
-    }
-}
+pub use insula_bench::{Plain, plain};
 
 /// One contender: a database, opened in `dir`, holding `Plain` messages.
 pub trait Contender {
