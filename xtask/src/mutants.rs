@@ -32,6 +32,28 @@ pub(crate) const PARTS: &[(&str, &[&str])] = &[
         "transaction rules",
         &["runtime/src/db/txn.rs", "runtime/src/db/database.rs", "runtime/src/store/write.rs"],
     ),
+    (
+        "operations",
+        &[
+            "runtime/src/db/operations.rs",
+            "runtime/src/store/backup.rs",
+            "runtime/src/store/compact.rs",
+            "runtime/src/store/stats.rs",
+            "runtime/src/store/holder.rs",
+        ],
+    ),
+    (
+        "JSON and the dynamic reader",
+        &[
+            "runtime/src/json/read.rs",
+            "runtime/src/json/write.rs",
+            "runtime/src/dynamic/decode.rs",
+            "runtime/src/dynamic/encode.rs",
+            "runtime/src/dynamic/filter.rs",
+            "runtime/src/dynamic/import.rs",
+            "runtime/src/dynamic/keys.rs",
+        ],
+    ),
 ];
 
 /// Test names the mutants' runs skip: long suites whose subject is not these parts.
