@@ -225,7 +225,7 @@ pub enum Error {
     )]
     IndexInconsistent {
         /// The stored name of the collection.
-        collection: &'static str,
+        collection: String,
         /// The index's name.
         index: String,
         /// The first disagreement found.

@@ -361,6 +361,7 @@ proptest! {
         let untyped_count = insula::dynamic::import_json(&path, "Indexed", lines.as_bytes(), &Import::new()).unwrap();
         prop_assert_eq!(untyped_count, typed_count);
 
+        Reader::open(&path).unwrap().read().unwrap().verify("Indexed").unwrap();
         let untyped = Db::builder().name("json-untyped").collection::<Indexed>().open(dir.path()).unwrap();
         untyped.indexeds().verify().unwrap();
         typed.indexeds().verify().unwrap();
@@ -409,4 +410,47 @@ fn an_import_without_the_types_is_all_or_nothing() {
     let db = Db::builder().name("json-untyped-refused").collection::<Account>().open(dir.path()).unwrap();
     assert!(matches!(import("{\"email\": \"d@x\"}"), Err(Error::AlreadyOpen { .. })));
     assert_eq!(db.accounts().count().unwrap(), 1);
+}
+
+#[test]
+fn verify_without_the_types_finds_what_verify_with_them_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = {
+        let db = Db::builder().name("json-verify").collection::<Indexed>().open(dir.path()).unwrap();
+        let mut objects: Vec<Indexed> = (0..50)
+            .map(|i| Indexed {
+                name: format!("N{i}"),
+                tags: vec!["t".into(), format!("{i}")],
+                code: i,
+                ..Default::default()
+            })
+            .collect();
+        db.write_txn_sync(|txn| txn.indexeds().put_all(&mut objects)).unwrap();
+        db.path().to_owned()
+    };
+    Reader::open(&path).unwrap().read().unwrap().verify("Indexed").unwrap();
+    // One entry of the unique index on `code` goes missing, through redb itself.
+    {
+        let database = redb::Database::open(&path).unwrap();
+        let txn = database.begin_write().unwrap();
+        let mut table =
+            txn.open_table(redb::TableDefinition::<&[u8], u64>::new("insula:i:Indexed:code unique")).unwrap();
+        let key = 7u64.to_be_bytes();
+        assert_eq!(table.remove(key.as_slice()).unwrap().map(|id| id.value()), Some(8));
+        drop(table);
+        txn.commit().unwrap();
+    }
+    let dynamic = Reader::open(&path).unwrap().read().unwrap().verify("Indexed").unwrap_err();
+    let Error::IndexInconsistent { collection, index, detail } = &dynamic else { panic!("{dynamic:?}") };
+    assert_eq!((collection.as_str(), index.as_str()), ("Indexed", "code"));
+    assert!(detail.starts_with("object 8 lacks its entry"), "{detail}");
+    let typed = Db::builder()
+        .name("json-verify")
+        .collection::<Indexed>()
+        .open(dir.path())
+        .unwrap()
+        .indexeds()
+        .verify()
+        .unwrap_err();
+    assert_eq!(typed.to_string(), dynamic.to_string());
 }

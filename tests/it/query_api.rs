@@ -232,7 +232,7 @@ fn verify_finds_an_index_that_disagrees_with_the_objects() {
         Db::builder().name("verify").collection::<Message>().collection::<User>().open(dir.path()).unwrap();
     let error = db.messages().verify().unwrap_err();
     assert!(
-        matches!(&error, Error::IndexInconsistent { collection: "Message", index, .. } if index == "author"),
+        matches!(&error, Error::IndexInconsistent { collection, index, .. } if collection == "Message" && index == "author"),
         "{error:?}"
     );
     assert!(error.to_string().contains("lacks its entry"), "{error}");

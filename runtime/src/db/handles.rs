@@ -249,7 +249,7 @@ impl<'a, C: Collection> ReadCollection<'a, C> {
 
     /// Cross-checks every index entry against the objects (see [`DbCollection::verify`]).
     pub fn verify(&self) -> Result<()> {
-        self.read(|tables| store::verify::<C>(tables))
+        self.read(|tables| store::verify(tables, &store::TypedKeys::<C>::new()))
     }
 
     /// Every object, in id order.

@@ -4,9 +4,9 @@
 
 use super::decode::RecordPlan;
 use super::encode::encode_record;
-use super::keys::index_keys;
+use super::keys::{SchemaKeys, index_keys};
 use super::value::AnyValue;
-use crate::codec::{Layouts, seal, unseal};
+use crate::codec::seal;
 use crate::json::{Import, read_objects};
 use crate::schema::SchemaDef;
 use crate::store::{self, LAYOUTS, SCHEMAS, StoredCollection, Writer};
@@ -96,7 +96,7 @@ fn import_into(
     let damaged = |reason: String| Error::CorruptedFile { path: path.to_owned(), reason };
     let plan = RecordPlan::new(&stored.schema.fields)
         .map_err(|reason| damaged(format!("the schema of `{collection}`: {reason}")))?;
-    let keys = Keys { schema: &stored.schema, plan: &plan, path };
+    let keys = SchemaKeys { schema: &stored.schema, plan: &plan, path };
     let write = crate::guard::SafeDrop::new(database.begin_write()?);
     let count = {
         let mut writer = Writer::open(&write, &stored)?;
@@ -145,46 +145,5 @@ impl store::Object for Untyped<'_> {
     fn index_keys(&self, index: usize, keys: &mut Vec<Vec<u8>>) -> Result<()> {
         keys.extend(index_keys(self.schema, &self.schema.indexes[index], &self.values).map_err(refused)?);
         Ok(())
-    }
-}
-
-/// The stored objects of a collection known by its stored schema.
-struct Keys<'a> {
-    schema: &'a SchemaDef,
-    plan: &'a RecordPlan,
-    path: &'a Path,
-}
-
-impl Keys<'_> {
-    fn values(&self, id: Id, stored: &[u8], layouts: &Layouts) -> Result<Vec<AnyValue>> {
-        unseal(id, stored).and_then(|record| self.plan.decode_values(record, layouts)).map_err(|reason| {
-            Error::CorruptedFile {
-                path: self.path.to_owned(),
-                reason: format!("collection `{}`, object {id}: {reason}", self.schema.name),
-            }
-        })
-    }
-}
-
-impl store::StoredKeys for Keys<'_> {
-    fn stored_keys(&self, id: Id, stored: &[u8], layouts: &Layouts) -> Result<Vec<Vec<Vec<u8>>>> {
-        let values = self.values(id, stored, layouts)?;
-        let damaged = |reason: String| Error::CorruptedFile { path: self.path.to_owned(), reason };
-        self.schema
-            .indexes
-            .iter()
-            .map(|index| index_keys(self.schema, index, &values).map_err(damaged))
-            .collect()
-    }
-
-    fn index_value(&self, id: Id, stored: &[u8], index: usize) -> Result<String> {
-        let values = self.values(id, stored, Layouts::none())?;
-        let covered: Vec<String> = self.schema.indexes[index]
-            .fields
-            .iter()
-            .filter_map(|name| self.schema.fields.iter().position(|field| field.name == *name))
-            .map(|at| values[at].to_string())
-            .collect();
-        Ok(covered.join(", "))
     }
 }

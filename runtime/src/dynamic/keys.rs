@@ -2,9 +2,13 @@
 //! `index_keys` writes for the same object, made with the same key writers of
 //! `codec::key`.
 
+use super::decode::RecordPlan;
 use super::value::AnyValue;
 use crate::codec::key::{KeyMode, KeyPart, combine_keys, write_bytes_key};
+use crate::codec::{Layouts, unseal};
 use crate::schema::{FieldDef, IndexDef, SchemaDef, StoredType};
+use crate::{Error, Id, Result};
+use std::path::Path;
 
 /// The keys of `index` of `schema` for an object whose field values, in slot order, are
 /// `values`: one per value, one per distinct element of a list, every combination of
@@ -67,7 +71,7 @@ fn field_keys(
 }
 
 /// Appends the key of a single value in `mode`, as its type's `KeyPart` writes it.
-fn write_key(value: &AnyValue, mode: KeyMode, out: &mut Vec<u8>) -> Result<(), String> {
+fn write_key(value: &AnyValue, mode: KeyMode, out: &mut Vec<u8>) -> std::result::Result<(), String> {
     match value {
         AnyValue::Bool(value) => bool::write_key(*value, mode, out),
         AnyValue::U8(value) => u8::write_key(*value, mode, out),
@@ -91,4 +95,45 @@ fn write_key(value: &AnyValue, mode: KeyMode, out: &mut Vec<u8>) -> Result<(), S
         }
     }
     Ok(())
+}
+
+/// The stored objects of a collection known by its stored schema.
+pub(crate) struct SchemaKeys<'a> {
+    pub(crate) schema: &'a SchemaDef,
+    pub(crate) plan: &'a RecordPlan,
+    pub(crate) path: &'a Path,
+}
+
+impl SchemaKeys<'_> {
+    fn values(&self, id: Id, stored: &[u8], layouts: &Layouts) -> Result<Vec<AnyValue>> {
+        unseal(id, stored).and_then(|record| self.plan.decode_values(record, layouts)).map_err(|reason| {
+            Error::CorruptedFile {
+                path: self.path.to_owned(),
+                reason: format!("collection `{}`, object {id}: {reason}", self.schema.name),
+            }
+        })
+    }
+}
+
+impl crate::store::StoredKeys for SchemaKeys<'_> {
+    fn stored_keys(&self, id: Id, stored: &[u8], layouts: &Layouts) -> Result<Vec<Vec<Vec<u8>>>> {
+        let values = self.values(id, stored, layouts)?;
+        let damaged = |reason: String| Error::CorruptedFile { path: self.path.to_owned(), reason };
+        self.schema
+            .indexes
+            .iter()
+            .map(|index| index_keys(self.schema, index, &values).map_err(damaged))
+            .collect()
+    }
+
+    fn index_value(&self, id: Id, stored: &[u8], index: usize) -> Result<String> {
+        let values = self.values(id, stored, Layouts::none())?;
+        let covered: Vec<String> = self.schema.indexes[index]
+            .fields
+            .iter()
+            .filter_map(|name| self.schema.fields.iter().position(|field| field.name == *name))
+            .map(|at| values[at].to_string())
+            .collect();
+        Ok(covered.join(", "))
+    }
 }

@@ -19,7 +19,6 @@ mod encode;
 mod filter;
 #[cfg(feature = "json")]
 mod import;
-#[cfg(feature = "json")]
 mod keys;
 mod reader;
 mod value;

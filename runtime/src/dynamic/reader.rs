@@ -3,10 +3,11 @@
 
 use super::decode::RecordPlan;
 use super::filter::Filter;
+use super::keys::SchemaKeys;
 use super::value::Object;
 use crate::codec::{Corrupt, unseal};
 use crate::schema::SchemaDef;
-use crate::store::{self, LAYOUTS, SCHEMAS, StoredCollection};
+use crate::store::{self, LAYOUTS, SCHEMAS, StoredCollection, Tables};
 use crate::{Db, Error, Id, Result};
 use redb::{ReadableDatabase, ReadableTableMetadata};
 use std::fmt;
@@ -230,6 +231,20 @@ impl Snapshot {
         let mut records = self.records(name)?;
         records.filter = Some(filter);
         Ok(records)
+    }
+
+    /// Cross-checks every index entry of collection `name` against its objects, from the
+    /// stored schema alone: each object has exactly the entries its values make, and
+    /// every entry belongs to an object that makes it. What
+    /// [`DbCollection::verify`](crate::DbCollection::verify) checks with the types; a
+    /// mismatch is [`Error::IndexInconsistent`], a damaged record
+    /// [`Error::CorruptedFile`].
+    pub fn verify(&self, name: &str) -> Result<()> {
+        let stored = self.stored(name)?;
+        let keys = SchemaKeys { schema: &stored.collection.schema, plan: &stored.plan, path: &self.path };
+        crate::guard::storage(&self.path, || {
+            store::verify(&Tables::new(&self.txn, &stored.collection), &keys)
+        })
     }
 
     /// Writes the objects of collection `name` that `filter` keeps (every one for

@@ -28,10 +28,7 @@ pub(crate) use stats::collections as collection_stats;
 pub use stats::{CollectionStats, IndexStats, Stats};
 pub(crate) use tables::{Flow, KeyRange, Source, Tables, prefix_end};
 pub(crate) use verify::verify;
-pub(crate) use write::{Writer, clear};
+pub(crate) use write::{StoredKeys, TypedKeys, Writer, clear};
 // What the dynamic import writes with.
 #[cfg(feature = "json")]
-pub(crate) use {
-    catalog::stored_collections,
-    write::{Object, StoredKeys},
-};
+pub(crate) use {catalog::stored_collections, write::Object};

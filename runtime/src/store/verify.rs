@@ -1,12 +1,14 @@
 //! Verification: every index entry cross-checked against the objects.
 
 use super::tables::{Flow, KeyRange, Source};
-use crate::{Collection, Error, Id, Result};
+use super::write::StoredKeys;
+use crate::{Error, Id, Result};
 use std::collections::HashSet;
 
-/// Cross-checks every index entry of `C` against the objects: each object has exactly
-/// the entries its values make, and every entry belongs to an object that makes it.
-pub(crate) fn verify<C: Collection>(source: &dyn Source) -> Result<()> {
+/// Cross-checks every index entry against the objects, whose keys `stored` reads: each
+/// object has exactly the entries its values make, and every entry belongs to an object
+/// that makes it.
+pub(crate) fn verify(source: &dyn Source, stored: &impl StoredKeys) -> Result<()> {
     let collection = source.collection();
     let count = collection.schema.indexes.len();
     if count == 0 {
@@ -14,9 +16,8 @@ pub(crate) fn verify<C: Collection>(source: &dyn Source) -> Result<()> {
     }
     let mut expected: HashSet<(usize, Vec<u8>, Id)> = HashSet::new();
     source.scan(0, Id::MAX, false, &mut |id, record| {
-        let view = C::view_in(id, record, &collection.layouts)?;
-        for index in 0..count {
-            for key in C::index_keys(&view, index) {
+        for (index, keys) in stored.stored_keys(id, record, &collection.layouts)?.into_iter().enumerate() {
+            for key in keys {
                 expected.insert((index, key, id));
             }
         }
@@ -25,7 +26,7 @@ pub(crate) fn verify<C: Collection>(source: &dyn Source) -> Result<()> {
     let everything = KeyRange::all();
     for (number, index) in collection.schema.indexes.iter().enumerate() {
         let inconsistent = |detail: String| Error::IndexInconsistent {
-            collection: C::SCHEMA.name(),
+            collection: collection.schema.name.clone(),
             index: index.name(),
             detail,
         };
