@@ -259,6 +259,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A filter written in the filter language does not parse
+    /// ([`Filter::parse`](crate::dynamic::Filter::parse)).
+    #[error("filter, column {column}: {reason}")]
+    FilterSyntax {
+        /// Where it goes wrong, in characters from 1.
+        column: usize,
+        /// What was expected there.
+        reason: String,
+    },
+
     /// JSON input could not be imported: it is not JSON, or a value does not fit its
     /// field. Nothing after this point was read.
     #[error("JSON input, line {line}, column {column}: {reason}")]

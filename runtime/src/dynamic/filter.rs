@@ -326,7 +326,7 @@ fn compare_numbers(a: Number, b: Number) -> Ordering {
 
 /// How a stored value compares with a filter's, as typed queries compare: `None`
 /// first; `None` when they cannot be compared.
-fn compare(field: &AnyValue, value: &AnyValue) -> Option<Ordering> {
+pub(crate) fn compare(field: &AnyValue, value: &AnyValue) -> Option<Ordering> {
     match (field, value) {
         (AnyValue::Null, AnyValue::Null) => Some(Ordering::Equal),
         (AnyValue::Null, _) => Some(Ordering::Less),

@@ -16,10 +16,12 @@
 mod decode;
 #[cfg(feature = "json")]
 mod encode;
+mod file;
 mod filter;
 #[cfg(feature = "json")]
 mod import;
 mod keys;
+mod parse;
 mod reader;
 mod value;
 
@@ -27,6 +29,7 @@ mod value;
 pub(crate) use decode::RecordPlan;
 #[cfg(feature = "json")]
 pub(crate) use encode::encode_record;
+pub use file::{backup, compact};
 pub use filter::Filter;
 #[cfg(feature = "json")]
 pub use import::import_json;

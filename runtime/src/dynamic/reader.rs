@@ -195,6 +195,16 @@ impl Snapshot {
         store::open_optional(&self.txn, stored.collection.records())
     }
 
+    /// The file the snapshot reads.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The read transaction.
+    pub(crate) fn txn(&self) -> &redb::ReadTransaction {
+        &self.txn
+    }
+
     /// The number of objects in collection `name`.
     pub fn count(&self, name: &str) -> Result<u64> {
         let stored = self.stored(name)?;

@@ -124,6 +124,14 @@ impl AnyValue {
         }
     }
 
+    /// How this value compares with `other`, as filters and typed queries compare:
+    /// numbers by value across widths, strings and bytes byte-wise, enums by variant
+    /// name, `Null` first; `None` for values that do not compare (a string and a number,
+    /// lists, embedded structs).
+    pub fn compare(&self, other: &AnyValue) -> Option<std::cmp::Ordering> {
+        super::filter::compare(self, other)
+    }
+
     /// Whether this is [`AnyValue::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, AnyValue::Null)

@@ -86,3 +86,12 @@ pub(crate) fn collections(read: &ReadTransaction, path: &Path) -> Result<Vec<Col
     }
     Ok(collections)
 }
+
+/// The bytes of the pages of every table of the file `read` reads.
+pub(crate) fn table_bytes(read: &ReadTransaction) -> Result<u64> {
+    let mut bytes = 0;
+    for table in read.list_tables()? {
+        bytes += page_bytes(&read.open_untyped_table(table)?.stats()?);
+    }
+    Ok(bytes)
+}
