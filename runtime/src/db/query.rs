@@ -264,7 +264,7 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
             let plan = crate::dynamic::RecordPlan::new(&stored.schema.fields)
                 .map_err(|reason| Error::CorruptedFile { path: Default::default(), reason })?;
             let output = |source| Error::Output { source };
-            let mut writer = crate::json::JsonWriter::begin(out, lines).map_err(output)?;
+            let mut writer = crate::json::Writer::new(out, lines).map_err(output)?;
             request.run(source, &mut |id, record| {
                 let values = plan
                     .decode_values(record, &stored.layouts)

@@ -31,6 +31,9 @@ pub(crate) use decode::RecordPlan;
 pub(crate) use encode::encode_record;
 pub use file::{backup, compact};
 pub use filter::Filter;
+
+/// The version of the file format this build reads and writes (`runtime/FORMAT.md`).
+pub const FORMAT_VERSION: u64 = crate::store::FORMAT_VERSION;
 #[cfg(feature = "json")]
 pub use import::import_json;
 pub use reader::{Reader, Records, Snapshot};

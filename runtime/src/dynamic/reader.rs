@@ -307,11 +307,9 @@ impl Snapshot {
             None => self.records(name)?,
         };
         let output = |source| Error::Output { source };
-        let mut writer = crate::json::JsonWriter::begin(out, lines).map_err(output)?;
+        let mut writer = crate::json::Writer::new(out, lines).map_err(output)?;
         for object in records {
-            let object = object?;
-            let fields = object.fields.iter().map(|(name, value)| (name.as_str(), value));
-            writer.object(id_name, object.id, fields).map_err(output)?;
+            writer.write_object(id_name, &object?).map_err(output)?;
         }
         writer.finish().map_err(output)
     }

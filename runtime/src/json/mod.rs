@@ -35,7 +35,7 @@ mod read;
 mod write;
 
 pub(crate) use read::read_objects;
-pub(crate) use write::JsonWriter;
+pub use write::{Writer, write_value};
 
 /// How an import reads its input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,21 +5,44 @@ use crate::Id;
 use crate::dynamic::AnyValue;
 use std::io::{self, Write};
 
-/// Writes objects one after another as a JSON array or as NDJSON.
-pub(crate) struct JsonWriter<W: Write> {
+/// Writes objects one after another as a JSON array or as NDJSON, in the mapping of
+/// [`insula::json`](crate::json): what the exports write, for a tool that gathers its
+/// objects itself (sorted, say).
+///
+/// ```
+/// use insula::dynamic::{AnyValue, Object};
+///
+/// let object = Object { id: 3, fields: vec![("name".into(), AnyValue::from("ada"))] };
+/// let mut out = Vec::new();
+/// let mut writer = insula::json::Writer::new(&mut out, true)?;
+/// writer.write_object("id", &object)?;
+/// assert_eq!(writer.finish()?, 1);
+/// assert_eq!(out, b"{\"id\":3,\"name\":\"ada\"}\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Writer<W: Write> {
     out: io::BufWriter<W>,
     lines: bool,
     count: u64,
 }
 
-impl<W: Write> JsonWriter<W> {
+impl<W: Write> std::fmt::Debug for Writer<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("lines", &self.lines)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write> Writer<W> {
     /// Starts the output: an array's `[`, or nothing for NDJSON (`lines`).
-    pub(crate) fn begin(out: W, lines: bool) -> io::Result<Self> {
+    pub fn new(out: W, lines: bool) -> io::Result<Self> {
         let mut out = io::BufWriter::with_capacity(64 * 1024, out);
         if !lines {
             out.write_all(b"[")?;
         }
-        Ok(JsonWriter { out, lines, count: 0 })
+        Ok(Writer { out, lines, count: 0 })
     }
 
     /// Writes one object: its id under `id_name`, then its fields.
@@ -50,8 +73,13 @@ impl<W: Write> JsonWriter<W> {
         Ok(())
     }
 
+    /// Writes `object`, its id under `id_name` (the schema's id field).
+    pub fn write_object(&mut self, id_name: &str, object: &crate::dynamic::Object) -> io::Result<()> {
+        self.object(id_name, object.id, object.fields.iter().map(|(name, value)| (name.as_str(), value)))
+    }
+
     /// Ends the output and flushes it; returns how many objects were written.
-    pub(crate) fn finish(mut self) -> io::Result<u64> {
+    pub fn finish(mut self) -> io::Result<u64> {
         if !self.lines {
             self.out.write_all(if self.count == 0 { b"]\n" } else { b"\n]\n" })?;
         }
@@ -60,8 +88,8 @@ impl<W: Write> JsonWriter<W> {
     }
 }
 
-/// Writes `value` as JSON (see the module `insula::json` for the mapping).
-pub(crate) fn write_value(out: &mut impl Write, value: &AnyValue) -> io::Result<()> {
+/// Writes `value` as JSON, in the mapping of [`insula::json`](crate::json).
+pub fn write_value(out: &mut impl Write, value: &AnyValue) -> io::Result<()> {
     match value {
         AnyValue::Null => out.write_all(b"null"),
         AnyValue::Bool(value) => out.write_all(if *value { b"true" } else { b"false" }),

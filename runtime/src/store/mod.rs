@@ -17,7 +17,8 @@ mod write;
 pub(crate) use backup::copy;
 pub use catalog::Action;
 pub(crate) use catalog::{
-    CollectionOps, LAYOUTS, Requested, SCHEMAS, check_format, history, open_optional, parse_stored,
+    CollectionOps, FORMAT_VERSION, LAYOUTS, Requested, SCHEMAS, check_format, history, open_optional,
+    parse_stored,
 };
 pub(crate) use collection::StoredCollection;
 pub(crate) use compact::rebuild_tables;
