@@ -151,6 +151,17 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A collection is both opened and dropped (`DbBuilder::drop_collection`).
+    #[error(
+        "instance `{instance}`: collection `{collection}` is both opened and dropped; drop it only once no code opens it"
+    )]
+    DroppedAndOpened {
+        /// The instance's name.
+        instance: String,
+        /// The collection's stored name.
+        collection: String,
+    },
+
     /// A collection the instance was not opened with.
     #[error(
         "instance `{instance}` has no collection `{collection}`; add `.collection::<{rust_type}>()` where it is opened"

@@ -534,3 +534,82 @@ fn statistics_count_every_collection_and_index_in_the_file() {
     assert!(message.record_bytes > 500 * 30, "{message:?}");
     assert!(message.indexes[0].bytes > 0 && message.indexes[0].bytes < message.record_bytes, "{message:?}");
 }
+
+/// `Draft` under another Rust name: the stored name keeps the data.
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+#[collection(name = "Draft")]
+struct RenamedDraft {
+    #[id]
+    id: Id,
+    #[index(unique)]
+    title: String,
+}
+
+#[test]
+fn a_collection_is_deleted_only_when_dropped_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "ops-drop";
+    {
+        let db =
+            Db::builder().name(name).collection::<Message>().collection::<Draft>().open(dir.path()).unwrap();
+        let mut drafts = vec![Draft { id: 0, title: "a".into() }, Draft { id: 0, title: "b".into() }];
+        db.write_txn_sync(|txn| txn.drafts().put_all(&mut drafts)).unwrap();
+        db.write_txn_sync(|txn| txn.messages().put(&mut Message::default())).unwrap();
+    }
+    // Renaming the struct while the stored name stays keeps the data.
+    {
+        let db = Db::builder().name(name).collection::<RenamedDraft>().open(dir.path()).unwrap();
+        assert_eq!(db.renamed_drafts().get(2).unwrap().unwrap().title, "b");
+    }
+    // Left out of `open`, a collection stays.
+    drop(Db::builder().name(name).collection::<Message>().open(dir.path()).unwrap());
+    let path = dir.path().join(format!("{name}.insula"));
+    let before = std::fs::read(&path).unwrap();
+    let builder = || Db::builder().name(name).collection::<Message>();
+    let plan = builder().drop_collection("Draft").drop_collection("Ghost").plan(&path).unwrap();
+    assert_eq!(
+        plan,
+        [
+            ("Message".to_owned(), insula::Action::Nothing),
+            ("Draft".to_owned(), insula::Action::Drop),
+            ("Ghost".to_owned(), insula::Action::Nothing),
+        ]
+    );
+    assert_eq!(plan[1].1.to_string(), "drop the collection: delete its objects, indexes and schema");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the dry run wrote");
+
+    // Both opened and dropped: refused, before anything is written.
+    let both = Db::builder().name(name).collection::<Draft>().drop_collection("Draft").open(dir.path());
+    assert!(
+        matches!(&both, Err(Error::DroppedAndOpened { collection, .. }) if collection == "Draft"),
+        "{both:?}"
+    );
+    // A read-only instance cannot drop.
+    let read_only = builder().drop_collection("Draft").read_only().open(dir.path());
+    assert!(
+        matches!(&read_only, Err(Error::ReadOnly { what, .. }) if what.contains("`Draft`")),
+        "{read_only:?}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    let db = builder().drop_collection("Draft").open(dir.path()).unwrap();
+    assert_eq!(db.messages().count().unwrap(), 1);
+    let names: Vec<String> =
+        db.stats().unwrap().collections.into_iter().map(|collection| collection.name).collect();
+    assert_eq!(names, ["Message"]);
+    drop(db);
+    {
+        let database = redb::Database::open(&path).unwrap();
+        let read = redb::ReadableDatabase::begin_read(&database).unwrap();
+        let tables: Vec<String> =
+            read.list_tables().unwrap().map(|table| redb::TableHandle::name(&table).to_owned()).collect();
+        assert!(tables.iter().all(|table| !table.contains("Draft")), "{tables:?}");
+    }
+    // Dropped is dropped: a later open of `Draft` starts it afresh, ids from 1.
+    let db =
+        Db::builder().name(name).collection::<Draft>().drop_collection("Ghost").open(dir.path()).unwrap();
+    assert_eq!(db.drafts().count().unwrap(), 0);
+    let mut draft = Draft { id: 0, title: "a".into() };
+    db.write_txn_sync(|txn| txn.drafts().put(&mut draft)).unwrap();
+    assert_eq!(draft.id, 1);
+}

@@ -75,6 +75,9 @@ fn check_database(builder: &insula::DbBuilder, database: &Path) -> ExitCode {
                 match action {
                     Action::Nothing => println!("{collection}: nothing to do"),
                     Action::Create => println!("{collection}: create"),
+                    Action::Drop => {
+                        println!("{collection}: drop (its objects, indexes and schema are deleted)")
+                    }
                     Action::Migrate(changes) => {
                         println!("{collection}: migrate:");
                         for change in changes {

@@ -78,8 +78,44 @@ impl DbBuilder {
     pub fn plan(&self, path: impl AsRef<Path>) -> Result<Vec<(String, Action)>> {
         let path = path.as_ref();
         let requested = schema_set(&self.name, self.collections.clone())?;
-        let actions = storage(path, || plan_file(path, &self.name, &requested))?;
-        Ok(requested.into_iter().map(|requested| requested.schema.name).zip(actions).collect())
+        let dropped = &self.options.dropped;
+        let actions = storage(path, || plan_file(path, &self.name, &requested, dropped))?;
+        let names =
+            requested.into_iter().map(|requested| requested.schema.name).chain(dropped.iter().cloned());
+        Ok(names.zip(actions).collect())
+    }
+
+    /// Deletes the collection stored as `name` from the file as the instance opens, in
+    /// the transaction that migrates the others: its objects, its indexes and its
+    /// schema. Nothing else ever deletes a collection: one the code stops opening stays
+    /// in the file until it is dropped by name. A file without it is left as it is, so
+    /// the call can stay in the code. (An instance already open in the process is
+    /// returned as it is: the drop happens when the file opens.) Opening a collection that is also dropped is
+    /// [`Error::DroppedAndOpened`]; [`plan`](Self::plan) lists the drop as
+    /// [`Action::Drop`].
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Note { #[id] pub id: Id, pub text: String }
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Draft { #[id] pub id: Id, pub text: String }
+    /// # let dir = tempfile::tempdir()?;
+    /// # drop(Db::builder().collection::<Note>().collection::<Draft>().open(dir.path())?);
+    /// // `Draft` is gone from the code; its data goes too, on purpose.
+    /// let builder = Db::builder().collection::<Note>().drop_collection("Draft");
+    /// let path = dir.path().join("default.insula");
+    /// assert_eq!(builder.plan(&path)?[1], ("Draft".to_owned(), insula::Action::Drop));
+    /// let db = builder.open(dir.path())?;
+    /// assert_eq!(db.stats()?.collections.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn drop_collection(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        if !self.options.dropped.contains(&name) {
+            self.options.dropped.push(name);
+        }
+        self
     }
 
     /// Verifies the checksum of every page of the file when it opens (off by default).

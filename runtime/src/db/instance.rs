@@ -30,6 +30,8 @@ pub(crate) struct Options {
     pub(crate) durability: Durability,
     /// Compact the file on open when at least this many bytes of it are free.
     pub(crate) compact_above: Option<u64>,
+    /// The stored names of the collections to drop on open.
+    pub(crate) dropped: Vec<String>,
 }
 
 /// An open instance. `Db` handles share it; it closes when the last one drops.
@@ -64,16 +66,24 @@ impl Instance {
         let (path, (storage, collections)) = match &place {
             Place::File { dir, read_only: false } => {
                 let path = dir.join(format!("{name}.insula"));
-                let opened =
-                    store::open(&path, name, requested, options.progress.as_ref(), options.check_integrity)?;
+                let opened = store::open(
+                    &path,
+                    name,
+                    requested,
+                    &options.dropped,
+                    options.progress.as_ref(),
+                    options.check_integrity,
+                )?;
                 (path, opened)
             }
             Place::File { dir, read_only: true } => {
                 let path = dir.join(format!("{name}.insula"));
-                let opened = store::open_read_only(&path, name, requested)?;
+                let opened = store::open_read_only(&path, name, requested, &options.dropped)?;
                 (path, opened)
             }
-            Place::Memory => (PathBuf::from(store::MEMORY), store::open_in_memory(name, requested)?),
+            Place::Memory => {
+                (PathBuf::from(store::MEMORY), store::open_in_memory(name, requested, &options.dropped)?)
+            }
         };
         let instance = Instance {
             name: name.to_owned(),

@@ -95,6 +95,9 @@ pub enum Action {
     Create,
     /// The schema changed compatibly: these changes are applied.
     Migrate(Vec<Change>),
+    /// The code drops the collection (`DbBuilder::drop_collection`), and the file has it:
+    /// its objects, indexes and schema are deleted.
+    Drop,
 }
 
 impl fmt::Display for Action {
@@ -106,6 +109,7 @@ impl fmt::Display for Action {
                 f.write_str("migrate: ")?;
                 crate::schema::write_list(f, changes)
             }
+            Action::Drop => f.write_str("drop the collection: delete its objects, indexes and schema"),
         }
     }
 }
@@ -184,14 +188,21 @@ pub(crate) fn check_format(read: &redb::ReadTransaction, path: &Path) -> Result<
 }
 
 /// What opening the file with `asked` would do to each collection, read without
-/// changing anything. A breaking change refuses the open, listing every change; so does
-/// a unique index added over objects that share a key, naming two of them.
+/// changing anything, then to each collection in `dropped`: [`Action::Drop`], or
+/// nothing when the file lacks it. A breaking change refuses the open, listing every
+/// change; so does a unique index added over objects that share a key, naming two of
+/// them, and a collection both asked for and dropped.
 pub(crate) fn plan(
     database: &impl ReadableDatabase,
     instance: &str,
     path: &Path,
     requested: &[Requested],
+    dropped: &[String],
 ) -> Result<Vec<Action>> {
+    if let Some(both) = dropped.iter().find(|name| requested.iter().any(|asked| asked.schema.name == **name))
+    {
+        return Err(Error::DroppedAndOpened { instance: instance.to_owned(), collection: both.clone() });
+    }
     let read = database.begin_read()?;
     check_format(&read, path)?;
     let schemas = open_optional(&read, SCHEMAS)?;
@@ -234,6 +245,13 @@ pub(crate) fn plan(
             });
         }
         actions.push(Action::Migrate(changes));
+    }
+    for name in dropped {
+        let stored = match &schemas {
+            Some(schemas) => schemas.get(name.as_str())?.is_some(),
+            None => false,
+        };
+        actions.push(if stored { Action::Drop } else { Action::Nothing });
     }
     Ok(actions)
 }

@@ -74,15 +74,22 @@ pub(crate) fn open_error(error: redb::DatabaseError, path: &Path) -> Error {
 /// did not close it (a crash) needs a repair, which only a writable open does: it is
 /// read into memory and repaired there, so the verdict is the one the next open reaches
 /// after its repair, and the file itself is not touched.
-pub(crate) fn plan_file(path: &Path, instance: &str, requested: &[Requested]) -> Result<Vec<Action>> {
+pub(crate) fn plan_file(
+    path: &Path,
+    instance: &str,
+    requested: &[Requested],
+    dropped: &[String],
+) -> Result<Vec<Action>> {
     if !path.try_exists().map_err(|source| Error::Io { path: path.to_owned(), source })? {
-        return Ok(vec![Action::Create; requested.len()]);
+        let mut actions = vec![Action::Create; requested.len()];
+        actions.resize(requested.len() + dropped.len(), Action::Nothing);
+        return Ok(actions);
     }
     match redb::Database::builder().open_read_only(path) {
-        Ok(database) => plan(&database, instance, path, requested),
+        Ok(database) => plan(&database, instance, path, requested, dropped),
         Err(redb::DatabaseError::RepairAborted) => {
             let database = repaired_in_memory(path)?;
-            let actions = plan(&database, instance, path, requested);
+            let actions = plan(&database, instance, path, requested, dropped);
             close(Storage::Writable(database));
             actions
         }
@@ -109,6 +116,7 @@ pub(crate) fn open(
     path: &Path,
     instance: &str,
     requested: Vec<Requested>,
+    dropped: &[String],
     progress: Option<&Progress>,
     check_integrity: bool,
 ) -> Result<(Storage, Vec<StoredCollection>)> {
@@ -119,7 +127,7 @@ pub(crate) fn open(
     if path.exists() {
         match redb::Database::builder().open_read_only(path) {
             Ok(read_only) => {
-                plan(&read_only, instance, path, &requested)?;
+                plan(&read_only, instance, path, &requested, dropped)?;
             }
             Err(redb::DatabaseError::RepairAborted) => {}
             Err(error) => return Err(open_error(error, path)),
@@ -129,7 +137,7 @@ pub(crate) fn open(
         .set_check_integrity_on_open(check_integrity)
         .create(path)
         .map_err(|error| open_error(error, path))?;
-    match reconcile(&database, instance, path, requested, progress) {
+    match reconcile(&database, instance, path, requested, dropped, progress) {
         Ok(collections) => Ok((Storage::Writable(database), collections)),
         Err(error) => {
             // Closing writes to the file, and on a damaged one redb can panic there: that
@@ -148,19 +156,18 @@ pub(crate) fn open_read_only(
     path: &Path,
     instance: &str,
     requested: Vec<Requested>,
+    dropped: &[String],
 ) -> Result<(Storage, Vec<StoredCollection>)> {
     let refused = |what: String| Error::ReadOnly { instance: instance.to_owned(), what };
     let database = redb::Database::builder().open_read_only(path).map_err(|error| match error {
         redb::DatabaseError::RepairAborted => Error::NeedsRepair { path: path.to_owned() },
         error => open_error(error, path),
     })?;
-    let actions = plan(&database, instance, path, &requested)?;
-    if let Some((asked, action)) =
-        requested.iter().zip(&actions).find(|(_, action)| **action != Action::Nothing)
-    {
+    let actions = plan(&database, instance, path, &requested, dropped)?;
+    let names = requested.iter().map(|asked| &asked.schema.name).chain(dropped);
+    if let Some((name, action)) = names.zip(&actions).find(|(_, action)| **action != Action::Nothing) {
         return Err(refused(format!(
-            "open collection `{}` as asked, which would {action}; open it once without `read_only()`",
-            asked.schema.name
+            "open collection `{name}` as asked, which would {action}; open it once without `read_only()`"
         )));
     }
     let collections = load(&database, path, requested)?;
@@ -171,9 +178,10 @@ pub(crate) fn open_read_only(
 pub(crate) fn open_in_memory(
     instance: &str,
     requested: Vec<Requested>,
+    dropped: &[String],
 ) -> Result<(Storage, Vec<StoredCollection>)> {
     let database = redb::Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
-    let collections = reconcile(&database, instance, Path::new(MEMORY), requested, None)?;
+    let collections = reconcile(&database, instance, Path::new(MEMORY), requested, dropped, None)?;
     Ok((Storage::Writable(database), collections))
 }
 

@@ -43,9 +43,10 @@ pub(crate) fn reconcile(
     instance: &str,
     path: &Path,
     requested: Vec<Requested>,
+    dropped: &[String],
     progress: Option<&Progress>,
 ) -> Result<Vec<StoredCollection>> {
-    let actions = plan(database, instance, path, &requested)?;
+    let actions = plan(database, instance, path, &requested, dropped)?;
     if actions.iter().any(|action| *action != Action::Nothing) {
         let write = SafeDrop::new(database.begin_write()?);
         open_table(&write, META)?.insert("format", FORMAT_VERSION)?;
@@ -58,9 +59,16 @@ pub(crate) fn reconcile(
                     create_tables(&write, &StoredCollection::new(schema.clone(), Layouts::default()))?;
                 }
                 Action::Migrate(changes) => migrate(&write, instance, path, collection, changes, progress)?,
+                // Only dropped collections are dropped, below.
+                Action::Drop => {}
             }
             if *action != Action::Nothing {
                 open_table(&write, SCHEMAS)?.insert(schema.name.as_str(), stored_text(schema).as_str())?;
+            }
+        }
+        for (name, action) in dropped.iter().zip(&actions[requested.len()..]) {
+            if *action == Action::Drop {
+                drop_collection(&write, path, name)?;
             }
         }
         write.into_inner().commit()?;
@@ -226,5 +234,35 @@ fn backfill(
         }
     }
     report(done);
+    Ok(())
+}
+
+/// Deletes collection `name` from the file, within `write`: its records, its indexes,
+/// its id counter, its older layouts and its schema.
+fn drop_collection(write: &redb::WriteTransaction, path: &Path, name: &str) -> Result<()> {
+    let text = {
+        let schemas = open_table(write, SCHEMAS)?;
+        schemas.get(name)?.map(|text| text.value().to_owned())
+    };
+    let Some(text) = text else { return Ok(()) };
+    let stored = StoredCollection::new(
+        parse_stored(path, &format!("the schema of `{name}`"), &text)?,
+        Layouts::default(),
+    );
+    write.delete_table(stored.records())?;
+    for (_, table) in stored.indexes() {
+        table.delete(write)?;
+    }
+    open_table(write, COUNTERS)?.remove(name)?;
+    let mut layouts = open_table(write, LAYOUTS)?;
+    let tags: Vec<u32> = layouts
+        .range((name, 0)..=(name, u32::MAX))?
+        .map(|entry| entry.map(|(key, _)| key.value().1))
+        .collect::<Result<_, _>>()?;
+    for tag in tags {
+        layouts.remove((name, tag))?;
+    }
+    drop(layouts);
+    open_table(write, SCHEMAS)?.remove(name)?;
     Ok(())
 }
