@@ -511,3 +511,107 @@ fn an_embedded_structs_fields_changed_is_refused_as_breaking() {
     assert_eq!(new.to_string(), "place: embedded Place { city: string, zip: u32 }");
     assert_eq!(std::fs::read(&path).unwrap(), before, "the file is byte-identical");
 }
+
+mod renamed {
+    pub mod v1 {
+        use insula::prelude::*;
+
+        #[derive(Collection, Debug, Clone, Default, PartialEq)]
+        #[collection(name = "Post")]
+        pub struct Post {
+            #[id]
+            pub id: Id,
+            pub body: String,
+            pub title: String,
+        }
+    }
+
+    pub mod v2 {
+        use insula::prelude::*;
+
+        /// `body` renamed in Rust and in the file: its values go.
+        #[derive(Collection, Debug, Clone, Default, PartialEq)]
+        #[collection(name = "Post")]
+        pub struct Post {
+            #[id]
+            pub id: Id,
+            pub content: String,
+            pub title: String,
+        }
+    }
+
+    pub mod v2_kept {
+        use insula::prelude::*;
+
+        /// `body` renamed in Rust only: the stored name keeps the values.
+        #[derive(Collection, Debug, Clone, Default, PartialEq)]
+        #[collection(name = "Post")]
+        pub struct Post {
+            #[id]
+            pub id: Id,
+            #[field(name = "body")]
+            pub content: String,
+            pub title: String,
+        }
+    }
+}
+
+#[test]
+fn a_removal_says_it_drops_values_and_a_likely_rename_shows_the_attribute_that_keeps_them() {
+    use insula::schema::{Change, SchemaDef, classify};
+    use renamed::{v1, v2, v2_kept};
+
+    let dir = tempfile::tempdir().unwrap();
+    let name = "evolution-rename";
+    {
+        let db = Db::builder().name(name).collection::<v1::Post>().open(dir.path()).unwrap();
+        let mut post = v1::Post { id: 0, body: "kept?".into(), title: "t".into() };
+        db.write_txn_sync(|txn| txn.collection::<v1::Post>().put(&mut post)).unwrap();
+    }
+    let path = dir.path().join(format!("{name}.insula"));
+    let expected = "field `body: string` removed and `content: string` added, dropping the stored values of `body`; \
+                    if it was renamed, keep them with `#[field(name = \"body\")]` on `content` [compatible]";
+    // The dry run, the classifier the lock check uses, and the open say the same.
+    let plan = Db::builder().name(name).collection::<v2::Post>().plan(&path).unwrap();
+    let insula::Action::Migrate(changes) = &plan[0].1 else { panic!("{plan:?}") };
+    assert_eq!(changes.iter().map(ToString::to_string).collect::<Vec<_>>(), [expected]);
+    let classified = classify(&SchemaDef::from(&v1::Post::SCHEMA), &SchemaDef::from(&v2::Post::SCHEMA));
+    assert_eq!(&classified, changes);
+    assert!(
+        matches!(&classified[0], Change::LooksRenamed { old, new } if old.name == "body" && new.name == "content")
+    );
+
+    // Kept by the stored name: nothing to do, and the value is there.
+    let kept = Db::builder().name(name).collection::<v2_kept::Post>().plan(&path).unwrap();
+    assert_eq!(kept[0].1, insula::Action::Nothing);
+    {
+        let db = Db::builder().name(name).collection::<v2_kept::Post>().open(dir.path()).unwrap();
+        assert_eq!(db.collection::<v2_kept::Post>().get(1).unwrap().unwrap().content, "kept?");
+    }
+    // Renamed in the file too: the values are gone, as the verdict said.
+    let db = Db::builder().name(name).collection::<v2::Post>().open(dir.path()).unwrap();
+    let post = db.collection::<v2::Post>().get(1).unwrap().unwrap();
+    assert_eq!((post.content.as_str(), post.title.as_str()), ("", "t"));
+
+    // A plain removal says what it drops; two candidates of one type are no rename.
+    let removal = classify(&SchemaDef::from(&v2::Post::SCHEMA), &SchemaDef::from(&v1::Post::SCHEMA));
+    assert_eq!(removal.len(), 1, "{removal:?}");
+    let ambiguous = classify(&SchemaDef::from(&v1::Post::SCHEMA), &SchemaDef::from(&Renamed2::SCHEMA));
+    let words: Vec<String> = ambiguous.iter().map(ToString::to_string).collect();
+    assert!(
+        words.contains(&"field `body: string` removed, dropping its stored values [compatible]".to_owned()),
+        "{words:?}"
+    );
+    assert!(words.iter().all(|word| !word.contains("renamed")), "{words:?}");
+}
+
+/// `body` gone and two strings added: which one it became is anyone's guess.
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+#[collection(name = "Post")]
+struct Renamed2 {
+    #[id]
+    id: Id,
+    text: String,
+    summary: String,
+    title: String,
+}

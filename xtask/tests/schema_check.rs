@@ -37,10 +37,11 @@ fn bless_then_no_drift_then_drift_with_verdicts() {
     assert_eq!(clean.status.code(), Some(0));
     assert!(stdout(&clean).contains("no drift, 1 collection(s)"));
 
-    // Pretend the lock was written by an older program: `likes` was an i64 and there
-    // was a `score` field and no index on `author`.
+    // Pretend the lock was written by an older program: `likes` was an i64, there was a
+    // `score` field and no index on `author`, and `content` was called `body`.
     let older: String = text
         .replace("field likes: u32", "field likes: i64\nfield score: f64")
+        .replace("field content: string", "field body: string")
         .replace("index author\n", "")
         .lines()
         .map(|line| {
@@ -59,9 +60,19 @@ fn bless_then_no_drift_then_drift_with_verdicts() {
         out.contains("Message: field `likes` changed from `likes: i64` to `likes: u32` [breaking]"),
         "{out}"
     );
-    assert!(out.contains("Message: field `score: f64` removed [compatible]"), "{out}");
+    assert!(
+        out.contains("Message: field `score: f64` removed, dropping its stored values [compatible]"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "Message: field `body: string` removed and `content: string` added, dropping the stored values of `body`; \
+             if it was renamed, keep them with `#[field(name = \"body\")]` on `content` [compatible]"
+        ),
+        "{out}"
+    );
     assert!(out.contains("Message: index `author` added [compatible]"), "{out}");
-    assert!(out.contains("3 difference(s)"), "{out}");
+    assert!(out.contains("4 difference(s)"), "{out}");
     assert!(out.contains(", 1 breaking;"), "{out}");
 }
 

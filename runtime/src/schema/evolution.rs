@@ -29,8 +29,19 @@ impl fmt::Display for Verdict {
 pub enum Change {
     /// A field was added; old records read its default.
     FieldAdded(FieldDef),
-    /// A field was removed; its bytes in old records are skipped.
+    /// A field was removed; its bytes in old records are skipped, and its stored values
+    /// are gone for good.
     FieldRemoved(FieldDef),
+    /// A field was removed and another of the same type added in the same change: a
+    /// rename, most likely, which drops the stored values of the old name unless the new
+    /// field keeps the stored name with `#[field(name = "old")]`. Applied as a removal
+    /// and an addition.
+    LooksRenamed {
+        /// The removed field.
+        old: FieldDef,
+        /// The added field.
+        new: FieldDef,
+    },
     /// A field went from `T` to `Option<T>`; old records read `Some`.
     FieldWidened {
         /// The field before.
@@ -79,6 +90,7 @@ impl Change {
         match self {
             Change::FieldAdded(_)
             | Change::FieldRemoved(_)
+            | Change::LooksRenamed { .. }
             | Change::FieldWidened { .. }
             | Change::IndexAdded(_)
             | Change::IndexRemoved(_)
@@ -94,7 +106,13 @@ impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Change::FieldAdded(field) => write!(f, "field `{field}` added"),
-            Change::FieldRemoved(field) => write!(f, "field `{field}` removed"),
+            Change::FieldRemoved(field) => write!(f, "field `{field}` removed, dropping its stored values"),
+            Change::LooksRenamed { old, new } => write!(
+                f,
+                "field `{old}` removed and `{new}` added, dropping the stored values of `{}`; if it was renamed, \
+                 keep them with `#[field(name = \"{}\")]` on `{}`",
+                old.name, old.name, new.name
+            ),
             Change::FieldWidened { old } => write!(f, "field `{}` made optional (was `{old}`)", old.name),
             Change::FieldTypeChanged { old, new } => {
                 write!(f, "field `{}` changed from `{old}` to `{new}`", old.name)
@@ -162,6 +180,7 @@ pub fn classify(old: &SchemaDef, new: &SchemaDef) -> Vec<Change> {
             changes.push(Change::FieldRemoved(field.clone()));
         }
     }
+    pair_renames(&mut changes);
     for index in &new.indexes {
         if !old.indexes.contains(index) {
             changes.push(Change::IndexAdded(index.clone()));
@@ -173,6 +192,36 @@ pub fn classify(old: &SchemaDef, new: &SchemaDef) -> Vec<Change> {
         }
     }
     changes
+}
+
+/// Replaces a removed field and an added one of the same type (and optionality) by one
+/// [`Change::LooksRenamed`], where the pairing is unambiguous: exactly one removed and
+/// one added field have that type.
+fn pair_renames(changes: &mut Vec<Change>) {
+    let same = |a: &FieldDef, b: &FieldDef| a.ty == b.ty && a.nullable == b.nullable;
+    let removed: Vec<FieldDef> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::FieldRemoved(field) => Some(field.clone()),
+            _ => None,
+        })
+        .collect();
+    let added: Vec<FieldDef> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::FieldAdded(field) => Some(field.clone()),
+            _ => None,
+        })
+        .collect();
+    for old in &removed {
+        let mut candidates = added.iter().filter(|new| same(old, new));
+        let (Some(new), None) = (candidates.next(), candidates.next()) else { continue };
+        if removed.iter().filter(|other| same(other, new)).count() != 1 {
+            continue;
+        }
+        changes.retain(|change| !matches!(change, Change::FieldRemoved(field) | Change::FieldAdded(field) if field == old || field == new));
+        changes.push(Change::LooksRenamed { old: old.clone(), new: new.clone() });
+    }
 }
 
 /// How one collection differs between the schema set an instance is open with and the

@@ -119,7 +119,9 @@ fn migrate(
     let removed: Vec<&str> = changes
         .iter()
         .filter_map(|change| match change {
-            Change::FieldRemoved(field) => Some(field.name.as_str()),
+            Change::FieldRemoved(field) | Change::LooksRenamed { old: field, .. } => {
+                Some(field.name.as_str())
+            }
             _ => None,
         })
         .collect();
