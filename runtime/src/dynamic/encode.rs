@@ -104,3 +104,53 @@ fn encode_value(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(name: &str, ty: StoredType) -> FieldDef {
+        FieldDef { name: name.into(), ty, nullable: false }
+    }
+
+    fn encode(fields: &[FieldDef], value: AnyValue) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        encode_record(fields, [value].iter(), &mut out).map(|_| out)
+    }
+
+    #[test]
+    fn a_value_of_another_shape_is_refused_with_its_field() {
+        let inner = vec![field("a", StoredType::U8), field("b", StoredType::String)];
+        let fields = [field("e", StoredType::Embedded { name: "E".into(), fields: inner })];
+        let pair = |second: &str| {
+            AnyValue::Embedded(vec![
+                ("a".into(), AnyValue::U8(1)),
+                (second.into(), AnyValue::String("x".into())),
+            ])
+        };
+        assert!(encode(&fields, pair("b")).is_ok());
+        let renamed = encode(&fields, pair("c")).unwrap_err();
+        assert!(
+            renamed.starts_with(r#"field `e`: fields ["a", "c"], where the struct has ["a", "b"]"#),
+            "{renamed}"
+        );
+        let short = AnyValue::Embedded(vec![("a".into(), AnyValue::U8(1))]);
+        assert!(encode(&fields, short).unwrap_err().starts_with("field `e`: fields [\"a\"]"));
+
+        let number = [field("n", StoredType::U32)];
+        let wrong = encode(&number, AnyValue::from("1")).unwrap_err();
+        assert!(
+            wrong.starts_with("field `n`: a value") && wrong.ends_with("where the type is `u32`"),
+            "{wrong}"
+        );
+        let variants = [field("m", StoredType::Enum { name: "Mood".into(), variants: vec!["Happy".into()] })];
+        assert_eq!(
+            encode(&variants, AnyValue::Enum("Sad".into())).unwrap_err(),
+            "field `m`: `Mood` has no variant `Sad`"
+        );
+        let list = [field("l", StoredType::List(Box::new(StoredType::U8)))];
+        let element = encode(&list, AnyValue::List(vec![AnyValue::U8(1), AnyValue::U16(2)])).unwrap_err();
+        assert!(element.starts_with("field `l`: element 1: "), "{element}");
+        assert_eq!(encode_record(&number, [].iter(), &mut Vec::new()).unwrap_err(), "0 values for 1 fields");
+    }
+}
