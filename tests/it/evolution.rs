@@ -615,3 +615,109 @@ struct Renamed2 {
     summary: String,
     title: String,
 }
+
+/// Versions of a collection whose embedded struct is renamed in Rust.
+mod embedded_rename {
+    pub mod v1 {
+        use insula::prelude::*;
+
+        #[derive(Embedded, Debug, Clone, Default, PartialEq)]
+        pub struct Embedded1 {
+            pub x: u32,
+            pub label: String,
+        }
+
+        #[derive(Collection, Debug, Clone, Default, PartialEq)]
+        #[collection(name = "Holder")]
+        pub struct Holder {
+            #[id]
+            pub id: Id,
+            pub inner: Embedded1,
+        }
+    }
+
+    /// Only the embedded struct's Rust name changed.
+    pub mod renamed {
+        use insula::prelude::*;
+
+        #[derive(Embedded, Debug, Clone, Default, PartialEq)]
+        pub struct Embedded2 {
+            pub x: u32,
+            pub label: String,
+        }
+
+        #[derive(Collection, Debug, Clone, Default, PartialEq)]
+        #[collection(name = "Holder")]
+        pub struct Holder {
+            #[id]
+            pub id: Id,
+            pub inner: Embedded2,
+        }
+    }
+
+    /// The rename and an unrelated added field.
+    pub mod renamed_and_added {
+        use insula::prelude::*;
+
+        #[derive(Embedded, Debug, Clone, Default, PartialEq)]
+        pub struct Embedded2 {
+            pub x: u32,
+            pub label: String,
+        }
+
+        #[derive(Collection, Debug, Clone, Default, PartialEq)]
+        #[collection(name = "Holder")]
+        pub struct Holder {
+            #[id]
+            pub id: Id,
+            pub inner: Embedded2,
+            pub note: String,
+        }
+    }
+}
+
+/// One rule for embedded type names: the data decides. The hash leaves the Rust name
+/// out, and so do the classifier and the check of the stored text, in all three cases.
+#[test]
+fn renaming_an_embedded_struct_is_no_change_whatever_comes_with_it() {
+    use embedded_rename::{renamed, renamed_and_added, v1};
+    use insula::schema::{Change, SchemaDef, classify};
+
+    assert_eq!(v1::Holder::SCHEMA.hash(), renamed::Holder::SCHEMA.hash());
+    let added =
+        classify(&SchemaDef::from(&v1::Holder::SCHEMA), &SchemaDef::from(&renamed_and_added::Holder::SCHEMA));
+    assert!(matches!(added.as_slice(), [Change::FieldAdded(field)] if field.name == "note"), "{added:?}");
+
+    for (case, also_renamed_writes) in [("alone", false), ("then written", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let name = format!("evolution-embedded-{}", also_renamed_writes);
+        {
+            let db = Db::builder().name(&name).collection::<v1::Holder>().open(dir.path()).unwrap();
+            let mut holder = v1::Holder { id: 0, inner: v1::Embedded1 { x: 7, label: "one".into() } };
+            db.write_txn_sync(|txn| txn.collection::<v1::Holder>().put(&mut holder)).unwrap();
+        }
+        let path = dir.path().join(format!("{name}.insula"));
+        // The rename alone: nothing to do.
+        let plan = Db::builder().name(&name).collection::<renamed::Holder>().plan(&path).unwrap();
+        assert_eq!(plan[0].1, insula::Action::Nothing, "{case}");
+        if also_renamed_writes {
+            let db = Db::builder().name(&name).collection::<renamed::Holder>().open(dir.path()).unwrap();
+            let mut holder =
+                renamed::Holder { id: 0, inner: renamed::Embedded2 { x: 8, label: "two".into() } };
+            db.write_txn_sync(|txn| txn.collection::<renamed::Holder>().put(&mut holder)).unwrap();
+        }
+        // The rename with an unrelated change: that change only.
+        let plan = Db::builder().name(&name).collection::<renamed_and_added::Holder>().plan(&path).unwrap();
+        let insula::Action::Migrate(changes) = &plan[0].1 else { panic!("{case}: {plan:?}") };
+        assert_eq!(
+            changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["field `note: string` added [compatible]"],
+            "{case}"
+        );
+        let db =
+            Db::builder().name(&name).collection::<renamed_and_added::Holder>().open(dir.path()).unwrap();
+        let all = db.collection::<renamed_and_added::Holder>().all().unwrap();
+        assert_eq!(all[0].inner, renamed_and_added::Embedded2 { x: 7, label: "one".into() }, "{case}");
+        assert_eq!(all.len(), 1 + usize::from(also_renamed_writes), "{case}");
+    }
+}

@@ -165,9 +165,11 @@ pub fn classify(old: &SchemaDef, new: &SchemaDef) -> Vec<Change> {
     for field in &new.fields {
         match old.field(&field.name) {
             None => changes.push(Change::FieldAdded(field.clone())),
-            Some(was) if was == field => {}
+            Some(was) if was.same_shape(field) => {}
             Some(was) => match was.reads_as(field) {
-                Some(true) if was.ty == field.ty => changes.push(Change::FieldWidened { old: was.clone() }),
+                Some(true) if was.ty.same_shape(&field.ty) => {
+                    changes.push(Change::FieldWidened { old: was.clone() })
+                }
                 Some(_) if was.nullable == field.nullable => {
                     changes.push(Change::EnumVariantsAdded { old: was.clone(), new: field.clone() })
                 }
@@ -198,7 +200,7 @@ pub fn classify(old: &SchemaDef, new: &SchemaDef) -> Vec<Change> {
 /// [`Change::LooksRenamed`], where the pairing is unambiguous: exactly one removed and
 /// one added field have that type.
 fn pair_renames(changes: &mut Vec<Change>) {
-    let same = |a: &FieldDef, b: &FieldDef| a.ty == b.ty && a.nullable == b.nullable;
+    let same = |a: &FieldDef, b: &FieldDef| a.ty.same_shape(&b.ty) && a.nullable == b.nullable;
     let removed: Vec<FieldDef> = changes
         .iter()
         .filter_map(|change| match change {

@@ -151,7 +151,21 @@ impl StoredType {
             (StoredType::Enum { variants: old, .. }, StoredType::Enum { variants: new, .. }) => {
                 old.iter().all(|variant| new.contains(variant))
             }
-            _ => self == newer,
+            _ => self.same_shape(newer),
+        }
+    }
+
+    /// Whether `self` and `other` store the same data the same way: equal but for the
+    /// Rust names of enums and embedded structs, which the schema hash and the layout
+    /// leave out too. The data decides, not the names.
+    pub fn same_shape(&self, other: &StoredType) -> bool {
+        match (self, other) {
+            (StoredType::List(a), StoredType::List(b)) => a.same_shape(b),
+            (StoredType::Enum { variants: a, .. }, StoredType::Enum { variants: b, .. }) => a == b,
+            (StoredType::Embedded { fields: a, .. }, StoredType::Embedded { fields: b, .. }) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.same_shape(b))
+            }
+            _ => self == other,
         }
     }
 
@@ -378,6 +392,14 @@ impl FieldDef {
             (true, false, true) => Some(true),
             _ => None,
         }
+    }
+}
+
+impl FieldDef {
+    /// Whether `self` and `other` are the same field but for the Rust names of enums and
+    /// embedded structs ([`StoredType::same_shape`]).
+    pub fn same_shape(&self, other: &FieldDef) -> bool {
+        self.name == other.name && self.nullable == other.nullable && self.ty.same_shape(&other.ty)
     }
 }
 
