@@ -151,6 +151,25 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A migration registered with `DbBuilder::migrate` could not convert an object: the
+    /// conversion returned an error or panicked, or the converted objects share a key of
+    /// a unique index. Nothing was written.
+    #[error(
+        "instance `{instance}`: migrating collection `{collection}` failed at object {id}, in {step}: {reason}; the file was left as it was"
+    )]
+    MigrationFailed {
+        /// The instance's name.
+        instance: String,
+        /// The collection's stored name.
+        collection: String,
+        /// The object that could not be converted or stored.
+        id: crate::Id,
+        /// The step: `old type -> new type by the conversion`, or the unique index.
+        step: String,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// A collection is both opened and dropped (`DbBuilder::drop_collection`).
     #[error(
         "instance `{instance}`: collection `{collection}` is both opened and dropped; drop it only once no code opens it"

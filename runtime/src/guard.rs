@@ -36,12 +36,16 @@ pub(crate) fn user<T>(run: impl FnOnce() -> T) -> T {
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
-    let text = payload
+    format!("the storage engine failed on it: {}", panic_text(payload))
+}
+
+/// The message a panic carried.
+pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
+    payload
         .downcast_ref::<&str>()
         .map(|text| (*text).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned());
-    format!("the storage engine failed on it: {text}")
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 /// A table or transaction of the storage engine, whose drop cannot abort the process.

@@ -27,6 +27,7 @@ mod instances;
 mod json;
 mod keys;
 mod layout_evolution;
+mod migrations;
 mod objects;
 mod operations;
 mod public_face;

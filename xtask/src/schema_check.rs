@@ -78,6 +78,12 @@ fn check_database(builder: &insula::DbBuilder, database: &Path) -> ExitCode {
                     Action::Drop => {
                         println!("{collection}: drop (its objects, indexes and schema are deleted)")
                     }
+                    Action::Convert { changes, by } => {
+                        println!("{collection}: breaking, migrated by {}:", by.join(", then "));
+                        for change in changes {
+                            println!("  {change}");
+                        }
+                    }
                     Action::Migrate(changes) => {
                         println!("{collection}: migrate:");
                         for change in changes {

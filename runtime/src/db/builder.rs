@@ -6,7 +6,7 @@ use super::registry::Entry;
 use super::txn::Durability;
 use crate::guard::storage;
 use crate::schema::{CollectionDiff, SchemaDef, classify, diff_sets};
-use crate::store::{Action, CollectionOps, MigrationProgress, Requested, plan_file};
+use crate::store::{Action, CollectionOps, MigrationProgress, Requested, Step, plan_file};
 use crate::{Collection, Error, Result};
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +18,8 @@ pub struct DbBuilder {
     collections: Vec<Requested>,
     options: Options,
     read_only: bool,
+    /// The registered migrations, of any collection.
+    steps: Vec<Step>,
 }
 
 impl std::fmt::Debug for DbBuilder {
@@ -28,6 +30,7 @@ impl std::fmt::Debug for DbBuilder {
             .field("collections", &names)
             .field("read_only", &self.read_only)
             .field("durability", &self.options.durability)
+            .field("migrations", &self.steps)
             .finish_non_exhaustive()
     }
 }
@@ -39,6 +42,7 @@ impl DbBuilder {
             collections: Vec::new(),
             options: Options::default(),
             read_only: false,
+            steps: Vec::new(),
         }
     }
 
@@ -50,8 +54,11 @@ impl DbBuilder {
 
     /// A collection of the instance.
     pub fn collection<C: Collection>(mut self) -> Self {
-        self.collections
-            .push(Requested { schema: SchemaDef::from(&C::SCHEMA), ops: CollectionOps::of::<C>() });
+        self.collections.push(Requested {
+            schema: SchemaDef::from(&C::SCHEMA),
+            ops: CollectionOps::of::<C>(),
+            steps: Vec::new(),
+        });
         self
     }
 
@@ -77,12 +84,67 @@ impl DbBuilder {
     /// ```
     pub fn plan(&self, path: impl AsRef<Path>) -> Result<Vec<(String, Action)>> {
         let path = path.as_ref();
-        let requested = schema_set(&self.name, self.collections.clone())?;
+        let requested = schema_set(&self.name, self.collections.clone(), &self.steps)?;
         let dropped = &self.options.dropped;
         let actions = storage(path, || plan_file(path, &self.name, &requested, dropped))?;
         let names =
             requested.into_iter().map(|requested| requested.schema.name).chain(dropped.iter().cloned());
         Ok(names.zip(actions).collect())
+    }
+
+    /// Registers a migration for a breaking change: how an object of `Old`, an earlier
+    /// version of a collection (another `#[derive(Collection)]` with the same stored
+    /// name, kept for instance in a `mod v1`), becomes an object of `New`.
+    ///
+    /// When the file stores the collection as `Old` and the code opens it as `New`,
+    /// every object is converted on open, in the transaction that opens the file: read
+    /// as `Old` (in whatever older layout it has), converted, stored as `New` under its
+    /// id (whatever id the conversion sets), every index rebuilt, every unique index
+    /// checked. Migrations chain: with `v1 -> v2` and `v2 -> v3` registered, a file at
+    /// v1 opened as v3 goes through both. Before anything is written, every object is
+    /// converted once read-only: if a conversion returns an error or panics, or two
+    /// converted objects share a unique key, the open fails with
+    /// [`Error::MigrationFailed`] naming the object and the step, and the file is left
+    /// byte for byte as it was. Watchers hear nothing of a migration. [`plan`](Self::plan)
+    /// shows it as [`Action::Convert`], naming each conversion.
+    ///
+    /// ```
+    /// mod v1 {
+    ///     use insula::prelude::*;
+    ///     #[derive(Collection, Debug, Default)]
+    ///     #[collection(name = "Item")]
+    ///     pub struct Item { #[id] pub id: Id, pub price: u32 }
+    /// }
+    /// mod v2 {
+    ///     use insula::prelude::*;
+    ///     #[derive(Collection, Debug, Default)]
+    ///     #[collection(name = "Item")]
+    ///     pub struct Item { #[id] pub id: Id, pub price: String }
+    /// }
+    /// use insula::prelude::*;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = Db::builder().collection::<v1::Item>().open(dir.path())?;
+    /// # db.write_txn_sync(|txn| txn.collection::<v1::Item>().put(&mut v1::Item { id: 0, price: 250 }))?;
+    /// # drop(db);
+    /// fn to_v2(old: v1::Item) -> Result<v2::Item, std::convert::Infallible> {
+    ///     Ok(v2::Item { id: old.id, price: format!("{:.2} EUR", f64::from(old.price) / 100.0) })
+    /// }
+    /// let db = Db::builder().collection::<v2::Item>().migrate(to_v2).open(dir.path())?;
+    /// assert_eq!(db.collection::<v2::Item>().get(1)?.unwrap().price, "2.50 EUR");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn migrate<Old, New, E>(
+        mut self,
+        convert: impl Fn(Old) -> Result<New, E> + Send + Sync + 'static,
+    ) -> Self
+    where
+        Old: Collection,
+        New: Collection,
+        E: std::fmt::Display,
+    {
+        self.steps.push(Step::of(convert));
+        self
     }
 
     /// Deletes the collection stored as `name` from the file as the instance opens, in
@@ -196,7 +258,7 @@ impl DbBuilder {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         let dir = dir.canonicalize().map_err(io)?;
-        let requested = schema_set(&self.name, self.collections)?;
+        let requested = schema_set(&self.name, self.collections, &self.steps)?;
         let place = Place::File { dir, read_only: self.read_only };
 
         match INSTANCES.entry(&self.name) {
@@ -260,16 +322,17 @@ impl DbBuilder {
                 what: "open in memory, where an instance starts empty and only writes can fill it".to_owned(),
             });
         }
-        let requested = schema_set(&self.name, self.collections)?;
+        let requested = schema_set(&self.name, self.collections, &self.steps)?;
         let path = Path::new(crate::store::MEMORY);
         let instance = storage(path, || Instance::open(&self.name, Place::Memory, requested, &self.options))?;
         Ok(Db { instance: Arc::new(instance) })
     }
 }
 
-/// The asked-for schemas, sorted by name; the same collection asked for twice counts
-/// once, two different schemas under one name are a mismatch.
-fn schema_set(instance: &str, mut asked: Vec<Requested>) -> Result<Vec<Requested>> {
+/// The asked-for schemas, sorted by name, each with the migrations registered for it;
+/// the same collection asked for twice counts once, two different schemas under one name
+/// are a mismatch.
+fn schema_set(instance: &str, mut asked: Vec<Requested>, steps: &[Step]) -> Result<Vec<Requested>> {
     asked.sort_by(|a, b| a.schema.name.cmp(&b.schema.name).then(a.schema.hash.cmp(&b.schema.hash)));
     asked.dedup_by(|a, b| a.schema.name == b.schema.name && a.schema.hash == b.schema.hash);
     if let Some(pair) = asked.windows(2).find(|pair| pair[0].schema.name == pair[1].schema.name) {
@@ -280,6 +343,10 @@ fn schema_set(instance: &str, mut asked: Vec<Requested>) -> Result<Vec<Requested
                 changes: classify(&pair[0].schema, &pair[1].schema),
             }],
         });
+    }
+    for requested in &mut asked {
+        requested.steps =
+            steps.iter().filter(|step| step.new.name == requested.schema.name).cloned().collect();
     }
     Ok(asked)
 }

@@ -6,6 +6,8 @@
 //! it, so a damaged text fails the open instead of reading as another schema.
 
 use super::collection::StoredCollection;
+use super::convert::{Step, chain, convert};
+use super::write::Writer;
 use crate::codec::Layouts;
 use crate::schema::{Change, IndexDef, SchemaDef, Verdict, classify};
 use crate::{Collection, Error, Id, Result};
@@ -53,13 +55,30 @@ pub(crate) type IndexKeysFn = fn(Id, &[u8], &Layouts, usize) -> Result<Vec<Vec<u
 pub(crate) struct CollectionOps {
     /// The keys of index number `index` (of the new schema) for a stored record.
     pub(crate) index_keys: IndexKeysFn,
+    /// Puts the object whose stored bytes (in the current layout) are given, under its id.
+    pub(crate) put_stored: PutStoredFn,
 }
+
+/// Puts an object given as its stored bytes: `(writer, id, stored, buffer)`.
+pub(crate) type PutStoredFn = fn(&mut Writer<'_>, Id, &[u8], &mut Vec<u8>) -> Result<Id>;
 
 impl CollectionOps {
     /// What `C` does.
     pub(crate) fn of<C: Collection>() -> Self {
-        CollectionOps { index_keys: index_keys_of::<C> }
+        CollectionOps { index_keys: index_keys_of::<C>, put_stored: put_stored_of::<C> }
     }
+}
+
+/// Puts the object of `C` whose stored bytes are `stored`, under `id`.
+fn put_stored_of<C: Collection>(
+    writer: &mut Writer<'_>,
+    id: Id,
+    stored: &[u8],
+    buffer: &mut Vec<u8>,
+) -> Result<Id> {
+    let mut object = C::decode_in(id, stored, Layouts::none())?;
+    object.set_id(id);
+    writer.put(&object, buffer)
 }
 
 /// The keys of index number `index` of `C` for a stored record.
@@ -84,6 +103,8 @@ impl std::fmt::Debug for CollectionOps {
 pub(crate) struct Requested {
     pub(crate) schema: SchemaDef,
     pub(crate) ops: CollectionOps,
+    /// The registered conversions of older versions of the collection.
+    pub(crate) steps: Vec<Step>,
 }
 
 /// What opening the file does to one collection.
@@ -98,6 +119,14 @@ pub enum Action {
     /// The code drops the collection (`DbBuilder::drop_collection`), and the file has it:
     /// its objects, indexes and schema are deleted.
     Drop,
+    /// The file stores an older version for which the code registered migrations
+    /// (`DbBuilder::migrate`): every object is converted, step by step, and stored anew.
+    Convert {
+        /// Every change from the stored schema to the code's, breaking ones included.
+        changes: Vec<Change>,
+        /// Each step, in order: `old type -> new type by the conversion`.
+        by: Vec<String>,
+    },
 }
 
 impl fmt::Display for Action {
@@ -110,6 +139,10 @@ impl fmt::Display for Action {
                 crate::schema::write_list(f, changes)
             }
             Action::Drop => f.write_str("drop the collection: delete its objects, indexes and schema"),
+            Action::Convert { changes, by } => {
+                write!(f, "migrated by {}: ", by.join(", then "))?;
+                crate::schema::write_list(f, changes)
+            }
         }
     }
 }
@@ -192,12 +225,18 @@ pub(crate) fn check_format(read: &redb::ReadTransaction, path: &Path) -> Result<
 /// nothing when the file lacks it. A breaking change refuses the open, listing every
 /// change; so does a unique index added over objects that share a key, naming two of
 /// them, and a collection both asked for and dropped.
+///
+/// A collection stored in a version from which the registered migrations lead to the
+/// requested one is [`Action::Convert`]; with `try_conversions`, every object is
+/// converted here first, without writing, so that a conversion that fails or a unique
+/// key that the converted objects share refuses the open before the file is touched.
 pub(crate) fn plan(
     database: &impl ReadableDatabase,
     instance: &str,
     path: &Path,
     requested: &[Requested],
     dropped: &[String],
+    try_conversions: bool,
 ) -> Result<Vec<Action>> {
     if let Some(both) = dropped.iter().find(|name| requested.iter().any(|asked| asked.schema.name == **name))
     {
@@ -216,6 +255,17 @@ pub(crate) fn plan(
         };
         if stored.hash == schema.hash {
             actions.push(Action::Nothing);
+            continue;
+        }
+        if let Some(chain) = chain(&collection.steps, stored.hash, schema.hash) {
+            if try_conversions {
+                let history = history(path, layouts.as_ref(), &schema.name, &stored, None)?;
+                let state = StoredCollection::new(stored.clone(), history);
+                let records = read.open_table(state.records())?;
+                try_conversion(instance, &records, &state, collection, &chain)?;
+            }
+            let by = chain.iter().map(|step| step.by.clone()).collect();
+            actions.push(Action::Convert { changes: classify(&stored, schema), by });
             continue;
         }
         let mut changes = classify(&stored, schema);
@@ -254,6 +304,47 @@ pub(crate) fn plan(
         actions.push(if stored { Action::Drop } else { Action::Nothing });
     }
     Ok(actions)
+}
+
+/// Converts every object of `records` (stored as `state` describes) through `chain`,
+/// without writing, and checks the unique indexes of the requested schema on the
+/// results: the first failure is [`Error::MigrationFailed`].
+pub(crate) fn try_conversion(
+    instance: &str,
+    records: &impl ReadableTable<u64, &'static [u8]>,
+    state: &StoredCollection,
+    requested: &Requested,
+    chain: &[&Step],
+) -> Result<()> {
+    let failed = |id: Id, step: String, reason: String| Error::MigrationFailed {
+        instance: instance.to_owned(),
+        collection: requested.schema.name.clone(),
+        id,
+        step,
+        reason,
+    };
+    let unique: Vec<(usize, &IndexDef)> =
+        requested.schema.indexes.iter().enumerate().filter(|(_, index)| index.unique).collect();
+    let mut owners: Vec<HashMap<Vec<u8>, Id>> = vec![HashMap::new(); unique.len()];
+    let mut out = Vec::new();
+    for entry in records.range::<u64>(..)? {
+        let (id, stored) = entry?;
+        let id = id.value();
+        convert(chain, id, stored.value(), &state.layouts, &mut out)
+            .map_err(|(step, failure)| failed(id, chain[step].by.clone(), failure.to_string()))?;
+        for ((number, index), owners) in unique.iter().zip(&mut owners) {
+            for key in (requested.ops.index_keys)(id, &out, Layouts::none(), *number)? {
+                if let Some(first) = owners.insert(key, id) {
+                    return Err(failed(
+                        id,
+                        format!("unique index `{}`", index.name()),
+                        format!("object {first} converts to the same key"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Two objects that would share a key of index number `index`, if any.

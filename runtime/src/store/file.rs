@@ -86,10 +86,10 @@ pub(crate) fn plan_file(
         return Ok(actions);
     }
     match redb::Database::builder().open_read_only(path) {
-        Ok(database) => plan(&database, instance, path, requested, dropped),
+        Ok(database) => plan(&database, instance, path, requested, dropped, true),
         Err(redb::DatabaseError::RepairAborted) => {
             let database = repaired_in_memory(path)?;
-            let actions = plan(&database, instance, path, requested, dropped);
+            let actions = plan(&database, instance, path, requested, dropped, true);
             close(Storage::Writable(database));
             actions
         }
@@ -127,7 +127,7 @@ pub(crate) fn open(
     if path.exists() {
         match redb::Database::builder().open_read_only(path) {
             Ok(read_only) => {
-                plan(&read_only, instance, path, &requested, dropped)?;
+                plan(&read_only, instance, path, &requested, dropped, true)?;
             }
             Err(redb::DatabaseError::RepairAborted) => {}
             Err(error) => return Err(open_error(error, path)),
@@ -163,7 +163,7 @@ pub(crate) fn open_read_only(
         redb::DatabaseError::RepairAborted => Error::NeedsRepair { path: path.to_owned() },
         error => open_error(error, path),
     })?;
-    let actions = plan(&database, instance, path, &requested, dropped)?;
+    let actions = plan(&database, instance, path, &requested, dropped, false)?;
     let names = requested.iter().map(|asked| &asked.schema.name).chain(dropped);
     if let Some((name, action)) = names.zip(&actions).find(|(_, action)| **action != Action::Nothing) {
         return Err(refused(format!(

@@ -46,7 +46,8 @@ pub(crate) fn reconcile(
     dropped: &[String],
     progress: Option<&Progress>,
 ) -> Result<Vec<StoredCollection>> {
-    let actions = plan(database, instance, path, &requested, dropped)?;
+    // The open checked the conversions read-only first, before writing anything.
+    let actions = plan(database, instance, path, &requested, dropped, false)?;
     if actions.iter().any(|action| *action != Action::Nothing) {
         let write = SafeDrop::new(database.begin_write()?);
         open_table(&write, META)?.insert("format", FORMAT_VERSION)?;
@@ -61,6 +62,7 @@ pub(crate) fn reconcile(
                 Action::Migrate(changes) => migrate(&write, instance, path, collection, changes, progress)?,
                 // Only dropped collections are dropped, below.
                 Action::Drop => {}
+                Action::Convert { .. } => convert_collection(&write, instance, path, collection, progress)?,
             }
             if *action != Action::Nothing {
                 open_table(&write, SCHEMAS)?.insert(schema.name.as_str(), stored_text(schema).as_str())?;
@@ -267,4 +269,95 @@ fn drop_collection(write: &redb::WriteTransaction, path: &Path, name: &str) -> R
     drop(layouts);
     open_table(write, SCHEMAS)?.remove(name)?;
     Ok(())
+}
+
+/// Converts every object of a collection stored in an older version through the
+/// registered migrations, within `write`: the converted objects are gathered, the old
+/// tables and layouts deleted, and the objects put anew under their ids, every index
+/// filled and every unique index checked. Progress is reported as `index: "objects"`.
+fn convert_collection(
+    write: &redb::WriteTransaction,
+    instance: &str,
+    path: &Path,
+    requested: &Requested,
+    progress: Option<&Progress>,
+) -> Result<()> {
+    let schema = &requested.schema;
+    let failed = |id: crate::Id, step: String, reason: String| Error::MigrationFailed {
+        instance: instance.to_owned(),
+        collection: schema.name.clone(),
+        id,
+        step,
+        reason,
+    };
+    let stored = {
+        let schemas = open_table(write, SCHEMAS)?;
+        let text = schemas.get(schema.name.as_str())?.map(|text| text.value().to_owned()).unwrap_or_default();
+        parse_stored(path, &format!("the schema of `{}`", schema.name), &text)?
+    };
+    let chain = super::convert::chain(&requested.steps, stored.hash, schema.hash).ok_or_else(|| {
+        failed(0, "the chain of migrations".to_owned(), "none leads here any more".to_owned())
+    })?;
+    let history = {
+        let table = open_table(write, LAYOUTS)?;
+        history(path, Some(&*table), &schema.name, &stored, None)?
+    };
+    let old_state = StoredCollection::new(stored, history);
+    let report = |done: u64, total: u64| {
+        if let Some(progress) = progress {
+            let progress = progress.as_ref();
+            crate::guard::user(|| {
+                progress(&MigrationProgress {
+                    collection: schema.name.clone(),
+                    index: "objects".to_owned(),
+                    done,
+                    total,
+                })
+            });
+        }
+    };
+    let mut converted: Vec<(crate::Id, Vec<u8>)> = Vec::new();
+    {
+        let records = open_table(write, old_state.records())?;
+        let total = records.len()?;
+        converted.reserve(usize::try_from(total).unwrap_or(0));
+        report(0, total);
+        for entry in records.range::<u64>(..)? {
+            let (id, record) = entry?;
+            let id = id.value();
+            let mut out = Vec::new();
+            super::convert::convert(&chain, id, record.value(), &old_state.layouts, &mut out)
+                .map_err(|(step, failure)| failed(id, chain[step].by.clone(), failure.to_string()))?;
+            converted.push((id, out));
+            if converted.len().is_multiple_of(4096) {
+                report(converted.len() as u64, total);
+            }
+        }
+        report(converted.len() as u64, total);
+    }
+    // Every record is rewritten in the new layout: the old tables and layouts go.
+    write.delete_table(old_state.records())?;
+    for (_, table) in old_state.indexes() {
+        table.delete(write)?;
+    }
+    {
+        let mut layouts = open_table(write, LAYOUTS)?;
+        let name = schema.name.as_str();
+        let tags: Vec<u32> = layouts
+            .range((name, 0)..=(name, u32::MAX))?
+            .map(|entry| entry.map(|(key, _)| key.value().1))
+            .collect::<Result<_, _>>()?;
+        for tag in tags {
+            layouts.remove((name, tag))?;
+        }
+    }
+    let new_state = StoredCollection::new(schema.clone(), Layouts::default());
+    create_tables(write, &new_state)?;
+    let mut writer = super::write::Writer::open(write, &new_state)?;
+    let mut buffer = Vec::new();
+    for (id, stored) in converted {
+        (requested.ops.put_stored)(&mut writer, id, &stored, &mut buffer)
+            .map_err(|error| failed(id, "storing the converted object".to_owned(), error.to_string()))?;
+    }
+    writer.finish()
 }

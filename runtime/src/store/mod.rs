@@ -6,6 +6,7 @@ mod backup;
 mod catalog;
 mod collection;
 mod compact;
+mod convert;
 mod file;
 mod holder;
 mod migrate;
@@ -22,6 +23,7 @@ pub(crate) use catalog::{
 };
 pub(crate) use collection::StoredCollection;
 pub(crate) use compact::rebuild_tables;
+pub(crate) use convert::Step;
 pub(crate) use file::{MEMORY, Storage, close, open, open_error, open_in_memory, open_read_only, plan_file};
 pub use migrate::MigrationProgress;
 pub(crate) use migrate::Progress;
