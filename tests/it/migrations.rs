@@ -245,3 +245,30 @@ fn converted_objects_that_share_a_unique_key_leave_the_file_as_it_was() {
     assert_eq!((*id, reason.as_str()), (2, "object 1 converts to the same key"));
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+#[test]
+fn the_lock_check_marks_a_breaking_change_that_a_migration_converts() {
+    use insula::schema::{SchemaDef, check_lock, check_lock_with, lock_text};
+
+    let lock = lock_text(&[SchemaDef::from(&v1::Item::SCHEMA)]);
+    let code = [SchemaDef::from(&v2::Item::SCHEMA)];
+    let plain = check_lock(&lock, &code).unwrap();
+    assert_eq!(plain.len(), 1);
+    assert_eq!(plain[0].migrated_by, None);
+    assert!(plain[0].to_string().ends_with("[breaking]"), "{}", plain[0]);
+
+    let migrations = Db::builder().collection::<v2::Item>().migrate(to_v2).migrations();
+    let drift = check_lock_with(&lock, &code, &migrations).unwrap();
+    assert_eq!(drift.len(), 1);
+    let text = drift[0].to_string();
+    assert!(
+        text.starts_with(
+            "Item: field `price` changed from `price: u32` to `price: string` [breaking, migrated by `"
+        ),
+        "{text}"
+    );
+    assert!(text.ends_with("migrations::to_v2`]"), "{text}");
+    // A migration from another version converts nothing of this lock's.
+    let unrelated = Db::builder().collection::<v3::Item>().migrate(to_v3).migrations();
+    assert_eq!(check_lock_with(&lock, &code, &unrelated).unwrap()[0].migrated_by, None);
+}

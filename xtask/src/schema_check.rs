@@ -2,7 +2,7 @@
 //! against the committed lock, with the verdicts opening a database would reach.
 
 use insula::Action;
-use insula::schema::{Verdict, check_lock, lock_text};
+use insula::schema::{Verdict, check_lock_with, lock_text};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -63,7 +63,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     let builder = insula_workspace::model::builder();
     match &options.database {
         Some(database) => check_database(&builder, database),
-        None => check_drift(&builder.schemas(), &options),
+        None => check_drift(&builder.schemas(), &builder.migrations(), &options),
     }
 }
 
@@ -109,7 +109,11 @@ fn check_database(builder: &insula::DbBuilder, database: &Path) -> ExitCode {
 }
 
 /// The code's schemas against the lock; `--bless` accepts them.
-fn check_drift(schemas: &[insula::schema::SchemaDef], options: &Options) -> ExitCode {
+fn check_drift(
+    schemas: &[insula::schema::SchemaDef],
+    migrations: &[insula::schema::Migration],
+    options: &Options,
+) -> ExitCode {
     let lock = &options.lock;
     let display = lock.display();
     if options.bless {
@@ -132,7 +136,7 @@ fn check_drift(schemas: &[insula::schema::SchemaDef], options: &Options) -> Exit
             return ExitCode::from(2);
         }
     };
-    let drift = match check_lock(&text, schemas) {
+    let drift = match check_lock_with(&text, schemas, migrations) {
         Ok(drift) => drift,
         Err(error) => {
             eprintln!(
@@ -149,8 +153,10 @@ fn check_drift(schemas: &[insula::schema::SchemaDef], options: &Options) -> Exit
         println!("{line}");
     }
     let breaking = drift.iter().filter(|line| line.verdict == Verdict::Breaking).count();
+    let migrated =
+        drift.iter().filter(|line| line.verdict == Verdict::Breaking && line.migrated_by.is_some()).count();
     println!(
-        "{} difference(s) from {display}, {breaking} breaking; to accept them, run `cargo xtask schema-check --bless`",
+        "{} difference(s) from {display}, {breaking} breaking ({migrated} migrated by the code); to accept them, run `cargo xtask schema-check --bless`",
         drift.len()
     );
     ExitCode::FAILURE

@@ -73,7 +73,7 @@ fn bless_then_no_drift_then_drift_with_verdicts() {
     );
     assert!(out.contains("Message: index `author` added [compatible]"), "{out}");
     assert!(out.contains("4 difference(s)"), "{out}");
-    assert!(out.contains(", 1 breaking;"), "{out}");
+    assert!(out.contains(", 1 breaking (0 migrated by the code);"), "{out}");
 }
 
 #[test]

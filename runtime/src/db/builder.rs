@@ -147,6 +147,15 @@ impl DbBuilder {
         self
     }
 
+    /// The migrations registered so far, for a schema check
+    /// ([`check_lock_with`](crate::schema::check_lock_with)).
+    pub fn migrations(&self) -> Vec<crate::schema::Migration> {
+        self.steps
+            .iter()
+            .map(|step| crate::schema::Migration::new(step.old.clone(), step.new.clone(), step.by.clone()))
+            .collect()
+    }
+
     /// Deletes the collection stored as `name` from the file as the instance opens, in
     /// the transaction that migrates the others: its objects, its indexes and its
     /// schema. Nothing else ever deletes a collection: one the code stops opening stays

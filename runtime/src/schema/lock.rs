@@ -78,12 +78,99 @@ pub struct Drift {
     pub change: String,
     /// What a database written under the lock would do when opened by the code.
     pub verdict: Verdict,
+    /// The registered migrations that convert a database written under the lock, in
+    /// order (`old type -> new type by the conversion`); the change is then accepted
+    /// whatever its verdict.
+    pub migrated_by: Option<String>,
 }
 
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} [{}]", self.collection, self.change, self.verdict)
+        write!(f, "{}: {} [{}", self.collection, self.change, self.verdict)?;
+        if let Some(by) = &self.migrated_by {
+            write!(f, ", migrated by {by}")?;
+        }
+        f.write_str("]")
     }
+}
+
+/// A migration the code registered (`DbBuilder::migrate`), as the lock check needs it:
+/// the schemas it converts between, and what converts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Migration {
+    /// The schema it converts from.
+    pub from: SchemaDef,
+    /// The schema it converts to.
+    pub to: SchemaDef,
+    /// `old type -> new type by the conversion`.
+    pub by: String,
+}
+
+impl Migration {
+    /// A migration from `from` to `to` by `by`.
+    pub fn new(from: SchemaDef, to: SchemaDef, by: impl Into<String>) -> Self {
+        Migration { from, to, by: by.into() }
+    }
+}
+
+/// [`check_lock`], knowing the code's migrations: a collection whose locked version the
+/// migrations lead from to the code's has its differences marked as migrated (see
+/// [`Drift::migrated_by`]), as opening a database written under the lock would convert
+/// it rather than refuse it.
+pub fn check_lock_with(
+    lock: &str,
+    schemas: &[SchemaDef],
+    migrations: &[Migration],
+) -> Result<Vec<Drift>, SchemaTextError> {
+    let locked = parse_lock(lock)?;
+    let mut drift = check_lock(lock, schemas)?;
+    for line in &mut drift {
+        let (Some(old), Some(new)) = (
+            locked.iter().find(|schema| schema.name == line.collection),
+            schemas.iter().find(|schema| schema.name == line.collection),
+        ) else {
+            continue;
+        };
+        if let Some(chain) = chain_of(migrations, old.hash, new.hash, |step| (step.from.hash, step.to.hash)) {
+            line.migrated_by =
+                Some(chain.iter().map(|step| step.by.as_str()).collect::<Vec<_>>().join(", then "));
+        }
+    }
+    Ok(drift)
+}
+
+/// The shortest chain of `steps` (each an edge between two schema hashes) from `from` to
+/// `to`, if there is one: the migrations that convert one version into the other.
+pub(crate) fn chain_of<T>(
+    steps: &[T],
+    from: u64,
+    to: u64,
+    edge: impl Fn(&T) -> (u64, u64),
+) -> Option<Vec<&T>> {
+    // Breadth first over schema hashes, remembering the step that reached each.
+    let mut reached_by: std::collections::HashMap<u64, Option<usize>> = [(from, None)].into();
+    let mut queue = std::collections::VecDeque::from([from]);
+    while let Some(hash) = queue.pop_front() {
+        if hash == to {
+            let mut chain = Vec::new();
+            let mut at = hash;
+            while let Some(Some(step)) = reached_by.get(&at) {
+                chain.push(&steps[*step]);
+                at = edge(&steps[*step]).0;
+            }
+            chain.reverse();
+            return Some(chain);
+        }
+        for (number, step) in steps.iter().enumerate() {
+            let (old, new) = edge(step);
+            if old == hash && !reached_by.contains_key(&new) {
+                reached_by.insert(new, Some(number));
+                queue.push_back(new);
+            }
+        }
+    }
+    None
 }
 
 /// Every difference between the lock's text and `schemas`, the code's: an empty list
@@ -97,12 +184,14 @@ pub fn check_lock(lock: &str, schemas: &[SchemaDef]) -> Result<Vec<Drift>, Schem
                 collection: schema.name.clone(),
                 change: "collection added".to_owned(),
                 verdict: Verdict::Compatible,
+                migrated_by: None,
             }),
             Some(old) if old.hash == schema.hash => {}
             Some(old) => drift.extend(classify(old, schema).into_iter().map(|change| {
                 Drift {
                     collection: schema.name.clone(),
                     verdict: change.verdict(),
+                    migrated_by: None,
                     change: change
                         .to_string()
                         .rsplit_once(" [")
@@ -117,6 +206,7 @@ pub fn check_lock(lock: &str, schemas: &[SchemaDef]) -> Result<Vec<Drift>, Schem
                 collection: old.name.clone(),
                 change: "collection no longer in the code (a database keeps its data)".to_owned(),
                 verdict: Verdict::Compatible,
+                migrated_by: None,
             });
         }
     }

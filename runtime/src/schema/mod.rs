@@ -15,7 +15,8 @@ mod stored;
 
 pub use evolution::{Change, CollectionDiff, Verdict, classify};
 pub(crate) use evolution::{diff_sets, write_list};
-pub use lock::{Drift, LOCK_HEADER, check_lock, lock_text, parse_lock};
+pub(crate) use lock::chain_of;
+pub use lock::{Drift, LOCK_HEADER, Migration, check_lock, check_lock_with, lock_text, parse_lock};
 pub(crate) use model::stored_layout_tag;
 pub use model::{EmbeddedSchema, EnumSchema, FieldSchema, IndexSchema, Schema, ValueType};
 pub use stored::{FieldDef, IndexDef, SchemaDef, SchemaTextError, StoredType};

@@ -10,7 +10,6 @@
 use crate::codec::Layouts;
 use crate::schema::SchemaDef;
 use crate::{Collection, Id, Result};
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -93,28 +92,7 @@ impl Step {
 /// The steps that lead from the schema hashed `from` to the one hashed `to`, if some do:
 /// the shortest chain.
 pub(crate) fn chain(steps: &[Step], from: u64, to: u64) -> Option<Vec<&Step>> {
-    // Breadth first over schema hashes, remembering the step that reached each.
-    let mut reached_by: HashMap<u64, Option<usize>> = HashMap::from([(from, None)]);
-    let mut queue = VecDeque::from([from]);
-    while let Some(hash) = queue.pop_front() {
-        if hash == to {
-            let mut chain = Vec::new();
-            let mut at = hash;
-            while let Some(Some(step)) = reached_by.get(&at) {
-                chain.push(&steps[*step]);
-                at = steps[*step].old.hash;
-            }
-            chain.reverse();
-            return Some(chain);
-        }
-        for (number, step) in steps.iter().enumerate() {
-            if step.old.hash == hash && !reached_by.contains_key(&step.new.hash) {
-                reached_by.insert(step.new.hash, Some(number));
-                queue.push_back(step.new.hash);
-            }
-        }
-    }
-    None
+    crate::schema::chain_of(steps, from, to, |step| (step.old.hash, step.new.hash))
 }
 
 /// Runs object `id`'s stored bytes through `chain`, leaving the last step's stored bytes
