@@ -126,4 +126,41 @@ pub mod versions {
             pub edited: bool,
         }
     }
+
+    /// `likes` retyped to a string: a breaking change, migrated by a conversion.
+    pub mod retyped {
+        use insula::prelude::*;
+
+        /// `Message` with `likes` as text.
+        #[derive(Collection, Debug, Clone, Default)]
+        #[collection(name = "Message")]
+        pub struct Message {
+            /// The id.
+            #[id]
+            pub id: Id,
+            /// One of 100 authors.
+            #[index]
+            pub author: String,
+            /// About 40 bytes of text.
+            pub content: String,
+            /// A timestamp.
+            pub created_at: i64,
+            /// 0..1000, as text.
+            pub likes: String,
+            /// Zero to three short tags.
+            pub tags: Vec<String>,
+        }
+
+        /// The conversion from the first version.
+        pub fn from_v1(old: crate::Message) -> Result<Message, std::convert::Infallible> {
+            Ok(Message {
+                id: old.id,
+                author: old.author,
+                content: old.content,
+                created_at: old.created_at,
+                likes: old.likes.to_string(),
+                tags: old.tags,
+            })
+        }
+    }
 }
