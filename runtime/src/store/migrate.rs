@@ -272,9 +272,9 @@ fn drop_collection(write: &redb::WriteTransaction, path: &Path, name: &str) -> R
 }
 
 /// Converts every object of a collection stored in an older version through the
-/// registered migrations, within `write`: the converted objects are gathered, the old
-/// tables and layouts deleted, and the objects put anew under their ids, every index
-/// filled and every unique index checked. Progress is reported as `index: "objects"`.
+/// registered migrations, within `write`, one at a time: each is put anew under its id,
+/// every index filled and every unique index checked. Progress is reported as
+/// `index: "objects"`.
 fn convert_collection(
     write: &redb::WriteTransaction,
     instance: &str,
@@ -316,27 +316,12 @@ fn convert_collection(
             });
         }
     };
-    let mut converted: Vec<(crate::Id, Vec<u8>)> = Vec::new();
-    {
-        let records = open_table(write, old_state.records())?;
-        let total = records.len()?;
-        converted.reserve(usize::try_from(total).unwrap_or(0));
-        report(0, total);
-        for entry in records.range::<u64>(..)? {
-            let (id, record) = entry?;
-            let id = id.value();
-            let mut out = Vec::new();
-            super::convert::convert(&chain, id, record.value(), &old_state.layouts, &mut out)
-                .map_err(|(step, failure)| failed(id, chain[step].by.clone(), failure.to_string()))?;
-            converted.push((id, out));
-            if converted.len().is_multiple_of(4096) {
-                report(converted.len() as u64, total);
-            }
-        }
-        report(converted.len() as u64, total);
-    }
-    // Every record is rewritten in the new layout: the old tables and layouts go.
-    write.delete_table(old_state.records())?;
+    // The old records move aside under another name; the old indexes and layouts go, as
+    // every record is rewritten in the new layout. Objects then stream from the old
+    // table, converted one at a time, into the new tables.
+    let aside_name = format!("{}~migrating", schema.name);
+    let aside = redb::TableDefinition::<u64, &[u8]>::new(&aside_name);
+    write.rename_table(old_state.records(), aside)?;
     for (_, table) in old_state.indexes() {
         table.delete(write)?;
     }
@@ -353,11 +338,27 @@ fn convert_collection(
     }
     let new_state = StoredCollection::new(schema.clone(), Layouts::default());
     create_tables(write, &new_state)?;
-    let mut writer = super::write::Writer::open(write, &new_state)?;
-    let mut buffer = Vec::new();
-    for (id, stored) in converted {
-        (requested.ops.put_stored)(&mut writer, id, &stored, &mut buffer)
-            .map_err(|error| failed(id, "storing the converted object".to_owned(), error.to_string()))?;
+    {
+        let records = open_table(write, aside)?;
+        let total = records.len()?;
+        report(0, total);
+        let mut writer = super::write::Writer::open(write, &new_state)?;
+        let (mut out, mut buffer, mut done) = (Vec::new(), Vec::new(), 0);
+        for entry in records.range::<u64>(..)? {
+            let (id, record) = entry?;
+            let id = id.value();
+            super::convert::convert(&chain, id, record.value(), &old_state.layouts, &mut out)
+                .map_err(|(step, failure)| failed(id, chain[step].by.clone(), failure.to_string()))?;
+            (requested.ops.put_stored)(&mut writer, id, &out, &mut buffer)
+                .map_err(|error| failed(id, "storing the converted object".to_owned(), error.to_string()))?;
+            done += 1;
+            if done % 4096 == 0 {
+                report(done, total);
+            }
+        }
+        report(done, total);
+        writer.finish()?;
     }
-    writer.finish()
+    write.delete_table(aside)?;
+    Ok(())
 }
