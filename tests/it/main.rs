@@ -23,6 +23,7 @@ mod damaged_files;
 mod dynamic;
 mod evolution;
 mod examples;
+mod fixture_file;
 mod instances;
 mod json;
 mod keys;
