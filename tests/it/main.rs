@@ -17,6 +17,7 @@ mod common;
 
 mod already_open;
 mod bad_input;
+mod change_table;
 mod codec;
 mod crash;
 mod damaged_files;

@@ -1,6 +1,6 @@
 //! `#[derive(Collection)]`.
 
-use super::record;
+use super::{at, record};
 use crate::attr::IndexAttr;
 use crate::case::screaming_case;
 use crate::ctxt::Ctxt;
@@ -9,7 +9,6 @@ use crate::{check, fallback};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::DeriveInput;
-use syn::spanned::Spanned;
 
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
@@ -50,8 +49,8 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
     let read_fields = record::read_fields(&stored, &quote!(&corrupted));
     let from_view_fields = record::from_view_fields(record);
     let decode_fields = record::decode_fields(record, &stored, &quote!(&corrupted));
-    let id_to_u64 = quote_spanned!(id_ty.span()=> <#id_ty as ::insula::__private_0_1::IdType>::to_id);
-    let id_from_u64 = quote_spanned!(id_ty.span()=> <#id_ty as ::insula::__private_0_1::IdType>::from_id);
+    let id_to_u64 = quote_spanned!(at(id_ty)=> <#id_ty as ::insula::__private_0_1::IdType>::to_id);
+    let id_from_u64 = quote_spanned!(at(id_ty)=> <#id_ty as ::insula::__private_0_1::IdType>::from_id);
 
     quote! {
         #view_type
@@ -261,9 +260,9 @@ fn index_keys(record: &Record<'_>, from_object: bool) -> TokenStream {
         let call = |covered: &Field<'_>, out: TokenStream| {
             let (ident, ty) = (covered.ident, covered.ty);
             if from_object {
-                quote_spanned!(ty.span()=> <#ty as ::insula::value::Indexable>::value_index_keys(&self.#ident, #case_insensitive, #out))
+                quote_spanned!(at(ty)=> <#ty as ::insula::value::Indexable>::value_index_keys(&self.#ident, #case_insensitive, #out))
             } else {
-                quote_spanned!(ty.span()=> <#ty as ::insula::value::Indexable>::index_keys(view.#ident, #case_insensitive, #out))
+                quote_spanned!(at(ty)=> <#ty as ::insula::value::Indexable>::index_keys(view.#ident, #case_insensitive, #out))
             }
         };
         let parts: Vec<TokenStream> = covered
@@ -312,13 +311,13 @@ fn index_checks(record: &Record<'_>) -> TokenStream {
         .filter(|field| field.indexes().iter().any(|index| index.case_insensitive.is_some()));
     let text = checks.map(|field| {
         let ty = field.ty;
-        quote_spanned!(ty.span()=> const _: () = ::insula::__private_0_1::assert_text::<#ty>();)
+        quote_spanned!(at(ty)=> const _: () = ::insula::__private_0_1::assert_text::<#ty>();)
     });
     let composite =
         indexes(record).filter(|(index, _)| !index.composite.is_empty()).flat_map(|(_, covered)| {
             covered.into_iter().map(|field| {
                 let ty = field.ty;
-                quote_spanned!(ty.span()=> const _: () = ::insula::__private_0_1::assert_composite_part::<#ty>();)
+                quote_spanned!(at(ty)=> const _: () = ::insula::__private_0_1::assert_composite_part::<#ty>();)
             })
         });
     quote!(#(#text)* #(#composite)*)

@@ -1,10 +1,10 @@
 //! What `Collection` and `Embedded` generate alike: the field schemas, the encoder, the
 //! view type and its reader, and the conversion from a view to the owned struct.
 
+use super::at;
 use crate::model::{Field, Record};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
 
 /// The name of the view type: `Message` -> `MessageView`.
 pub(crate) fn view_ident(record: &Record<'_>) -> Ident {
@@ -16,7 +16,7 @@ pub(crate) fn field_schemas(stored: &[&Field<'_>]) -> TokenStream {
     let schemas = stored.iter().map(|field| {
         let ty = field.ty;
         let name = &field.stored;
-        quote_spanned!(ty.span()=> ::insula::schema::FieldSchema::of::<#ty>(#name))
+        quote_spanned!(at(ty)=> ::insula::schema::FieldSchema::of::<#ty>(#name))
     });
     quote!(&[#(#schemas),*])
 }
@@ -26,7 +26,7 @@ pub(crate) fn field_schemas(stored: &[&Field<'_>]) -> TokenStream {
 pub(crate) fn encode_fields(stored: &[&Field<'_>]) -> TokenStream {
     let writes = stored.iter().enumerate().map(|(slot, field)| {
         let (ident, ty) = (field.ident, field.ty);
-        quote_spanned! {ty.span()=>
+        quote_spanned! {at(ty)=>
             <#ty as ::insula::value::Value>::encode(
                 &self.#ident,
                 out,
@@ -46,7 +46,7 @@ pub(crate) fn encode_fields(stored: &[&Field<'_>]) -> TokenStream {
 pub(crate) fn read_fields(stored: &[&Field<'_>], map_err: &TokenStream) -> TokenStream {
     let reads = stored.iter().enumerate().map(|(slot, field)| {
         let (ident, ty) = (field.ident, field.ty);
-        quote_spanned! {ty.span()=>
+        quote_spanned! {at(ty)=>
             #ident: reader.field::<#ty>(#slot, const { __LAYOUT.offset(#slot) }).map_err(#map_err)?,
         }
     });
@@ -63,12 +63,12 @@ pub(crate) fn decode_fields(
     let fields = record.fields.iter().map(|field| {
         let (ident, ty) = (field.ident, field.ty);
         if field.attrs.ignore.is_some() {
-            quote_spanned!(ty.span()=> #ident: <#ty as ::core::default::Default>::default(),)
+            quote_spanned!(at(ty)=> #ident: <#ty as ::core::default::Default>::default(),)
         } else if field.attrs.id.is_some() {
-            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::__private_0_1::IdType>::from_id(id),)
+            quote_spanned!(at(ty)=> #ident: <#ty as ::insula::__private_0_1::IdType>::from_id(id),)
         } else {
             let slot = stored.iter().position(|stored| stored.ident == field.ident).expect("a stored field");
-            quote_spanned! {ty.span()=>
+            quote_spanned! {at(ty)=>
                 #ident: reader.decode::<#ty>(#slot, const { __LAYOUT.offset(#slot) }).map_err(#map_err)?,
             }
         }
@@ -82,11 +82,11 @@ pub(crate) fn from_view_fields(record: &Record<'_>) -> TokenStream {
     let fields = record.fields.iter().map(|field| {
         let (ident, ty) = (field.ident, field.ty);
         if field.attrs.ignore.is_some() {
-            quote_spanned!(ty.span()=> #ident: <#ty as ::core::default::Default>::default(),)
+            quote_spanned!(at(ty)=> #ident: <#ty as ::core::default::Default>::default(),)
         } else if field.attrs.id.is_some() {
-            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::__private_0_1::IdType>::from_id(view.#ident),)
+            quote_spanned!(at(ty)=> #ident: <#ty as ::insula::__private_0_1::IdType>::from_id(view.#ident),)
         } else {
-            quote_spanned!(ty.span()=> #ident: <#ty as ::insula::value::Value>::from_view(view.#ident),)
+            quote_spanned!(at(ty)=> #ident: <#ty as ::insula::value::Value>::from_view(view.#ident),)
         }
     });
     quote!(#(#fields)*)
@@ -118,7 +118,7 @@ pub(crate) fn view_type(record: &Record<'_>, stored: &[&Field<'_>], id: Option<&
     });
     // Every use of a field's type is spanned on the type, so that a type that cannot be
     // stored gets its errors there, where rustc folds them together.
-    let view_of = |ty: &syn::Type| quote_spanned!(ty.span()=> <#ty as ::insula::value::Value>::View<'a>);
+    let view_of = |ty: &syn::Type| quote_spanned!(at(ty)=> <#ty as ::insula::value::Value>::View<'a>);
     let fields = stored.iter().map(|field| {
         let (ident, view) = (field.ident, view_of(field.ty));
         quote!(#ident: #view,)
