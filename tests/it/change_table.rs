@@ -1,11 +1,11 @@
-//! The versions are written by a `macro_rules!`, which the derive must also serve: a
-//! field's type then carries that macro's hygiene.
-//!
 //! Every kind of schema change, one row each, with its verdict: the same from the lock
 //! check (`check_lock`, what `cargo xtask schema-check` prints), from the dry run
 //! (`plan`) and from `open`; a breaking change leaves the file byte for byte as it was.
 //! Collections added, dropped and renamed, and the rename of an embedded struct with
 //! other changes, have tests of their own (`operations`, `evolution`).
+//!
+//! The versions are written by a `macro_rules!`, which the derive must also serve: a
+//! field's type then carries that macro's hygiene.
 
 use insula::prelude::*;
 use insula::schema::{SchemaDef, Verdict, check_lock, lock_text};
