@@ -129,6 +129,16 @@ fn main() -> insula::Result<()> {
     if args.iter().any(|arg| arg == "--migration") {
         return migration(n);
     }
+    // `--fill DIR`: only write `DIR/operations.insula` with N messages, for the CLI's figures.
+    if let Some(dir) = args.iter().position(|arg| arg == "--fill").and_then(|at| args.get(at + 1)) {
+        let db = Db::builder().name("operations").collection::<Message>().open(dir)?;
+        for chunk in (0..n).collect::<Vec<u64>>().chunks(100_000) {
+            let mut batch: Vec<Message> = chunk.iter().map(|&i| Message { id: 0, ..message(i) }).collect();
+            db.write_txn_sync(|txn| txn.messages().put_all(&mut batch))?;
+        }
+        println!("{}", db.path().display());
+        return Ok(());
+    }
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = Db::builder().name("operations").collection::<Message>().open(dir.path())?;
     let start = Instant::now();
