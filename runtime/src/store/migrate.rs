@@ -258,15 +258,7 @@ fn drop_collection(write: &redb::WriteTransaction, path: &Path, name: &str) -> R
         table.delete(write)?;
     }
     open_table(write, COUNTERS)?.remove(name)?;
-    let mut layouts = open_table(write, LAYOUTS)?;
-    let tags: Vec<u32> = layouts
-        .range((name, 0)..=(name, u32::MAX))?
-        .map(|entry| entry.map(|(key, _)| key.value().1))
-        .collect::<Result<_, _>>()?;
-    for tag in tags {
-        layouts.remove((name, tag))?;
-    }
-    drop(layouts);
+    forget_layouts(write, name)?;
     open_table(write, SCHEMAS)?.remove(name)?;
     Ok(())
 }
@@ -325,17 +317,7 @@ fn convert_collection(
     for (_, table) in old_state.indexes() {
         table.delete(write)?;
     }
-    {
-        let mut layouts = open_table(write, LAYOUTS)?;
-        let name = schema.name.as_str();
-        let tags: Vec<u32> = layouts
-            .range((name, 0)..=(name, u32::MAX))?
-            .map(|entry| entry.map(|(key, _)| key.value().1))
-            .collect::<Result<_, _>>()?;
-        for tag in tags {
-            layouts.remove((name, tag))?;
-        }
-    }
+    forget_layouts(write, &schema.name)?;
     let new_state = StoredCollection::new(schema.clone(), Layouts::default());
     create_tables(write, &new_state)?;
     {
@@ -360,5 +342,18 @@ fn convert_collection(
         writer.finish()?;
     }
     write.delete_table(aside)?;
+    Ok(())
+}
+
+/// Removes every older layout recorded for collection `name`: no record of it has one.
+fn forget_layouts(write: &redb::WriteTransaction, name: &str) -> Result<()> {
+    let mut layouts = open_table(write, LAYOUTS)?;
+    let tags: Vec<u32> = layouts
+        .range((name, 0)..=(name, u32::MAX))?
+        .map(|entry| entry.map(|(key, _)| key.value().1))
+        .collect::<Result<_, _>>()?;
+    for tag in tags {
+        layouts.remove((name, tag))?;
+    }
     Ok(())
 }
