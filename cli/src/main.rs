@@ -7,10 +7,12 @@
 #![forbid(unsafe_code)]
 
 mod output;
+mod progress;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use insula::dynamic::{Filter, Object, Reader, Snapshot};
 use insula::json::Import;
+use progress::{Counting, Progress};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -152,7 +154,11 @@ fn run(command: Command, out: &mut impl Write, terminal: bool) -> Result<(), Fai
         Command::Export { file, collection, filter, sort, limit, format } => {
             let snapshot = Reader::open(&file)?.read()?;
             let filter = filter.as_deref().map(Filter::parse).transpose()?;
+            let total = snapshot.count(&collection)?;
             let objects = select(&snapshot, &collection, filter.as_ref(), sort.as_deref(), limit)?;
+            let total = filter.is_none().then(|| limit.map_or(total, |limit| total.min(limit as u64)));
+            let mut progress = Progress::new("exporting", "objects", total);
+            let objects = objects.inspect(move |_| progress.add(1));
             let id_name = snapshot.schema(&collection)?.id.clone();
             match format {
                 Format::Json | Format::Ndjson => {
@@ -167,9 +173,15 @@ fn run(command: Command, out: &mut impl Write, terminal: bool) -> Result<(), Fai
                 Some(input) => {
                     let reader = std::fs::File::open(&input)
                         .map_err(|error| format!("{}: {error}", input.display()))?;
+                    let size = reader.metadata().ok().map(|metadata| metadata.len());
+                    let reader = Counting::new(reader, Progress::new("importing", "bytes", size));
                     insula::dynamic::import_json(&file, &collection, reader, &options)?
                 }
-                None => insula::dynamic::import_json(&file, &collection, std::io::stdin().lock(), &options)?,
+                None => {
+                    let reader =
+                        Counting::new(std::io::stdin().lock(), Progress::new("importing", "bytes", None));
+                    insula::dynamic::import_json(&file, &collection, reader, &options)?
+                }
             };
             writeln!(out, "imported {count} objects into {collection}")?;
         }
@@ -229,10 +241,13 @@ fn run(command: Command, out: &mut impl Write, terminal: bool) -> Result<(), Fai
 /// as it decodes), then cross-checks its indexes; returns how many objects it has.
 fn verify(snapshot: &Snapshot, collection: &str) -> insula::Result<u64> {
     let mut count = 0;
+    let mut progress = Progress::new("reading records", "objects", Some(snapshot.count(collection)?));
     for object in snapshot.records(collection)? {
         object?;
         count += 1;
+        progress.add(1);
     }
+    drop(progress);
     snapshot.verify(collection)?;
     Ok(count)
 }

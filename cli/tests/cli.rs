@@ -74,6 +74,8 @@ fn insula(args: &[&str], stdin: Option<&str>) -> Output {
 fn ok(args: &[&str]) -> String {
     let output = insula(args, None);
     assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    // Progress is for a terminal: piped, stderr stays empty.
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{args:?}");
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -250,4 +252,27 @@ fn bad_files_collections_and_filters_fail_in_one_line() {
         let help = ok(&[command, "--help"]);
         assert!(help.contains("Usage: insula"), "{command}: {help}");
     }
+}
+
+/// On a terminal (a pseudo-terminal made by util-linux's `script`), long work shows its
+/// progress on stderr, and clears it at the end.
+#[test]
+fn progress_shows_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("no `script` on this machine: progress on a terminal is not tested");
+        return;
+    }
+    let (dir, path) = file("progress");
+    let command = format!(
+        "{} export {} Message --format ndjson > {}",
+        env!("CARGO_BIN_EXE_insula"),
+        arg(&path),
+        arg(&dir.path().join("out.ndjson"))
+    );
+    let output = Command::new("script").args(["-qec", &command, "/dev/null"]).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(terminal.contains("\rexporting: 1 of 10 objects (10%)"), "{terminal:?}");
+    assert!(terminal.ends_with("\r\u{1b}[K"), "the line is cleared: {terminal:?}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("out.ndjson")).unwrap().lines().count(), 10);
 }
