@@ -70,6 +70,10 @@
 //! - Operations: [`DbBuilder::read_only`], [`DbBuilder::open_in_memory`],
 //!   [`Durability`] with [`Db::flush`], [`Db::copy_to`], [`Db::compact`], [`Db::stats`].
 //! - [`Query`], [`Condition`], [`Sort`], [`Field`]: typed queries.
+//! - [`DbBuilder::migrate`], [`DbBuilder::drop_collection`], [`DbBuilder::plan`]: schema
+//!   changes that need the code's word.
+//! - [`dynamic`]: any file read, verified, exported and imported without the app's types.
+//! - [`json`]: the JSON mapping of exports and imports.
 //! - [`Watcher`]: what changed after each commit.
 //! - [`schema`]: schemas, the classifier of changes, and the schema lock.
 //! - [`value`]: the traits of storable values and index keys.
