@@ -544,6 +544,8 @@ fn statistics_count_every_collection_and_index_in_the_file() {
     assert_eq!((message.indexes[0].name.as_str(), message.indexes[0].entries), ("author", 500));
     assert!(message.record_bytes > 500 * 30, "{message:?}");
     assert!(message.indexes[0].bytes > 0 && message.indexes[0].bytes < message.record_bytes, "{message:?}");
+    // Bytes of whole pages: stored, bookkeeping and unused bytes add up to pages of 4 KiB.
+    assert_eq!((message.record_bytes % 4096, message.indexes[0].bytes % 4096), (0, 0), "{message:?}");
 }
 
 /// `Draft` under another Rust name: the stored name keeps the data.
