@@ -123,6 +123,7 @@ enum Cond {
     IdLt(u64),
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),
+    Xor(Box<Cond>, Box<Cond>),
     Not(Box<Cond>),
 }
 
@@ -168,6 +169,7 @@ fn cond() -> impl Strategy<Value = Cond> {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| Cond::And(Box::new(a), Box::new(b))),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| Cond::Or(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Cond::Xor(Box::new(a), Box::new(b))),
             inner.prop_map(|a| Cond::Not(Box::new(a))),
         ]
     })
@@ -223,6 +225,7 @@ impl Cond {
             Cond::IdLt(a) => Item::ID.lt(a),
             Cond::And(a, b) => a.condition().and(b.condition()),
             Cond::Or(a, b) => a.condition().or(b.condition()),
+            Cond::Xor(a, b) => a.condition().xor(b.condition()),
             Cond::Not(a) => a.condition().not(),
         }
     }
@@ -262,6 +265,7 @@ impl Cond {
             Cond::IdLt(a) => item.id < *a,
             Cond::And(a, b) => a.test(item) && b.test(item),
             Cond::Or(a, b) => a.test(item) || b.test(item),
+            Cond::Xor(a, b) => a.test(item) != b.test(item),
             Cond::Not(a) => !a.test(item),
         }
     }

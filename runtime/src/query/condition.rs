@@ -55,6 +55,8 @@ pub(crate) enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
+    /// Exactly one of the two.
+    Xor(Box<Node>, Box<Node>),
 }
 
 #[derive(Clone)]
@@ -112,6 +114,26 @@ impl<C> Condition<C> {
     pub fn not(self) -> Condition<C> {
         Condition::new(Node::Not(Box::new(self.node)))
     }
+
+    /// This or `other`, but not both.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Task { #[id] pub id: Id, pub done: bool, pub urgent: bool }
+    /// let db = Db::builder().collection::<Task>().open_in_memory()?;
+    /// let mut tasks: Vec<Task> = [(false, false), (true, false), (false, true), (true, true)]
+    ///     .into_iter()
+    ///     .map(|(done, urgent)| Task { id: 0, done, urgent })
+    ///     .collect();
+    /// db.write_txn_sync(|txn| txn.tasks().put_all(&mut tasks))?;
+    /// let one = Task::DONE.eq(true).xor(Task::URGENT.eq(true));
+    /// assert_eq!(db.tasks().query().filter(one).ids()?, [2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn xor(self, other: Condition<C>) -> Condition<C> {
+        Condition::new(Node::Xor(Box::new(self.node), Box::new(other.node)))
+    }
 }
 
 impl<C> Clone for Condition<C> {
@@ -148,6 +170,7 @@ impl Node {
                 false
             }
             Node::Not(node) => !node.test(id, record)?,
+            Node::Xor(a, b) => a.test(id, record)? != b.test(id, record)?,
         })
     }
 
@@ -156,7 +179,7 @@ impl Node {
         match self {
             Node::Leaf(leaf) => vec![leaf],
             Node::And(nodes) => nodes.iter().flat_map(Node::required_leaves).collect(),
-            Node::Or(_) | Node::Not(_) => Vec::new(),
+            Node::Or(_) | Node::Not(_) | Node::Xor(..) => Vec::new(),
         }
     }
 
@@ -169,6 +192,7 @@ impl Node {
             Node::And(nodes) => join(nodes, " and "),
             Node::Or(nodes) => join(nodes, " or "),
             Node::Not(node) => format!("not ({})", node.text()),
+            Node::Xor(a, b) => format!("({}) xor ({})", a.text(), b.text()),
         }
     }
 }
@@ -291,6 +315,9 @@ impl<C: Collection, T: KeyPart + Send + Sync + 'static> Field<C, T> {
     }
 
     /// The field equals one of `values`.
+    ///
+    /// An empty list matches nothing, as SQL's `IN ()` does (Isar drops such a
+    /// condition instead).
     pub fn any_of<'v>(self, values: impl IntoIterator<Item = T::View<'v>>) -> Condition<C> {
         let values: Vec<T> = values.into_iter().map(T::from_view).collect();
         let mut keys: Vec<[Vec<u8>; 2]> = values.iter().map(|value| eq_keys::<T>(value.as_view())).collect();
