@@ -505,6 +505,14 @@ fn condition_pairs(o: &Everything) -> Vec<(TypedCondition<Everything>, Filter)> 
             Everything::INT.ge(0).and(Everything::MAYBE_INT.is_some()),
             Filter::ge("int", 0).and(Filter::is_none("maybe_int").not()),
         ),
+        (
+            Everything::FLAG.eq(true).xor(Everything::INT.ge(0)),
+            Filter::eq("flag", true).xor(Filter::ge("int", 0)),
+        ),
+        (
+            Everything::FLAG.eq(true).xor(Everything::INT.ge(0)),
+            Filter::parse("flag = true xor int >= 0").unwrap(),
+        ),
     ]
 }
 

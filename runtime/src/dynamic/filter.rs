@@ -43,6 +43,8 @@ enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
+    /// Exactly one of the two.
+    Xor(Box<Node>, Box<Node>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -159,6 +161,11 @@ impl Filter {
         Filter { node: Node::Not(Box::new(self.node)) }
     }
 
+    /// This or `other`, but not both.
+    pub fn xor(self, other: Filter) -> Filter {
+        Filter { node: Node::Xor(Box::new(self.node), Box::new(other.node)) }
+    }
+
     /// Checks every field path and value against `schema`: an unknown field, a path into
     /// a list or past a scalar, and a value that can never match its field (a string
     /// against a number, a variant the enum lacks, `is_none` of a field that is never
@@ -212,6 +219,7 @@ impl Node {
             Node::Id(..) => Ok(()),
             Node::And(nodes) | Node::Or(nodes) => nodes.iter().try_for_each(|node| node.check(schema)),
             Node::Not(node) => node.check(schema),
+            Node::Xor(a, b) => a.check(schema).and_then(|()| b.check(schema)),
         }
     }
 
@@ -222,6 +230,7 @@ impl Node {
             Node::And(nodes) => Node::And(nodes.iter().map(|node| node.bind(id)).collect()),
             Node::Or(nodes) => Node::Or(nodes.iter().map(|node| node.bind(id)).collect()),
             Node::Not(node) => Node::Not(Box::new(node.bind(id))),
+            Node::Xor(a, b) => Node::Xor(Box::new(a.bind(id)), Box::new(b.bind(id))),
         }
     }
 
@@ -232,6 +241,7 @@ impl Node {
             Node::And(nodes) => nodes.iter().all(|node| node.matches(object)),
             Node::Or(nodes) => nodes.iter().any(|node| node.matches(object)),
             Node::Not(node) => !node.matches(object),
+            Node::Xor(a, b) => a.matches(object) != b.matches(object),
         }
     }
 }
@@ -473,6 +483,7 @@ impl fmt::Display for Node {
             Node::And(nodes) => join(f, nodes, " and "),
             Node::Or(nodes) => join(f, nodes, " or "),
             Node::Not(node) => write!(f, "not ({node})"),
+            Node::Xor(a, b) => write!(f, "({a}) xor ({b})"),
         }
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! filter     := or
-//! or         := and ("or" and)*
+//! or         := xor ("or" xor)*
+//! xor        := and ("xor" and)*
 //! and        := unary ("and" unary)*
 //! unary      := "not" unary | "(" or ")" | condition
 //! condition  := path ( ("=" | "==" | "!=" | ">" | ">=" | "<" | "<=") value
@@ -227,9 +228,17 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Filter> {
-        let mut filter = self.and()?;
+        let mut filter = self.xor()?;
         while self.eat("or") {
-            filter = filter.or(self.and()?);
+            filter = filter.or(self.xor()?);
+        }
+        Ok(filter)
+    }
+
+    fn xor(&mut self) -> Result<Filter> {
+        let mut filter = self.and()?;
+        while self.eat("xor") {
+            filter = filter.xor(self.and()?);
         }
         Ok(filter)
     }
@@ -416,6 +425,14 @@ mod tests {
             (
                 "(a = 1 or b = 2) and c = none",
                 Filter::eq("a", 1u64).or(Filter::eq("b", 2u64)).and(Filter::eq("c", AnyValue::Null)),
+            ),
+            (
+                "a = 1 xor b = 2 or c = 3",
+                Filter::eq("a", 1u64).xor(Filter::eq("b", 2u64)).or(Filter::eq("c", 3u64)),
+            ),
+            (
+                "a = 1 xor b = 2 and c = 3",
+                Filter::eq("a", 1u64).xor(Filter::eq("b", 2u64).and(Filter::eq("c", 3u64))),
             ),
         ];
         for (text, filter) in cases {
