@@ -474,3 +474,27 @@ fn verify_without_the_types_finds_what_verify_with_them_finds() {
         .unwrap_err();
     assert_eq!(typed.to_string(), dynamic.to_string());
 }
+
+/// Input that arrives in pieces, as from a pipe.
+struct Pieces(std::collections::VecDeque<&'static str>);
+
+impl std::io::Read for Pieces {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let Some(piece) = self.0.pop_front() else { return Ok(0) };
+        buffer[..piece.len()].copy_from_slice(piece.as_bytes());
+        Ok(piece.len())
+    }
+}
+
+#[test]
+fn positions_count_the_blank_lines_that_arrived_alone() {
+    let db = in_memory::<Message>();
+    let import = |pieces: &[&'static str]| {
+        let input = Pieces(pieces.iter().copied().collect());
+        db.write_txn_sync(|txn| txn.messages().import_json(input)).unwrap_err()
+    };
+    let (line, _, _) = position(&import(&["\n", "{\"author\": 5}\n"]));
+    assert_eq!(line, 2);
+    let (line, _, _) = position(&import(&["\n\n", "[\n{\"author\": 5}]"]));
+    assert_eq!(line, 4);
+}

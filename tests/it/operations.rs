@@ -635,3 +635,87 @@ fn a_collection_is_deleted_only_when_dropped_by_name() {
     db.write_txn_sync(|txn| txn.drafts().put(&mut draft)).unwrap();
     assert_eq!(draft.id, 1);
 }
+
+#[test]
+fn compacting_a_file_that_is_not_insulas_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plain.redb");
+    {
+        let database = redb::Database::create(&path).unwrap();
+        let txn = database.begin_write().unwrap();
+        txn.open_table(redb::TableDefinition::<u64, u64>::new("mine")).unwrap().insert(1, 2).unwrap();
+        txn.commit().unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let error = insula::dynamic::compact(&path).unwrap_err();
+    assert!(matches!(&error, Error::NotADatabase { .. }), "{error:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+mod entry_v2 {
+    use insula::prelude::*;
+
+    /// `Entry` of the crash suite with `seq` as text and a unique, replacing label.
+    #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    #[collection(name = "Entry", accessor = "entries_v2")]
+    pub struct Entry {
+        #[id]
+        pub id: Id,
+        #[index]
+        pub batch: u64,
+        pub seq: String,
+        #[index(unique, replace)]
+        pub label: String,
+    }
+}
+
+/// A file left by a killed writer is repaired by the writable open, which then checks
+/// the conversions before writing: a failing one, or converted objects that share a
+/// unique key (even a replacing one), refuse the open and lose nothing.
+/// A directory with the file of instance `name`, left by a writer killed after its first
+/// commit: it needs a repair.
+fn crashed(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crash_writer"))
+        .args([dir.path().as_os_str(), name.as_ref()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let read_only = Db::builder().name(name).collection::<Entry>().read_only().open(dir.path());
+    assert!(matches!(read_only, Err(Error::NeedsRepair { .. })), "{read_only:?}");
+    dir
+}
+
+#[test]
+fn a_migration_of_a_file_left_by_a_crash_is_checked_before_it_writes() {
+    type Convert = fn(Entry) -> Result<entry_v2::Entry, String>;
+    let failing: Convert = |old| {
+        if old.id == 3 {
+            return Err("no".into());
+        }
+        Ok(entry_v2::Entry { id: old.id, batch: old.batch, seq: old.seq.to_string(), label: old.label })
+    };
+    let colliding: Convert = |old| {
+        Ok(entry_v2::Entry { id: old.id, batch: old.batch, seq: old.seq.to_string(), label: "same".into() })
+    };
+    for (case, convert) in [("failing", failing), ("colliding", colliding)] {
+        let name = format!("migrate-crash-{case}");
+        let dir = crashed(&name);
+        let error =
+            Db::builder().name(&name).collection::<entry_v2::Entry>().migrate(convert).open(dir.path());
+        let Err(Error::MigrationFailed { id, step, .. }) = &error else { panic!("{case}: {error:?}") };
+        match case {
+            "failing" => assert_eq!(*id, 3),
+            _ => assert_eq!(step, "unique index `label`"),
+        }
+        let db = Db::builder().name(&name).collection::<Entry>().open(dir.path()).unwrap();
+        let count = db.entries().count().unwrap();
+        assert!(count >= u64::from(BATCH) && count % u64::from(BATCH) == 0, "{case}: {count}");
+        db.entries().verify().unwrap();
+    }
+}

@@ -44,6 +44,22 @@ pub fn compact(path: impl AsRef<Path>) -> Result<Compaction> {
             .map_err(|source| Error::Io { path: path.to_owned(), source })
     };
     let bytes_before = size()?;
+    // Read-only first: a file that is not Insula's, or of another format version, is
+    // refused before redb opens it for writing (which writes, even to do nothing).
+    {
+        let database = redb::Database::builder().open_read_only(path).map_err(|error| match error {
+            redb::DatabaseError::RepairAborted => Error::NeedsRepair { path: path.to_owned() },
+            error => store::open_error(error, path),
+        })?;
+        let read = storage(path, || Ok(redb::ReadableDatabase::begin_read(&database)?))?;
+        store::check_format(&read, path)?;
+        if store::open_optional(&read, store::META)?.is_none() {
+            return Err(Error::NotADatabase {
+                path: path.to_owned(),
+                reason: "a redb file without Insula's catalog (`insula:meta`)".to_owned(),
+            });
+        }
+    }
     let mut database =
         redb::Database::builder().open(path).map_err(|error| store::open_error(error, path))?;
     let compacted = storage(path, || {

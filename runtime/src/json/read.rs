@@ -31,13 +31,18 @@ pub(crate) fn read_objects(
     let object =
         ObjectSeed { fields: &schema.fields, id: Some(&schema.id), options, defaults: plan.default_fields() };
     let mut input = BufReader::with_capacity(64 * 1024, input);
+    // Leading whitespace is skipped, a buffer at a time, to see the first character;
+    // the lines it held count in the positions reported later.
+    let mut skipped_lines = 0;
     let first = loop {
-        let buffer =
-            input.fill_buf().map_err(|source| json_error(1, 1, format!("reading the input: {source}")))?;
+        let buffer = input
+            .fill_buf()
+            .map_err(|source| json_error(skipped_lines + 1, 1, format!("reading the input: {source}")))?;
         match buffer.iter().position(|byte| !byte.is_ascii_whitespace()) {
             Some(at) => break Some(buffer[at]),
             None if buffer.is_empty() => break None,
             None => {
+                skipped_lines += buffer.iter().filter(|&&byte| byte == b'\n').count();
                 let len = buffer.len();
                 input.consume(len);
             }
@@ -45,8 +50,8 @@ pub(crate) fn read_objects(
     };
     match first {
         None => Ok(0),
-        Some(b'[') => read_array(input, &object, &mut each),
-        Some(_) => read_lines(input, &object, &mut each),
+        Some(b'[') => read_array(input, &object, &mut each, skipped_lines),
+        Some(_) => read_lines(input, &object, &mut each, skipped_lines),
     }
 }
 
@@ -55,6 +60,7 @@ fn read_array(
     input: impl Read,
     object: &ObjectSeed<'_>,
     each: &mut dyn FnMut(Parsed) -> Result<()>,
+    skipped_lines: usize,
 ) -> Result<u64> {
     let failure = RefCell::new(None);
     let mut count = 0;
@@ -63,7 +69,9 @@ fn read_array(
     let result = deserializer.deserialize_seq(visitor).and_then(|()| deserializer.end());
     match result {
         Ok(()) => Ok(count),
-        Err(error) => Err(failure.into_inner().unwrap_or_else(|| from_serde(&error, None))),
+        Err(error) => {
+            Err(failure.into_inner().unwrap_or_else(|| from_serde(&error, error.line() + skipped_lines)))
+        }
     }
 }
 
@@ -72,9 +80,10 @@ fn read_lines(
     mut input: impl BufRead,
     object: &ObjectSeed<'_>,
     each: &mut dyn FnMut(Parsed) -> Result<()>,
+    skipped_lines: usize,
 ) -> Result<u64> {
     let mut line = String::new();
-    let mut number = 0;
+    let mut number = skipped_lines;
     let mut count = 0;
     loop {
         line.clear();
@@ -93,7 +102,7 @@ fn read_lines(
             deserializer.end()?;
             Ok(parsed)
         });
-        each(parsed.map_err(|error| from_serde(&error, Some(number)))?)?;
+        each(parsed.map_err(|error| from_serde(&error, number))?)?;
         count += 1;
     }
 }
@@ -102,15 +111,15 @@ fn json_error(line: usize, column: usize, reason: String) -> Error {
     Error::Json { line, column, reason }
 }
 
-/// A parse error of serde_json, at `line` when the input was cut into lines.
-fn from_serde(error: &serde_json::Error, line: Option<usize>) -> Error {
+/// A parse error of serde_json, at `line` of the whole input.
+fn from_serde(error: &serde_json::Error, line: usize) -> Error {
     let text = error.to_string();
     // serde_json ends its message with the position, which the error carries apart.
     let reason = match text.rfind(" at line ") {
         Some(at) => text[..at].to_owned(),
         None => text,
     };
-    json_error(line.unwrap_or(error.line()), error.column(), reason)
+    json_error(line, error.column(), reason)
 }
 
 /// The top-level array: each element an object, handed on as soon as it is read.

@@ -123,11 +123,13 @@ pub(crate) fn open(
     // redb writes to a file it opens for writing, so an existing file is checked
     // read-only first: a refused open leaves it byte for byte as it was. (A file that
     // needs recovery cannot be opened read-only; the writable open below recovers it and
-    // checks it then.)
-    if path.exists() {
+    // checks it then, conversions included.)
+    let mut checked = !path.exists();
+    if !checked {
         match redb::Database::builder().open_read_only(path) {
             Ok(read_only) => {
                 plan(&read_only, instance, path, &requested, dropped, true)?;
+                checked = true;
             }
             Err(redb::DatabaseError::RepairAborted) => {}
             Err(error) => return Err(open_error(error, path)),
@@ -137,7 +139,7 @@ pub(crate) fn open(
         .set_check_integrity_on_open(check_integrity)
         .create(path)
         .map_err(|error| open_error(error, path))?;
-    match reconcile(&database, instance, path, requested, dropped, progress) {
+    match reconcile(&database, instance, path, requested, dropped, progress, !checked) {
         Ok(collections) => Ok((Storage::Writable(database), collections)),
         Err(error) => {
             // Closing writes to the file, and on a damaged one redb can panic there: that
@@ -181,7 +183,7 @@ pub(crate) fn open_in_memory(
     dropped: &[String],
 ) -> Result<(Storage, Vec<StoredCollection>)> {
     let database = redb::Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
-    let collections = reconcile(&database, instance, Path::new(MEMORY), requested, dropped, None)?;
+    let collections = reconcile(&database, instance, Path::new(MEMORY), requested, dropped, None, false)?;
     Ok((Storage::Writable(database), collections))
 }
 

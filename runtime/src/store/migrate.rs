@@ -45,9 +45,11 @@ pub(crate) fn reconcile(
     requested: Vec<Requested>,
     dropped: &[String],
     progress: Option<&Progress>,
+    try_conversions: bool,
 ) -> Result<Vec<StoredCollection>> {
-    // The open checked the conversions read-only first, before writing anything.
-    let actions = plan(database, instance, path, &requested, dropped, false)?;
+    // The open checked the conversions read-only first, before writing anything, unless
+    // the file needed a repair: then they are checked here, before the write begins.
+    let actions = plan(database, instance, path, &requested, dropped, try_conversions)?;
     if actions.iter().any(|action| *action != Action::Nothing) {
         let write = SafeDrop::new(database.begin_write()?);
         open_table(&write, META)?.insert("format", FORMAT_VERSION)?;

@@ -18,7 +18,7 @@ mod write;
 pub(crate) use backup::copy;
 pub use catalog::Action;
 pub(crate) use catalog::{
-    CollectionOps, FORMAT_VERSION, LAYOUTS, Requested, SCHEMAS, check_format, history, open_optional,
+    CollectionOps, FORMAT_VERSION, LAYOUTS, META, Requested, SCHEMAS, check_format, history, open_optional,
     parse_stored,
 };
 pub(crate) use collection::StoredCollection;
