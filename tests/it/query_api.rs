@@ -314,3 +314,69 @@ fn a_panicking_view_filter_in_a_query_watcher_harms_no_writer() {
     plain.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(db.messages().get(message.id).unwrap().unwrap().author, "after");
 }
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+struct Profile {
+    #[id]
+    id: Id,
+    #[index]
+    nick: Option<String>,
+    bio: Option<String>,
+}
+
+/// String conditions on `Option<String>` fields, indexed or not, give what a filter of the
+/// same objects in memory gives; `None` matches none of them.
+#[test]
+fn string_conditions_on_optional_strings_match_a_plain_filter() {
+    let long = "x".repeat(300);
+    let texts: Vec<Option<String>> = vec![
+        None,
+        Some(String::new()),
+        Some("ada".into()),
+        Some("adam".into()),
+        Some("bada".into()),
+        Some("Ada".into()),
+        Some("été".into()),
+        Some(format!("{long}a")),
+        Some(format!("{long}b")),
+        Some("a\0b".into()),
+    ];
+    let db = Db::builder().collection::<Profile>().open_in_memory().unwrap();
+    let mut profiles: Vec<Profile> = texts
+        .iter()
+        .enumerate()
+        .map(|(at, nick)| Profile { id: 0, nick: nick.clone(), bio: texts[(at + 3) % texts.len()].clone() })
+        .collect();
+    db.write_txn_sync(|txn| txn.profiles().put_all(&mut profiles)).unwrap();
+    let patterns = ["", "a", "ad", "ada", "da", "é", "\0", "x", long.as_str(), &format!("{long}a")];
+    type Test = fn(&str, &str) -> bool;
+    let tests: [(&str, Test); 3] = [
+        ("starts_with", |s, p| s.starts_with(p)),
+        ("ends_with", |s, p| s.ends_with(p)),
+        ("contains", |s, p| s.contains(p)),
+    ];
+    for pattern in patterns {
+        for (name, test) in tests {
+            for indexed in [true, false] {
+                let field = if indexed { Profile::NICK } else { Profile::BIO };
+                let condition = match name {
+                    "starts_with" => field.starts_with(pattern),
+                    "ends_with" => field.ends_with(pattern),
+                    _ => field.contains(pattern),
+                };
+                let expected: Vec<Id> = profiles
+                    .iter()
+                    .filter(|profile| {
+                        let value = if indexed { &profile.nick } else { &profile.bio };
+                        value.as_deref().is_some_and(|value| test(value, pattern))
+                    })
+                    .map(|profile| profile.id)
+                    .collect();
+                let found = db.profiles().query().filter(condition).ids().unwrap();
+                assert_eq!(found, expected, "{name} {pattern:?} on {}", if indexed { "nick" } else { "bio" });
+            }
+        }
+    }
+    let plan = db.profiles().query().filter(Profile::NICK.starts_with("ad")).explain().unwrap();
+    assert!(plan.starts_with("index `nick`"), "{plan}");
+}

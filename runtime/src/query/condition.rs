@@ -372,6 +372,47 @@ impl<C: Collection> Field<C, String> {
     }
 }
 
+/// Text conditions on `Option<String>` fields: `None` matches none of them.
+impl<C: Collection> Field<C, Option<String>> {
+    /// The field is `Some` and starts with `prefix`.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct User { #[id] pub id: Id, #[index] pub nick: Option<String> }
+    /// let db = Db::builder().collection::<User>().open_in_memory()?;
+    /// let mut users = vec![User { id: 0, nick: Some("ada".into()) }, User { id: 0, nick: None }];
+    /// db.write_txn_sync(|txn| txn.users().put_all(&mut users))?;
+    /// assert_eq!(db.users().query().filter(User::NICK.starts_with("a")).ids()?, [1]);
+    /// assert_eq!(db.users().query().filter(User::NICK.starts_with("")).ids()?, [1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn starts_with(self, prefix: &str) -> Condition<C> {
+        // An `Option`'s key is `01` then the string's key.
+        let mut key = vec![1];
+        key.extend(prefix_key(prefix));
+        let text = format!("{} starts with {prefix:?}", self.name());
+        let prefix = prefix.to_owned();
+        self.leaf(text, Some(Probe::Prefix(key)), move |field| {
+            field.is_some_and(|field| field.starts_with(prefix.as_str()))
+        })
+    }
+
+    /// The field is `Some` and ends with `suffix`.
+    pub fn ends_with(self, suffix: &str) -> Condition<C> {
+        let text = format!("{} ends with {suffix:?}", self.name());
+        let suffix = suffix.to_owned();
+        self.leaf(text, None, move |field| field.is_some_and(|field| field.ends_with(suffix.as_str())))
+    }
+
+    /// The field is `Some` and contains `part`.
+    pub fn contains(self, part: &str) -> Condition<C> {
+        let text = format!("{} contains {part:?}", self.name());
+        let part = part.to_owned();
+        self.leaf(text, None, move |field| field.is_some_and(|field| field.contains(part.as_str())))
+    }
+}
+
 /// Element conditions on list fields.
 impl<C: Collection, T: Element + KeyPart + Send + Sync + 'static> Field<C, Vec<T>> {
     /// The list has an element equal to `element`.
