@@ -380,3 +380,46 @@ fn string_conditions_on_optional_strings_match_a_plain_filter() {
     let plan = db.profiles().query().filter(Profile::NICK.starts_with("ad")).explain().unwrap();
     assert!(plan.starts_with("index `nick`"), "{plan}");
 }
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+struct Scored {
+    #[id]
+    id: Id,
+    score: Option<u32>,
+    weight: Option<f64>,
+    group: u8,
+}
+
+/// Aggregates leave `None` out, as SQL leaves out `NULL`.
+#[test]
+fn aggregates_of_optional_fields_skip_none() {
+    let db = Db::builder().collection::<Scored>().open_in_memory().unwrap();
+    let scores = [None, Some(5), Some(2), None, Some(9)];
+    let mut objects: Vec<Scored> = scores
+        .iter()
+        .enumerate()
+        .map(|(at, score)| Scored {
+            id: 0,
+            score: *score,
+            weight: score.map(f64::from),
+            group: u8::from(at < 4),
+        })
+        .collect();
+    objects.push(Scored { id: 0, score: None, weight: None, group: 2 });
+    db.write_txn_sync(|txn| txn.scoreds().put_all(&mut objects)).unwrap();
+
+    let all = db.scoreds().query();
+    assert_eq!(all.min(Scored::SCORE).unwrap(), Some(Some(2)));
+    assert_eq!(all.max(Scored::SCORE).unwrap(), Some(Some(9)));
+    assert_eq!(all.sum(Scored::SCORE).unwrap(), 16.0);
+    assert_eq!(all.avg(Scored::SCORE).unwrap(), Some(16.0 / 3.0));
+    assert_eq!(all.avg(Scored::WEIGHT).unwrap(), Some(16.0 / 3.0));
+    // Only `None`s: no value at all.
+    let nothing = db.scoreds().query().filter(Scored::GROUP.eq(2));
+    assert_eq!(nothing.min(Scored::SCORE).unwrap(), None);
+    assert_eq!(nothing.max(Scored::WEIGHT).unwrap(), None);
+    assert_eq!(nothing.sum(Scored::SCORE).unwrap(), 0.0);
+    assert_eq!(nothing.avg(Scored::SCORE).unwrap(), None);
+    // Required fields are unchanged.
+    assert_eq!(all.min(Scored::GROUP).unwrap(), Some(0));
+}

@@ -82,9 +82,18 @@ pub trait KeyPart: Value {
     fn slot_equals(slot: &[u8], record: &[u8], value: Self::View<'_>) -> Result<bool, Corrupt> {
         Ok(Self::compare(Self::read(slot, record)?, value).is_eq())
     }
+
+    /// Whether `view` is an `Option`'s `None`, which aggregates (`min`, `max`, `sum`,
+    /// `avg`) leave out, as SQL does with `NULL`.
+    #[inline]
+    fn is_none(view: Self::View<'_>) -> bool {
+        let _ = view;
+        false
+    }
 }
 
-/// A numeric field type, for `Query::sum` and `Query::avg`.
+/// A numeric field type, for `Query::sum` and `Query::avg` (an `Option` of one too: its
+/// `None`s are left out).
 pub trait Numeric: KeyPart {
     /// The value as an `f64`.
     fn to_f64(view: Self::View<'_>) -> f64;
@@ -333,6 +342,18 @@ impl<T: Required + KeyPart> KeyPart for Option<T> {
 
     fn as_view(&self) -> Self::View<'_> {
         self.as_ref().map(T::as_view)
+    }
+
+    fn is_none(view: Self::View<'_>) -> bool {
+        view.is_none()
+    }
+}
+
+/// `Option<T>` of a number: `None` counts as nothing (aggregates skip it), and `Some`
+/// as its number.
+impl<T: Required + Numeric> Numeric for Option<T> {
+    fn to_f64(view: Self::View<'_>) -> f64 {
+        view.map_or(0.0, T::to_f64)
     }
 }
 

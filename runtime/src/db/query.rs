@@ -192,33 +192,45 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
         self.reach(|request, source| request.fold(source, field, acc, step))
     }
 
-    /// The smallest value of `field` among the objects the query returns.
+    /// The smallest value of `field` among the objects the query returns. On an
+    /// `Option` field, `None`s are left out, as SQL leaves out `NULL`: `Some(Some(x))`,
+    /// or `None` when no object has a value.
     pub fn min<T: KeyPart>(&self, field: Field<C, T>) -> Result<Option<T>> {
         self.fold(field, None, |best: &mut Option<T>, value| {
+            if T::is_none(value) {
+                return;
+            }
             if best.as_ref().is_none_or(|best| T::compare(value, best.as_view()).is_lt()) {
                 *best = Some(T::from_view(value));
             }
         })
     }
 
-    /// The largest value of `field` among the objects the query returns.
+    /// The largest value of `field` among the objects the query returns (`None`s left
+    /// out, as for [`min`](Self::min)).
     pub fn max<T: KeyPart>(&self, field: Field<C, T>) -> Result<Option<T>> {
         self.fold(field, None, |best: &mut Option<T>, value| {
+            if T::is_none(value) {
+                return;
+            }
             if best.as_ref().is_none_or(|best| T::compare(value, best.as_view()).is_gt()) {
                 *best = Some(T::from_view(value));
             }
         })
     }
 
-    /// The sum of `field` over the objects the query returns.
+    /// The sum of `field` over the objects the query returns (`None`s left out).
     pub fn sum<T: Numeric>(&self, field: Field<C, T>) -> Result<f64> {
         self.fold(field, 0.0, |sum, value| *sum += T::to_f64(value))
     }
 
-    /// The mean of `field` over the objects the query returns; `None` when there are
-    /// none.
+    /// The mean of `field` over the objects the query returns, `None`s left out; `None`
+    /// when no object has a value.
     pub fn avg<T: Numeric>(&self, field: Field<C, T>) -> Result<Option<f64>> {
         let (sum, count) = self.fold(field, (0.0, 0u64), |(sum, count), value| {
+            if T::is_none(value) {
+                return;
+            }
             *sum += T::to_f64(value);
             *count += 1;
         })?;
