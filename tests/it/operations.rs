@@ -143,17 +143,7 @@ fn a_read_only_open_refuses_a_file_that_would_need_a_write() {
 
 #[test]
 fn a_file_left_by_a_killed_writer_has_a_dry_run_verdict_and_needs_a_writable_open_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crash_writer"))
-        .args([dir.path().as_os_str(), "killed".as_ref()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let dir = crashed("killed");
 
     // The dry run gives its verdict on the file, repairing a copy in memory: the file
     // is not touched.
@@ -191,9 +181,18 @@ fn hold(dir: &Path, args: &[&str]) -> (std::process::Child, String) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+    let ready = first_line(child.stdout.take().unwrap());
     (child, ready.trim().to_owned())
+}
+
+/// The first line a helper process prints, under a watchdog: a helper that hangs
+/// fails the test instead of the suite.
+fn first_line(stdout: std::process::ChildStdout) -> String {
+    with_watchdog(QUICK, move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
 }
 
 #[derive(Collection, Debug, Default)]
@@ -682,8 +681,7 @@ fn crashed(name: &str) -> tempfile::TempDir {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    first_line(child.stdout.take().unwrap());
     child.kill().unwrap();
     child.wait().unwrap();
     let read_only = Db::builder().name(name).collection::<Entry>().read_only().open(dir.path());

@@ -32,28 +32,37 @@ impl Instance {
 
     /// The file's size and, where the instance can tell, how many of its bytes are free.
     pub(crate) fn space(&self) -> Result<(u64, Option<u64>)> {
-        let file_len = || {
-            std::fs::metadata(&self.path)
-                .map(|metadata| metadata.len())
-                .map_err(|source| Error::Io { path: self.path.clone(), source })
-        };
-        if self.is_read_only() {
-            return Ok((file_len()?, None));
-        }
-        let allocated = {
-            let _serial = self.serial()?;
-            let txn = self.begin_write("measure the file")?;
-            let stats = txn.stats()?;
-            txn.abort()?;
-            stats.allocated_pages() * stats.page_size() as u64
-        };
         match self.place {
-            Place::Memory => Ok((allocated, None)),
-            Place::File { .. } => {
-                let len = file_len()?;
+            Place::File { read_only: true, .. } => Ok((self.file_len()?, None)),
+            Place::File { read_only: false, .. } => {
+                let allocated = {
+                    let _serial = self.serial()?;
+                    self.allocated_bytes()?
+                };
+                let len = self.file_len()?;
                 Ok((len, Some(len.saturating_sub(allocated))))
             }
+            Place::Memory => {
+                let _serial = self.serial()?;
+                Ok((self.allocated_bytes()?, None))
+            }
         }
+    }
+
+    /// The size of the file.
+    fn file_len(&self) -> Result<u64> {
+        std::fs::metadata(&self.path)
+            .map(|metadata| metadata.len())
+            .map_err(|source| Error::Io { path: self.path.clone(), source })
+    }
+
+    /// The bytes of the pages redb has allocated, read in a write transaction that is
+    /// then aborted: call it with the write lock held.
+    fn allocated_bytes(&self) -> Result<u64> {
+        let txn = self.begin_write("measure the file")?;
+        let stats = txn.stats()?;
+        txn.abort()?;
+        Ok(stats.allocated_pages() * stats.page_size() as u64)
     }
 
     /// Compacts the file in place (see [`Db::compact`]).
@@ -80,15 +89,8 @@ impl Instance {
     /// The size of the file, or of the pages in use in memory, with the write lock held.
     fn space_unlocked(&self) -> Result<u64> {
         match self.place {
-            Place::File { .. } => std::fs::metadata(&self.path)
-                .map(|metadata| metadata.len())
-                .map_err(|source| Error::Io { path: self.path.clone(), source }),
-            Place::Memory => {
-                let txn = self.begin_write("measure the file")?;
-                let stats = txn.stats()?;
-                txn.abort()?;
-                Ok(stats.allocated_pages() * stats.page_size() as u64)
-            }
+            Place::File { .. } => self.file_len(),
+            Place::Memory => self.allocated_bytes(),
         }
     }
 }

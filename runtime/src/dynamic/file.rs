@@ -45,15 +45,11 @@ pub fn compact(path: impl AsRef<Path>) -> Result<Compaction> {
     };
     let bytes_before = size()?;
     // Read-only first: a file that is not Insula's, or of another format version, is
-    // refused before redb opens it for writing (which writes, even to do nothing).
+    // refused before redb opens it for writing (which writes, even to do nothing). The
+    // reader is closed again before that open.
     {
-        let database = redb::Database::builder().open_read_only(path).map_err(|error| match error {
-            redb::DatabaseError::RepairAborted => Error::NeedsRepair { path: path.to_owned() },
-            error => store::open_error(error, path),
-        })?;
-        let read = storage(path, || Ok(redb::ReadableDatabase::begin_read(&database)?))?;
-        store::check_format(&read, path)?;
-        if store::open_optional(&read, store::META)?.is_none() {
+        let snapshot = super::Reader::open(path)?.read()?;
+        if store::open_optional(snapshot.txn(), store::META)?.is_none() {
             return Err(Error::NotADatabase {
                 path: path.to_owned(),
                 reason: "a redb file without Insula's catalog (`insula:meta`)".to_owned(),
