@@ -125,7 +125,7 @@ pub mod prelude {
 /// a collection's fields, and the zero-copy views of lists.
 pub mod value {
     pub use crate::codec::key::{CompositePart, Indexable, KeyPart, Numeric, Text};
-    pub use crate::codec::{Corrupt, Element, ListIter, ListView, Required, Value};
+    pub use crate::codec::{Corrupt, Element, ListIter, ListView, Narrow, Required, Value};
 }
 
 /// What the derives' generated code names. Not a public API: it changes without notice,

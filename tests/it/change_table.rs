@@ -42,6 +42,9 @@ item!(renamed_kept { pub a: u32, #[field(name = "b")] pub c: String });
 item!(reordered { pub b: String, pub a: u32 });
 item!(widened { pub a: u64, pub b: String });
 item!(narrowed { pub a: u16, pub b: String });
+item!(widened_signed { pub a: i64, pub b: String });
+item!(widened_optional { pub a: Option<u64>, pub b: String });
+item!(sign_changed { pub a: i32, pub b: String });
 item!(retyped { pub a: String, pub b: String });
 item!(optional { pub a: Option<u32>, pub b: String });
 item!(indexed { #[index] pub a: u32, pub b: String });
@@ -131,9 +134,11 @@ fn every_kind_of_change_has_one_verdict_everywhere() {
     row::<base::Item, renamed::Item>("field-renamed", &items, Expect::Compatible);
     row::<base::Item, renamed_kept::Item>("field-renamed-kept", &items, Expect::Nothing);
     row::<base::Item, reordered::Item>("fields-reordered", &items, Expect::Nothing);
-    // Widening a number is breaking today: old records are not read through a wider type.
-    row::<base::Item, widened::Item>("field-widened", &items, Expect::Breaking);
+    row::<base::Item, widened::Item>("field-widened", &items, Expect::Compatible);
+    row::<base::Item, widened_signed::Item>("field-widened-to-signed", &items, Expect::Compatible);
+    row::<base::Item, widened_optional::Item>("field-widened-and-optional", &items, Expect::Compatible);
     row::<base::Item, narrowed::Item>("field-narrowed", &items, Expect::Breaking);
+    row::<base::Item, sign_changed::Item>("field-sign-changed", &items, Expect::Breaking);
     row::<base::Item, retyped::Item>("field-retyped", &items, Expect::Breaking);
     row::<base::Item, optional::Item>("made-optional", &items, Expect::Compatible);
     let optional_items = two(|item: &mut optional::Item, i| item.a = Some(i));

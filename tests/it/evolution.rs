@@ -264,7 +264,7 @@ mod retyped {
         pub key: Id,
         #[index]
         pub title: String,
-        pub stars: i64,
+        pub stars: i32,
         pub draft: bool,
         pub email: String,
     }
@@ -279,7 +279,7 @@ fn a_changed_type_or_id_is_refused_and_every_change_listed() {
     let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
     assert!(text.contains(&"id field changed from `id` to `key` [breaking]".to_owned()), "{text:?}");
     assert!(
-        text.contains(&"field `stars` changed from `stars: u32` to `stars: i64` [breaking]".to_owned()),
+        text.contains(&"field `stars` changed from `stars: u32` to `stars: i32` [breaking]".to_owned()),
         "{text:?}"
     );
     assert!(

@@ -40,3 +40,4 @@ mod schema_lock;
 mod stress;
 mod transactions;
 mod watchers;
+mod widening;

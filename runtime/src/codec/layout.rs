@@ -1,6 +1,6 @@
 //! Reading a record's slots, in the current layout or in an older one.
 
-use super::{Corrupt, TAG_WIDTH, Value};
+use super::{Corrupt, Narrow, TAG_WIDTH, Value};
 use crate::schema::{FieldDef, FieldSchema};
 use zerocopy::FromBytes;
 use zerocopy::byteorder::little_endian::U32;
@@ -45,8 +45,46 @@ impl<'a> CurrentLayout<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct OldSlot {
     offset: usize,
-    /// The old field was `T` and the new one is `Option<T>`.
-    widened: bool,
+    width: usize,
+    written: Written,
+}
+
+/// How a slot of an older layout was written, where that differs from the current form
+/// of its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Written {
+    /// By `T`, for a field that is now `Option<T>`.
+    pub(crate) as_some: bool,
+    /// By a narrower number type than the field's now.
+    pub(crate) narrower: Option<Narrow>,
+}
+
+impl Written {
+    /// Reads the view of `T` from a slot written this way.
+    #[inline]
+    fn read<'a, T: Value>(self, slot: &'a [u8], record: &'a [u8]) -> Result<T::View<'a>, Corrupt> {
+        match self.narrower {
+            Some(from) => T::read_widened(slot, from, self.as_some),
+            None if self.as_some => T::read_required(slot, record),
+            None => T::read(slot, record),
+        }
+    }
+
+    /// Decodes an owned `T` from a slot written this way.
+    #[inline]
+    fn decode<T: Value>(self, slot: &[u8], record: &[u8]) -> Result<T, Corrupt> {
+        match self.narrower {
+            Some(from) => T::read_widened(slot, from, self.as_some).map(T::from_view),
+            None if self.as_some => T::decode_required(slot, record),
+            None => T::decode(slot, record),
+        }
+    }
+
+    /// Whether the slot was written by the field's current form.
+    #[inline]
+    pub(crate) fn is_current(self) -> bool {
+        !self.as_some && self.narrower.is_none()
+    }
 }
 
 /// How to read records of one older layout: for each field of the current layout, its
@@ -87,7 +125,7 @@ impl Layouts {
     }
 
     /// Adds the layout of `old` (with tag `old_tag`), to be read as `current`. A field
-    /// in both must have the same type, or be widened from `T` to `Option<T>`.
+    /// in both must have the same type, or one that reads it ([`FieldDef::reads_as`]).
     pub fn add(&mut self, old_tag: u32, old: &[FieldDef], current: &[FieldDef]) -> Result<(), LayoutError> {
         let mut offsets = Vec::with_capacity(old.len());
         let mut fixed_len = 0;
@@ -104,7 +142,14 @@ impl Layouts {
                 let was = &old[index];
                 let offset = offsets[index];
                 match was.reads_as(new) {
-                    Some(widened) => Ok(Some(OldSlot { offset, widened })),
+                    Some(reading) => Ok(Some(OldSlot {
+                        offset,
+                        width: was.width(),
+                        written: Written {
+                            as_some: reading.as_some,
+                            narrower: if reading.widened { Narrow::of(&was.ty) } else { None },
+                        },
+                    })),
                     None => Err(LayoutError {
                         field: new.name.clone(),
                         old: was.to_string(),
@@ -190,8 +235,7 @@ impl<'a> RecordReader<'a> {
     pub fn field<T: Value>(&self, index: usize, offset: usize) -> Result<T::View<'a>, Corrupt> {
         match self.slot::<T>(index, offset)? {
             None => Ok(T::default_view()),
-            Some((slot, false)) => T::read(slot, self.record),
-            Some((slot, true)) => T::read_required(slot, self.record),
+            Some((slot, written)) => written.read::<T>(slot, self.record),
         }
     }
 
@@ -205,8 +249,8 @@ impl<'a> RecordReader<'a> {
         value: T::View<'_>,
     ) -> Result<bool, Corrupt> {
         match self.slot::<T>(index, offset)? {
-            Some((slot, false)) => T::slot_equals(slot, self.record, value),
-            // A field the record lacks, or one stored in the non-nullable form.
+            Some((slot, written)) if written.is_current() => T::slot_equals(slot, self.record, value),
+            // A field the record lacks, or one stored in another form.
             _ => Ok(T::compare(self.field::<T>(index, offset)?, value).is_eq()),
         }
     }
@@ -217,15 +261,14 @@ impl<'a> RecordReader<'a> {
     pub fn decode<T: Value>(&self, index: usize, offset: usize) -> Result<T, Corrupt> {
         match self.slot::<T>(index, offset)? {
             None => Ok(T::from_view(T::default_view())),
-            Some((slot, false)) => T::decode(slot, self.record),
-            Some((slot, true)) => T::decode_required(slot, self.record),
+            Some((slot, written)) => written.decode::<T>(slot, self.record),
         }
     }
 
-    /// The slot of field `index` in this record's layout, and whether it was written by
-    /// the field's non-nullable form; `None` where the record's layout lacks the field.
+    /// The slot of field `index` in this record's layout, and how it was written; `None`
+    /// where the record's layout lacks the field.
     #[inline]
-    fn slot<T: Value>(&self, index: usize, offset: usize) -> Result<Option<(&'a [u8], bool)>, Corrupt> {
+    fn slot<T: Value>(&self, index: usize, offset: usize) -> Result<Option<(&'a [u8], Written)>, Corrupt> {
         self.slot_of_width(index, offset, T::WIDTH)
     }
 
@@ -243,18 +286,17 @@ impl<'a> RecordReader<'a> {
         index: usize,
         offset: usize,
         width: usize,
-    ) -> Result<Option<(&'a [u8], bool)>, Corrupt> {
-        let (offset, widened) = match self.remap {
-            None => (offset, false),
+    ) -> Result<Option<(&'a [u8], Written)>, Corrupt> {
+        let (offset, width, written) = match self.remap {
+            None => (offset, width, Written::default()),
             Some(remap) => match remap.slots.get(index).copied().flatten() {
-                Some(slot) => (slot.offset, slot.widened),
+                Some(slot) => (slot.offset, slot.width, slot.written),
                 None => return Ok(None),
             },
         };
-        let width = if widened { width - 1 } else { width };
         let slot =
             self.fixed.get(offset..offset + width).ok_or(Corrupt("a slot lies outside the fixed part"))?;
-        Ok(Some((slot, widened)))
+        Ok(Some((slot, written)))
     }
 }
 

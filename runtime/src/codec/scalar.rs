@@ -1,9 +1,110 @@
 //! Fixed-size values: `bool`, the integers and the floats, and `Option<T>`.
 
 use super::{Corrupt, Element, Required, Value};
-use crate::schema::ValueType;
+use crate::schema::{StoredType, ValueType};
 use zerocopy::byteorder::little_endian::{F32, F64, I16, I32, I64, U16, U32, U64};
 use zerocopy::{FromBytes, IntoBytes};
+
+/// A number type that a wider one reads, for a field widened from `u8` to `u16`, say
+/// (see [`crate::schema::StoredType::widens_to`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Narrow {
+    /// `u8`.
+    U8,
+    /// `u16`.
+    U16,
+    /// `u32`.
+    U32,
+    /// `i8`.
+    I8,
+    /// `i16`.
+    I16,
+    /// `i32`.
+    I32,
+    /// `f32`.
+    F32,
+}
+
+/// A number read from a narrower slot, on its way to the wider type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Wide {
+    /// From an unsigned integer.
+    Unsigned(u64),
+    /// From a signed integer.
+    Signed(i64),
+    /// From a float.
+    Float(f64),
+}
+
+impl Narrow {
+    /// The narrow type that `ty` is, if a wider number can read it.
+    pub(crate) fn of(ty: &StoredType) -> Option<Narrow> {
+        Some(match ty {
+            StoredType::U8 => Narrow::U8,
+            StoredType::U16 => Narrow::U16,
+            StoredType::U32 => Narrow::U32,
+            StoredType::I8 => Narrow::I8,
+            StoredType::I16 => Narrow::I16,
+            StoredType::I32 => Narrow::I32,
+            StoredType::F32 => Narrow::F32,
+            _ => return None,
+        })
+    }
+
+    /// Reads a slot of this type (without an `Option` tag).
+    #[inline]
+    pub(crate) fn read(self, slot: &[u8]) -> Result<Wide, Corrupt> {
+        Ok(match self {
+            Narrow::U8 => Wide::Unsigned(u8::read(slot, &[])?.into()),
+            Narrow::U16 => Wide::Unsigned(u16::read(slot, &[])?.into()),
+            Narrow::U32 => Wide::Unsigned(u32::read(slot, &[])?.into()),
+            Narrow::I8 => Wide::Signed(i8::read(slot, &[])?.into()),
+            Narrow::I16 => Wide::Signed(i16::read(slot, &[])?.into()),
+            Narrow::I32 => Wide::Signed(i32::read(slot, &[])?.into()),
+            Narrow::F32 => Wide::Float(f32::read(slot, &[])?.into()),
+        })
+    }
+}
+
+/// The wider number a narrower one becomes; `None` where it does not fit, which the
+/// classifier never lets happen.
+trait FromWide: Sized {
+    fn from_wide(wide: Wide) -> Option<Self>;
+}
+
+macro_rules! from_wide {
+    ($($int:ty),*) => {$(
+        impl FromWide for $int {
+            #[inline]
+            fn from_wide(wide: Wide) -> Option<Self> {
+                match wide {
+                    Wide::Unsigned(value) => <$int>::try_from(value).ok(),
+                    Wide::Signed(value) => <$int>::try_from(value).ok(),
+                    Wide::Float(_) => None,
+                }
+            }
+        }
+    )*};
+}
+
+from_wide!(u16, u32, u64, i16, i32, i64);
+
+impl FromWide for f64 {
+    #[inline]
+    fn from_wide(wide: Wide) -> Option<Self> {
+        match wide {
+            Wide::Float(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// Nothing is narrower than `f32`.
+impl FromWide for f32 {
+    fn from_wide(_: Wide) -> Option<Self> {
+        None
+    }
+}
 
 macro_rules! scalar {
     ($($rust:ty => $stored:ty, $ty:ident;)*) => {$(
@@ -22,6 +123,11 @@ macro_rules! scalar {
                 <$stored>::read_from_bytes(slot)
                     .map(|value| value.get())
                     .map_err(|_| Corrupt("a fixed slot has the wrong width"))
+            }
+
+            #[inline]
+            fn read_widened(slot: &[u8], from: Narrow, _as_some: bool) -> Result<$rust, Corrupt> {
+                <$rust>::from_wide(from.read(slot)?).ok_or(Corrupt("a widened number does not fit its type"))
             }
 
             fn default_view<'a>() -> Self::View<'a> {
@@ -130,6 +236,17 @@ impl<T: Required> Value for Option<T> {
 
     fn read_required<'a>(slot: &'a [u8], record: &'a [u8]) -> Result<Self::View<'a>, Corrupt> {
         T::read(slot, record).map(Some)
+    }
+
+    fn read_widened<'a>(slot: &'a [u8], from: Narrow, as_some: bool) -> Result<Self::View<'a>, Corrupt> {
+        if as_some {
+            return T::read_widened(slot, from, false).map(Some);
+        }
+        match slot.split_first() {
+            Some((0, _)) => Ok(None),
+            Some((1, inner)) => T::read_widened(inner, from, false).map(Some),
+            _ => Err(Corrupt("an option's tag is neither 0 nor 1")),
+        }
     }
 
     fn default_view<'a>() -> Self::View<'a> {

@@ -1,6 +1,7 @@
 //! The traits of storable values: [`Value`] and its markers, and why a value could not
 //! be read ([`Corrupt`]).
 
+use super::Narrow;
 use crate::schema::ValueType;
 
 /// Why a record could not be read. It becomes [`crate::Error::Corrupted`] once the
@@ -52,6 +53,15 @@ pub trait Value: Sized {
     /// [`Value::read`] except for `Option<T>`, which reads a `T` slot as `Some`.
     fn read_required<'a>(slot: &'a [u8], record: &'a [u8]) -> Result<Self::View<'a>, Corrupt> {
         Self::read(slot, record)
+    }
+
+    /// Reads a slot written by `from`, a narrower number type than this one (a field
+    /// widened from `u8` to `u16`, say; see [`crate::schema::StoredType::widens_to`]).
+    /// `as_some` says the slot was written by the non-nullable form (see
+    /// [`Value::read_required`]). Only the number types and their options read one.
+    fn read_widened<'a>(slot: &'a [u8], from: Narrow, as_some: bool) -> Result<Self::View<'a>, Corrupt> {
+        let _ = (slot, from, as_some);
+        Err(Corrupt("a narrower number's slot is read as a type that is not a wider number"))
     }
 
     /// The view of the value a record that lacks this field reads as.

@@ -10,7 +10,9 @@
 //! to `Option<T>` reads as the value.
 
 use super::value::AnyValue;
-use crate::codec::{Corrupt, Layouts, RecordReader, Value as Storable, read_ref, read_u32, variant_tag};
+use crate::codec::{
+    Corrupt, Layouts, Narrow, RecordReader, Value as Storable, read_ref, read_u32, variant_tag,
+};
 use crate::schema::{FieldDef, StoredType, stored_layout_tag};
 
 /// How to read records whose fields, in slot order, are the ones it was made from.
@@ -99,9 +101,12 @@ impl RecordPlan {
         for (index, field) in self.fields.iter().enumerate() {
             values.push(match reader.slot_of_width(index, field.offset, field.width)? {
                 None => field.default_value(),
-                Some((slot, false)) => field.read(slot, reader.record())?,
-                // Written as `T`, read as `Option<T>`: the value is there.
-                Some((slot, true)) => field.ty.read(slot, reader.record())?,
+                Some((slot, written)) => match written.narrower {
+                    Some(from) => field.read_widened(slot, from, written.as_some)?,
+                    // Written as `T`, read as `Option<T>`: the value is there.
+                    None if written.as_some => field.ty.read(slot, reader.record())?,
+                    None => field.read(slot, reader.record())?,
+                },
             });
         }
         Ok(values)
@@ -126,10 +131,39 @@ impl FieldPlan {
         }
     }
 
+    /// Reads a slot written by a narrower number type than this field's, by the
+    /// non-nullable form if `as_some`.
+    fn read_widened(&self, slot: &[u8], from: Narrow, as_some: bool) -> Result<AnyValue, Corrupt> {
+        let slot = match slot.split_first() {
+            _ if as_some || !self.nullable => slot,
+            Some((0, _)) => return Ok(AnyValue::Null),
+            Some((1, inner)) => inner,
+            _ => return Err(Corrupt("an option's tag is neither 0 nor 1")),
+        };
+        match self.ty {
+            TypePlan::U16 => widened::<u16>(slot, from, AnyValue::U16),
+            TypePlan::U32 => widened::<u32>(slot, from, AnyValue::U32),
+            TypePlan::U64 => widened::<u64>(slot, from, AnyValue::U64),
+            TypePlan::I16 => widened::<i16>(slot, from, AnyValue::I16),
+            TypePlan::I32 => widened::<i32>(slot, from, AnyValue::I32),
+            TypePlan::I64 => widened::<i64>(slot, from, AnyValue::I64),
+            TypePlan::F64 => widened::<f64>(slot, from, AnyValue::F64),
+            _ => Err(Corrupt("a narrower number's slot is read as a type that is not a wider number")),
+        }
+    }
+
     /// What the typed codec's `default_view` gives: `None`, or the type's default.
     fn default_value(&self) -> AnyValue {
         if self.nullable { AnyValue::Null } else { self.ty.default_value() }
     }
+}
+
+/// Reads a narrower number's slot through the typed codec's own widening.
+fn widened<T>(slot: &[u8], from: Narrow, wrap: fn(T) -> AnyValue) -> Result<AnyValue, Corrupt>
+where
+    for<'a> T: Storable<View<'a> = T>,
+{
+    T::read_widened(slot, from, false).map(wrap)
 }
 
 /// Reads a scalar slot through the typed codec's own reader.

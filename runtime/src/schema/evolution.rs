@@ -2,7 +2,7 @@
 //! going on, migrating and refusing; the schema lock check uses it to report drift. They
 //! cannot disagree, because there is only this one.
 
-use super::stored::{FieldDef, IndexDef, SchemaDef};
+use super::stored::{FieldDef, IndexDef, Reading, SchemaDef};
 use std::fmt;
 
 /// Whether a change can be applied to existing data.
@@ -46,6 +46,16 @@ pub enum Change {
     FieldWidened {
         /// The field before.
         old: FieldDef,
+    },
+    /// A number field went to a wider number type ([`StoredType::widens_to`]), perhaps
+    /// made optional too; old records read their values widened, in place.
+    ///
+    /// [`StoredType::widens_to`]: super::StoredType::widens_to
+    NumberWidened {
+        /// The field before.
+        old: FieldDef,
+        /// The field after.
+        new: FieldDef,
     },
     /// A field's type changed in a way old records cannot be read under.
     FieldTypeChanged {
@@ -92,6 +102,7 @@ impl Change {
             | Change::FieldRemoved(_)
             | Change::LooksRenamed { .. }
             | Change::FieldWidened { .. }
+            | Change::NumberWidened { .. }
             | Change::IndexAdded(_)
             | Change::IndexRemoved(_)
             | Change::EnumVariantsAdded { .. } => Verdict::Compatible,
@@ -114,6 +125,13 @@ impl fmt::Display for Change {
                 old.name, old.name, new.name
             ),
             Change::FieldWidened { old } => write!(f, "field `{}` made optional (was `{old}`)", old.name),
+            Change::NumberWidened { old, new } => {
+                write!(
+                    f,
+                    "field `{}` widened from `{old}` to `{new}`; stored values read as they are",
+                    old.name
+                )
+            }
             Change::FieldTypeChanged { old, new } => {
                 write!(f, "field `{}` changed from `{old}` to `{new}`", old.name)
             }
@@ -144,7 +162,7 @@ impl fmt::Display for Change {
 /// mod v1 {
 ///     use insula::prelude::*;
 ///     #[derive(Collection)]
-///     pub struct Item { #[id] pub id: Id, pub price: u32 }
+///     pub struct Item { #[id] pub id: Id, pub price: u32, pub name: u32 }
 /// }
 /// mod v2 {
 ///     use insula::prelude::*;
@@ -154,8 +172,11 @@ impl fmt::Display for Change {
 ///
 /// let changes = classify(&SchemaDef::from(&v1::Item::SCHEMA), &SchemaDef::from(&v2::Item::SCHEMA));
 /// let verdicts: Vec<Verdict> = changes.iter().map(Change::verdict).collect();
-/// assert_eq!(verdicts, [Verdict::Compatible, Verdict::Breaking]); // name added, price retyped
-/// assert_eq!(changes[0].to_string(), "field `name: string` added [compatible]");
+/// assert_eq!(verdicts, [Verdict::Breaking, Verdict::Compatible]); // name retyped, price widened
+/// assert_eq!(
+///     changes[1].to_string(),
+///     "field `price` widened from `price: u32` to `price: u64`; stored values read as they are [compatible]"
+/// );
 /// ```
 pub fn classify(old: &SchemaDef, new: &SchemaDef) -> Vec<Change> {
     let mut changes = Vec::new();
@@ -167,10 +188,13 @@ pub fn classify(old: &SchemaDef, new: &SchemaDef) -> Vec<Change> {
             None => changes.push(Change::FieldAdded(field.clone())),
             Some(was) if was.same_shape(field) => {}
             Some(was) => match was.reads_as(field) {
-                Some(true) if was.ty.same_shape(&field.ty) => {
+                Some(Reading { widened: true, .. }) => {
+                    changes.push(Change::NumberWidened { old: was.clone(), new: field.clone() })
+                }
+                Some(Reading { as_some: true, .. }) if was.ty.same_shape(&field.ty) => {
                     changes.push(Change::FieldWidened { old: was.clone() })
                 }
-                Some(_) if was.nullable == field.nullable => {
+                Some(Reading { as_some: false, .. }) => {
                     changes.push(Change::EnumVariantsAdded { old: was.clone(), new: field.clone() })
                 }
                 _ => changes.push(Change::FieldTypeChanged { old: was.clone(), new: field.clone() }),

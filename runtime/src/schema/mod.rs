@@ -19,4 +19,4 @@ pub(crate) use lock::chain_of;
 pub use lock::{Drift, LOCK_HEADER, Migration, check_lock, check_lock_with, lock_text, parse_lock};
 pub(crate) use model::stored_layout_tag;
 pub use model::{EmbeddedSchema, EnumSchema, FieldSchema, IndexSchema, Schema, ValueType};
-pub use stored::{FieldDef, IndexDef, SchemaDef, SchemaTextError, StoredType};
+pub use stored::{FieldDef, IndexDef, Reading, SchemaDef, SchemaTextError, StoredType};

@@ -144,14 +144,38 @@ impl StoredType {
         !matches!(self, StoredType::String | StoredType::Bytes | StoredType::List(_))
     }
 
-    /// Whether a value stored as `self` reads as `newer`: the same type, or an enum whose
-    /// variants `newer` all has (variants are stored by name).
-    fn reads_as(&self, newer: &StoredType) -> bool {
+    /// Whether a value stored as `self` reads as `newer`: `Some(false)` for the same type
+    /// or an enum whose variants `newer` all has (variants are stored by name),
+    /// `Some(true)` for a number that `newer` widens ([`StoredType::widens_to`]).
+    fn reads_as(&self, newer: &StoredType) -> Option<bool> {
         match (self, newer) {
             (StoredType::Enum { variants: old, .. }, StoredType::Enum { variants: new, .. }) => {
-                old.iter().all(|variant| new.contains(variant))
+                old.iter().all(|variant| new.contains(variant)).then_some(false)
             }
-            _ => self.same_shape(newer),
+            _ if self.same_shape(newer) => Some(false),
+            _ => self.widens_to(newer).then_some(true),
+        }
+    }
+
+    /// Whether `newer` is a wider number type that holds every value of `self`: `u8` to
+    /// `u16` to `u32` to `u64`, `i8` to `i64` likewise, an unsigned type into a wider
+    /// signed one, and `f32` to `f64`. Narrowing, a change of sign that loses values, and
+    /// integers to floats are not widening.
+    pub fn widens_to(&self, newer: &StoredType) -> bool {
+        use StoredType::{F32, F64, I8, I16, I32, I64, U8, U16, U32, U64};
+        let rank = |ty: &StoredType| match ty {
+            U8 | I8 => 1,
+            U16 | I16 => 2,
+            U32 | I32 => 3,
+            U64 | I64 => 4,
+            _ => 0,
+        };
+        match (self, newer) {
+            (U8 | U16 | U32, U16 | U32 | U64 | I16 | I32 | I64) | (I8 | I16 | I32, I16 | I32 | I64) => {
+                rank(self) < rank(newer)
+            }
+            (F32, F64) => true,
+            _ => false,
         }
     }
 
@@ -383,16 +407,28 @@ impl FieldDef {
         self.ty.width() + usize::from(self.nullable)
     }
 
-    /// Whether a slot written as `self` can be read as `newer`: `Some(false)` as it is,
-    /// `Some(true)` as `Some` of it (widened from `T` to `Option<T>`), `None` not at all.
-    /// An enum reads as an enum with more variants, since variants are stored by name.
-    pub fn reads_as(&self, newer: &FieldDef) -> Option<bool> {
-        match (self.ty.reads_as(&newer.ty), self.nullable, newer.nullable) {
-            (true, old, new) if old == new => Some(false),
-            (true, false, true) => Some(true),
+    /// How a slot written as `self` reads as `newer`, or `None` when it cannot. An enum
+    /// reads as an enum with more variants, since variants are stored by name; a number
+    /// reads as a wider number; `T` reads as `Some` of an `Option<T>`.
+    pub fn reads_as(&self, newer: &FieldDef) -> Option<Reading> {
+        let widened = self.ty.reads_as(&newer.ty)?;
+        match (self.nullable, newer.nullable) {
+            (old, new) if old == new => Some(Reading { as_some: false, widened }),
+            (false, true) => Some(Reading { as_some: true, widened }),
             _ => None,
         }
     }
+}
+
+/// How a slot written by one version of a field reads as a later version
+/// ([`FieldDef::reads_as`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    /// The old field was `T` and the new one is `Option<T>`: old values read as `Some`.
+    pub as_some: bool,
+    /// The old field held a narrower number ([`StoredType::widens_to`]): old values are
+    /// widened as they are read.
+    pub widened: bool,
 }
 
 impl FieldDef {

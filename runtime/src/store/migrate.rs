@@ -166,8 +166,9 @@ fn migrate(
                 };
                 backfill(write, instance, &new_state, collection, number, progress)?;
             }
-            // A widened field's keys gain the `Option` tag: its indexes are built anew.
-            Change::FieldWidened { old } => {
+            // A widened field's keys gain the `Option` tag or a wider number's bytes: its
+            // indexes are built anew.
+            Change::FieldWidened { old } | Change::NumberWidened { old, .. } => {
                 for (number, index) in schema.indexes.iter().enumerate() {
                     let kept = old_state.schema.indexes.iter().position(|candidate| candidate == index);
                     if let Some(at) = kept
