@@ -3,7 +3,7 @@
 
 use crate::ctxt::Ctxt;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, Ident, LitStr, Meta, Path};
+use syn::{Attribute, Expr, Ident, LitStr, Meta, Path};
 
 /// The attributes of one field.
 #[derive(Default)]
@@ -15,6 +15,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) ignore: Option<Path>,
     /// `#[field(name = "..")]`.
     pub(crate) name: Option<LitStr>,
+    /// `#[field(default = <expr>)]`, with the option's path for error spans.
+    pub(crate) default: Option<(Path, Expr)>,
     /// Each `#[index(..)]`.
     pub(crate) indexes: Vec<IndexAttr>,
 }
@@ -103,7 +105,8 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                 set_once(cx, &mut out.id, path.clone(), attr, "`#[id]`");
             }
         } else if path.is_ident("field") {
-            let (mut name, mut ignore) = (out.name.take(), out.ignore.take());
+            let (mut name, mut ignore, mut default) =
+                (out.name.take(), out.ignore.take(), out.default.take());
             parse_options(cx, attr, |cx, meta| {
                 if meta.path.is_ident("name") {
                     let value = string_value(meta)?;
@@ -112,14 +115,24 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                 } else if meta.path.is_ident("ignore") {
                     set_once(cx, &mut ignore, meta.path.clone(), &meta.path, "field option `ignore`");
                     Ok(())
+                } else if meta.path.is_ident("default") {
+                    let value: Expr = meta.value()?.parse()?;
+                    set_once(
+                        cx,
+                        &mut default,
+                        (meta.path.clone(), value),
+                        &meta.path,
+                        "field option `default`",
+                    );
+                    Ok(())
                 } else {
                     Err(meta.error(format!(
-                        "unknown field option `{}`; expected `name = \"..\"` or `ignore`",
+                        "unknown field option `{}`; expected `name = \"..\"`, `default = <expr>` or `ignore`",
                         path_text(&meta.path)
                     )))
                 }
             });
-            (out.name, out.ignore) = (name, ignore);
+            (out.name, out.ignore, out.default) = (name, ignore, default);
         } else if path.is_ident("index") {
             out.indexes.push(index_attr(cx, attr));
         }

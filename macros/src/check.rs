@@ -34,6 +34,9 @@ pub(crate) fn collection(cx: &mut Ctxt, record: &Record<'_>) {
                     "the `#[id]` field is the key already; it needs no `#[index]`",
                 );
             }
+            if let Some((default, _)) = &field.attrs.default {
+                cx.error_spanned_by(default, "the `#[id]` field has no default: every object has an id");
+            }
         }
     }
     check_fields(cx, record);
@@ -43,6 +46,15 @@ pub(crate) fn collection(cx: &mut Ctxt, record: &Record<'_>) {
 /// Checks a `#[derive(Embedded)]` struct.
 pub(crate) fn embedded(cx: &mut Ctxt, record: &Record<'_>) {
     check_fields(cx, record);
+    for field in &record.fields {
+        if let Some((default, _)) = &field.attrs.default {
+            cx.error_spanned_by(
+                default,
+                "a field of an embedded struct has no default: a default fills a field added to a \
+                 collection, and an embedded struct's fields cannot be added to stored objects",
+            );
+        }
+    }
 }
 
 /// Ignored fields carry no storage attributes, and stored names are unique.
@@ -55,6 +67,12 @@ fn check_fields(cx: &mut Ctxt, record: &Record<'_>) {
             }
             if let Some(index) = field.attrs.indexes.first() {
                 cx.error_spanned_by(&index.path, "an ignored field is not stored, so it cannot be indexed");
+            }
+            if let Some((default, _)) = &field.attrs.default {
+                cx.error_spanned_by(
+                    default,
+                    "an ignored field is not stored, so it has no stored default; `Default` gives its value",
+                );
             }
             continue;
         }

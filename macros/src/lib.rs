@@ -55,6 +55,11 @@ use syn::{DeriveInput, parse_macro_input};
 /// - `#[field(name = "..")]`: the stored name (default: the Rust name), so renaming the
 ///   Rust field is not a schema change.
 /// - `#[field(ignore)]`: not stored; the type must implement `Default`.
+/// - `#[field(default = <expr>)]`: the value that objects stored before the field existed
+///   get when the field is added (Isar's default values). `<expr>` has the field's type;
+///   the migration that adds the field stores every old object anew with it, so every
+///   reader, the dynamic one included, sees it. `Default` is unchanged, and adding a
+///   default to a field the file already has changes nothing stored.
 ///
 /// A field may be `bool`, `u8`..`u64`, `i8`..`i64`, `f32`, `f64`, `String`, `Vec<u8>`,
 /// `Vec<T>` of those scalars and of `String`, `Option<T>` of any of them, a struct that

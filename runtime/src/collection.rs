@@ -68,6 +68,17 @@ pub trait Collection: Sized + 'static {
     #[doc(hidden)]
     fn encode_fields(&self, out: &mut Vec<u8>);
 
+    /// The stored names of the fields with `#[field(default = <expr>)]`.
+    #[doc(hidden)]
+    const DEFAULTS: &'static [&'static str] = &[];
+
+    /// Sets each field of [`Collection::DEFAULTS`] named in `fields` to its default
+    /// expression (the derive implements it).
+    #[doc(hidden)]
+    fn set_defaults(&mut self, fields: &[&str]) {
+        let _ = fields;
+    }
+
     /// A view of the stored bytes of object `id` (as [`Collection::encode`] wrote them),
     /// whose record may be in an older layout listed in `layouts`. The check and every
     /// reference in the record are verified here, once.

@@ -21,6 +21,7 @@ mod change_table;
 mod codec;
 mod crash;
 mod damaged_files;
+mod defaults;
 mod dynamic;
 mod evolution;
 mod examples;

@@ -49,6 +49,7 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
     let read_fields = record::read_fields(&stored, &quote!(&corrupted));
     let from_view_fields = record::from_view_fields(record);
     let decode_fields = record::decode_fields(record, &stored, &quote!(&corrupted));
+    let defaults = defaults(&stored);
     let id_to_u64 = quote_spanned!(at(id_ty)=> <#id_ty as ::insula::__private_0_1::IdType>::to_id);
     let id_from_u64 = quote_spanned!(at(id_ty)=> <#id_ty as ::insula::__private_0_1::IdType>::from_id);
 
@@ -84,6 +85,8 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
                 fn encode_fields(&self, out: &mut ::insula::__private_0_1::Vec<u8>) {
                     #encode_fields
                 }
+
+                #defaults
 
                 fn view_record<'a>(
                     id: ::insula::Id,
@@ -132,6 +135,37 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
                 }
             }
         };
+    }
+}
+
+/// `Collection::DEFAULTS` and `set_defaults`, for the fields with
+/// `#[field(default = <expr>)]`; nothing (the trait's own) when none has one. Each
+/// expression is checked against its field's type where it is written.
+fn defaults(stored: &[&Field<'_>]) -> TokenStream {
+    let defaulted: Vec<_> = stored
+        .iter()
+        .filter_map(|field| field.attrs.default.as_ref().map(|(_, expr)| (field, expr)))
+        .collect();
+    if defaulted.is_empty() {
+        return TokenStream::new();
+    }
+    let names = defaulted.iter().map(|(field, _)| &field.stored);
+    let sets = defaulted.iter().map(|(field, expr)| {
+        let (ident, ty, name) = (field.ident, field.ty, &field.stored);
+        let value = quote_spanned!(syn::spanned::Spanned::span(expr)=> let value: #ty = #expr;);
+        quote! {
+            if fields.contains(&#name) {
+                #value
+                self.#ident = value;
+            }
+        }
+    });
+    quote! {
+        const DEFAULTS: &'static [&'static str] = &[#(#names),*];
+
+        fn set_defaults(&mut self, fields: &[&str]) {
+            #(#sets)*
+        }
     }
 }
 

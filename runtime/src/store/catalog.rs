@@ -57,7 +57,16 @@ pub(crate) struct CollectionOps {
     pub(crate) index_keys: IndexKeysFn,
     /// Puts the object whose stored bytes (in the current layout) are given, under its id.
     pub(crate) put_stored: PutStoredFn,
+    /// The stored names of the fields with a default (`#[field(default = ..)]`).
+    pub(crate) defaults: &'static [&'static str],
+    /// Stores an object anew with the given fields set to their defaults.
+    pub(crate) fill_defaults: FillDefaultsFn,
 }
+
+/// Stores the object whose stored bytes (in any layout of `layouts`) are given anew, the
+/// fields named set to their defaults: `(writer, id, stored, layouts, fields, buffer)`.
+pub(crate) type FillDefaultsFn =
+    fn(&mut Writer<'_>, Id, &[u8], &Layouts, &[&str], &mut Vec<u8>) -> Result<Id>;
 
 /// Puts an object given as its stored bytes: `(writer, id, stored, buffer)`.
 pub(crate) type PutStoredFn = fn(&mut Writer<'_>, Id, &[u8], &mut Vec<u8>) -> Result<Id>;
@@ -65,8 +74,29 @@ pub(crate) type PutStoredFn = fn(&mut Writer<'_>, Id, &[u8], &mut Vec<u8>) -> Re
 impl CollectionOps {
     /// What `C` does.
     pub(crate) fn of<C: Collection>() -> Self {
-        CollectionOps { index_keys: index_keys_of::<C>, put_stored: put_stored_of::<C> }
+        CollectionOps {
+            index_keys: index_keys_of::<C>,
+            put_stored: put_stored_of::<C>,
+            defaults: C::DEFAULTS,
+            fill_defaults: fill_defaults_of::<C>,
+        }
     }
+}
+
+/// Stores the object of `C` whose stored bytes are `stored` anew, with `fields` set to
+/// their defaults.
+fn fill_defaults_of<C: Collection>(
+    writer: &mut Writer<'_>,
+    id: Id,
+    stored: &[u8],
+    layouts: &Layouts,
+    fields: &[&str],
+    buffer: &mut Vec<u8>,
+) -> Result<Id> {
+    let mut object = C::decode_in(id, stored, layouts)?;
+    object.set_id(id);
+    object.set_defaults(fields);
+    writer.put(&object, buffer)
 }
 
 /// Puts the object of `C` whose stored bytes are `stored`, under `id`.

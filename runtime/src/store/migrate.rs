@@ -182,6 +182,71 @@ fn migrate(
             _ => {}
         }
     }
+    // Fields added with a default (`#[field(default = ..)]`): no stored object has them,
+    // so every one is stored anew with their defaults.
+    let defaulted: Vec<&str> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::FieldAdded(field) | Change::LooksRenamed { new: field, .. } => Some(field.name.as_str()),
+            _ => None,
+        })
+        .filter(|name| collection.ops.defaults.contains(name))
+        .collect();
+    if !defaulted.is_empty() {
+        fill_defaults(write, &new_state, collection, &defaulted, progress)?;
+    }
+    Ok(())
+}
+
+/// Stores every object of the collection anew with the `fields` (added by this
+/// migration) set to their defaults, reported as progress of `"defaults"`.
+fn fill_defaults(
+    write: &redb::WriteTransaction,
+    state: &StoredCollection,
+    requested: &Requested,
+    fields: &[&str],
+    progress: Option<&Progress>,
+) -> Result<()> {
+    const BATCH: usize = 4096;
+    let total = open_table(write, state.records())?.len()?;
+    let report = |done: u64| {
+        if let Some(progress) = progress {
+            let progress = progress.as_ref();
+            crate::guard::user(|| {
+                progress(&MigrationProgress {
+                    collection: state.schema.name.clone(),
+                    index: "defaults".to_owned(),
+                    done,
+                    total,
+                })
+            });
+        }
+    };
+    report(0);
+    let (mut from, mut done, mut buffer) = (0, 0, Vec::new());
+    loop {
+        // A batch is read, then written: a table is open only once at a time.
+        let batch = {
+            let records = open_table(write, state.records())?;
+            records
+                .range(from..)?
+                .take(BATCH)
+                .map(|entry| entry.map(|(id, stored)| (id.value(), stored.value().to_vec())))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let Some(&(last, _)) = batch.last() else { break };
+        let mut writer = super::write::Writer::open(write, state)?;
+        for (id, stored) in &batch {
+            (requested.ops.fill_defaults)(&mut writer, *id, stored, &state.layouts, fields, &mut buffer)?;
+        }
+        writer.finish()?;
+        done += batch.len() as u64;
+        report(done);
+        match last.checked_add(1) {
+            Some(next) if batch.len() == BATCH => from = next,
+            _ => break,
+        }
+    }
     Ok(())
 }
 
