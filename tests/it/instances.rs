@@ -29,7 +29,7 @@ mod other_message {
         pub author: String,
         pub content: String,
         pub created_at: i64,
-        pub likes: u64,
+        pub likes: i32,
         pub tags: Vec<String>,
         pub reply_to: Option<Id>,
     }
@@ -117,7 +117,7 @@ fn other_schemas_are_a_mismatch_that_names_each_difference() {
         })
         .unwrap();
     assert!(
-        matches!(&changes[..], [Change::FieldTypeChanged { old, new }] if old.name == "likes" && new.ty == StoredType::U64)
+        matches!(&changes[..], [Change::FieldTypeChanged { old, new }] if old.name == "likes" && new.ty == StoredType::I32)
     );
 
     let extra = Db::builder()
@@ -222,7 +222,7 @@ fn a_changed_schema_in_the_file_is_refused_and_the_file_left_as_it_was() {
     let Err(error @ Error::SchemaIncompatible { .. }) = result else { panic!("{result:?}") };
     let text = error.to_string();
     assert!(text.contains("collection `Message`"), "{text}");
-    assert!(text.contains("field `likes` changed from `likes: u32` to `likes: u64` [breaking]"), "{text}");
+    assert!(text.contains("field `likes` changed from `likes: u32` to `likes: i32` [breaking]"), "{text}");
     assert!(std::fs::read(&path).unwrap() == before, "the file must be byte-identical");
     assert!(Db::instance("evolve").is_none());
 
