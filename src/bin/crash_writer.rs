@@ -4,6 +4,8 @@
 //!
 //! With a second argument `relaxed`, the instance is `relaxed`, its commits are `Durability::Relaxed`, and after
 //! every eighth batch it flushes and prints `durable N`: batches up to `N` are on disk.
+//! With `group`, the instance is `group`, and four threads commit batches at once (their
+//! durable commits share flushes), each batch printed once its commit has returned.
 //! With `backup`, the instance is `backup`, and a second thread copies it again and again
 //! to `DIR/backups/<k>.insula`, printing `backup k` as each copy returns. Any other
 //! second argument names the instance.
@@ -33,6 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
     let mut next = db.entries().query().max(Entry::BATCH)?.map_or(0, |last| last + 1);
+    if mode.as_deref() == Some("group") {
+        return group(&db, next);
+    }
     let mut out = std::io::stdout();
     loop {
         let mut batch: Vec<Entry> = (0..BATCH)
@@ -47,4 +52,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.flush()?;
         next += 1;
     }
+}
+
+/// Four threads commit batches numbered from `first` on, at once, until killed.
+fn group(db: &Db, first: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let next = std::sync::atomic::AtomicU64::new(first);
+    let out = std::sync::Mutex::new(std::io::stdout());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| -> insula::Result<()> {
+                loop {
+                    let batch = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let mut entries: Vec<Entry> = (0..BATCH)
+                        .map(|seq| Entry { id: 0, batch, seq, label: format!("batch {batch} entry {seq}") })
+                        .collect();
+                    db.write_txn_sync(|txn| txn.entries().put_all(&mut entries))?;
+                    let mut out = out.lock().expect("stdout");
+                    writeln!(out, "{batch}").and_then(|()| out.flush()).expect("the parent reads");
+                }
+            });
+        }
+    });
+    Ok(())
 }

@@ -268,3 +268,52 @@ fn a_failed_put_all_that_is_committed_anyway_keeps_its_ids() {
     assert_eq!(emails, ["taken", "fresh", "next"]);
     db.accounts().verify().unwrap();
 }
+
+/// Durable writers on several threads at once share flushes (group commit). Each
+/// transaction stays whole on its own: those that return `Err` or panic leave nothing,
+/// whatever the others around them do, and every writer returns.
+#[test]
+fn concurrent_durable_writers_keep_each_transaction_whole_whatever_the_others_do() {
+    with_watchdog(QUICK, || {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir, "group-commit");
+        let kept: Vec<Vec<String>> = std::thread::scope(|scope| {
+            let writers: Vec<_> = (0..4)
+                .map(|thread| {
+                    let db = db.clone();
+                    scope.spawn(move || {
+                        let mut kept = Vec::new();
+                        for i in 0..60 {
+                            let content = format!("{thread}-{i}");
+                            let result = catch_unwind(AssertUnwindSafe(|| {
+                                db.write_txn_sync_with_error(|txn| {
+                                    txn.messages().put(&mut message(&content))?;
+                                    txn.messages().put(&mut message(&format!("{content} again")))?;
+                                    match i % 5 {
+                                        1 => Err(AppError::Rejected),
+                                        3 => panic!("a writer panics"),
+                                        _ => Ok(()),
+                                    }
+                                })
+                            }));
+                            if let Ok(Ok(())) = result {
+                                kept.push(content);
+                            }
+                        }
+                        kept
+                    })
+                })
+                .collect();
+            writers.into_iter().map(|writer| writer.join().unwrap()).collect()
+        });
+        let mut expected: Vec<String> =
+            kept.iter().flatten().flat_map(|content| [content.clone(), format!("{content} again")]).collect();
+        let mut stored: Vec<String> =
+            db.messages().all().unwrap().into_iter().map(|message| message.content).collect();
+        expected.sort();
+        stored.sort();
+        assert_eq!(kept.iter().map(Vec::len).sum::<usize>(), 4 * 36);
+        assert_eq!(stored, expected);
+        db.messages().verify().unwrap();
+    });
+}

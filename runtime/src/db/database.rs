@@ -111,6 +111,12 @@ impl Db {
     /// Write transactions of one instance run one at a time; starting one inside
     /// another on the same thread is [`Error::NestedTransaction`].
     ///
+    /// A durable commit returns once it is on the disk. Durable writers on several
+    /// threads share flushes (group commit, see the README): a commit may then be seen
+    /// by readers and watchers a little before its call returns, and a crash before the
+    /// call returns may take it back. `f` must not wait for another thread's write
+    /// transaction on this instance to return: that one may be waiting for this commit.
+    ///
     /// ```
     /// # use insula::prelude::*;
     /// # #[derive(Collection, Debug, Default)]
@@ -173,8 +179,9 @@ impl Db {
         f: impl FnOnce(&WriteTxn<'_>) -> Result<R, E>,
     ) -> Result<R, E> {
         let _writing = WritingGuard::enter(&self.instance)?;
+        let writing = self.instance.group.enter();
         // A panic in an earlier transaction's closure poisons nothing this guards.
-        let _serial = self.instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let serial = self.instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let instance = &self.instance;
         let txn = storage(&instance.path, || instance.begin_write("run a write transaction"))?;
         let txn = SafeDrop::new(txn);
@@ -189,10 +196,27 @@ impl Db {
         // a panic of that abort on a damaged file).
         let result = f(&write)?;
         let WriteTxn { txn, changes, durability, .. } = write;
-        storage(&instance.path, || commit(txn.into_inner(), durability.get()))?;
+        // A durable commit while another writer waits shares a flush with it (see
+        // `group.rs`): it commits relaxed now and returns once a flush covers it.
+        let shared = durability.get() == Durability::Immediate && instance.group.shared();
+        let durability = if shared { Durability::Relaxed } else { durability.get() };
+        storage(&instance.path, || commit(txn.into_inner(), durability))?;
+        let number = instance.group.committed(&writing, durability == Durability::Immediate);
         instance.watchers.notify(&mut changes.into_inner(), || ReadTxn::begin(instance));
+        drop(serial);
+        if shared {
+            storage(&instance.path, || instance.group.wait_durable(number, |reach| flush(instance, reach)))?;
+        }
         Ok(result)
     }
+}
+
+/// Makes every commit of `instance` so far durable with an empty durable commit, and
+/// tells `reach` once the commit holds the file (no other commit can land before it).
+pub(crate) fn flush(instance: &Instance, reach: &dyn Fn()) -> Result<()> {
+    let txn = instance.begin_write("flush")?;
+    reach();
+    commit(txn, Durability::Immediate)
 }
 
 /// Commits `txn` with `durability`.

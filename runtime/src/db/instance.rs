@@ -1,6 +1,7 @@
 //! An open instance: the redb file, what it knows of each collection, its watchers, and
 //! the process-wide registry of instances by name.
 
+use super::group::Group;
 use super::registry::Registry;
 use super::txn::Durability;
 use super::watchers::Watchers;
@@ -52,6 +53,8 @@ pub(crate) struct Instance {
     pub(crate) write_lock: Mutex<()>,
     /// The durability of a write transaction that does not choose its own.
     pub(crate) durability: Durability,
+    /// Durable commits made at the same time share a flush.
+    pub(crate) group: Group,
 }
 
 impl Instance {
@@ -94,6 +97,7 @@ impl Instance {
             watchers: Arc::default(),
             write_lock: Mutex::new(()),
             durability: options.durability,
+            group: Group::default(),
         };
         if let Some(threshold) = options.compact_above
             && instance.space()?.1.is_some_and(|free| free >= threshold)

@@ -3,6 +3,7 @@
 
 mod builder;
 mod database;
+mod group;
 mod handles;
 mod instance;
 mod operations;

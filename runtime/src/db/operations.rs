@@ -119,7 +119,11 @@ impl Db {
             return Ok(());
         }
         let _serial = instance.serial()?;
-        storage(&instance.path, || commit(instance.begin_write("flush")?, Durability::Immediate))
+        // No commit lands while this holds the write lock.
+        let covered = instance.group.last();
+        storage(&instance.path, || commit(instance.begin_write("flush")?, Durability::Immediate))?;
+        instance.group.made_durable(covered);
+        Ok(())
     }
 
     /// Compacts the file in place: every table is rewritten into full pages (deletes

@@ -18,7 +18,9 @@ use std::cell::{Cell, RefCell};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Durability {
     /// The commit is on the disk when it returns: it survives a crash of the process and
-    /// a power loss. Each commit waits for the disk to confirm its writes (an `fsync`).
+    /// a power loss. Each commit waits for the disk to confirm its writes (an `fsync`);
+    /// commits made on several threads at once share that wait (group commit), and
+    /// readers may see such a commit just before its call returns.
     #[default]
     Immediate,
     /// The commit is in the instance's memory when it returns: readers see it at once,

@@ -124,6 +124,14 @@ impl Contender for Insula {
         std::fs::metadata(self.db().path()).map(|m| m.len()).unwrap_or(0)
     }
 
+    fn concurrent_commits(&mut self, threads: u64, commits: u64, first: u64) -> Option<Vec<Duration>> {
+        let db = self.db();
+        Some(super::on_threads(threads, commits, first, |message| {
+            let mut message = to_message(message);
+            db.write_txn_sync(|txn| txn.messages().put(&mut message)).expect("writes");
+        }))
+    }
+
     fn reopen_changed(&mut self) -> Option<Duration> {
         drop(self.db.take());
         let start = Instant::now();

@@ -8,7 +8,10 @@
 //! with `synchronous=NORMAL`); W3 N random gets by id, decoded; W4 1,000 equality queries on
 //! `author`, every hit decoded; W5 a full scan counting `likes > 899`; W6 watcher
 //! latency from commit return to receipt (p50/p99) and whether the commit is visible on
-//! receipt; the file size after W1; W7 open time after a compatible schema change.
+//! receipt; the file size after W1; W7 open time after a compatible schema change; W8 1,
+//! 2, 4 and 8 threads each committing 1,000 one-object durable transactions at once
+//! (commits/s, p50/p99; `INSULA_W8_COMMITS` sets the count), against SQLite's one
+//! `synchronous=FULL` connection shared by the threads and raw redb.
 //!
 //! Each repetition opens every contender in a fresh directory, and they take turns at
 //! the grain of one sample (a commit, a chunk of 1,000 gets, a query, a scan): on a shared
@@ -57,6 +60,39 @@ pub trait Contender {
     /// W7: closes, changes the schema compatibly, and times the open; `None` where the
     /// peer has no schema.
     fn reopen_changed(&mut self) -> Option<Duration>;
+    /// W8: `threads` threads at once, each committing `commits` one-object durable
+    /// transactions, the messages from `first` on; every commit's latency. `None` for a
+    /// peer left out of W8.
+    fn concurrent_commits(&mut self, threads: u64, commits: u64, first: u64) -> Option<Vec<Duration>> {
+        let _ = (threads, commits, first);
+        None
+    }
+}
+
+/// The thread counts of W8.
+const W8_THREADS: [u64; 4] = [1, 2, 4, 8];
+
+/// Runs `commit(message)` for `commits` messages on each of `threads` threads at once,
+/// thread `t` taking the messages from `first + t * commits`; every commit's latency.
+pub fn on_threads(threads: u64, commits: u64, first: u64, commit: impl Fn(&Plain) + Sync) -> Vec<Duration> {
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let commit = &commit;
+                scope.spawn(move || {
+                    (0..commits)
+                        .map(|i| {
+                            let message = plain(first + t * commits + i);
+                            let start = Instant::now();
+                            commit(&message);
+                            start.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|worker| worker.join().expect("a committer")).collect()
+    })
 }
 
 /// Opens a fresh contender in a directory.
@@ -91,6 +127,8 @@ struct Samples {
     w6_visible: Option<bool>,
     size: u64,
     w7: Vec<f64>,
+    /// W8, by thread count: commits per second, and p50 and p99 latency.
+    w8: [[Vec<f64>; 3]; W8_THREADS.len()],
 }
 
 /// The contenders of one repetition, each open in a fresh directory, with their samples.
@@ -144,6 +182,26 @@ impl Round<'_> {
                 latencies.sort();
                 samples.w2_50.push(percentile(&latencies, 0.5).as_secs_f64());
                 samples.w2_99.push(percentile(&latencies, 0.99).as_secs_f64());
+            }
+        }
+        // Before W2r, which leaves SQLite's commits relaxed.
+        if runs("W8") {
+            let commits = w8_commits();
+            for (slot, &threads) in W8_THREADS.iter().enumerate() {
+                let first = n + 10_000 + slot as u64 * 10_000;
+                let count = self.dbs.len();
+                for k in (self.first..count).chain(0..self.first) {
+                    let start = Instant::now();
+                    let latencies = self.dbs[k].concurrent_commits(threads, commits, first);
+                    let elapsed = start.elapsed().as_secs_f64();
+                    if let Some(mut latencies) = latencies {
+                        latencies.sort();
+                        let [rate, p50, p99] = &mut self.samples[k].w8[slot];
+                        rate.push(latencies.len() as f64 / elapsed);
+                        p50.push(percentile(&latencies, 0.5).as_secs_f64());
+                        p99.push(percentile(&latencies, 0.99).as_secs_f64());
+                    }
+                }
             }
         }
         if runs("W2r") {
@@ -228,7 +286,7 @@ impl Samples {
     /// The figures, each with its samples.
     fn figures(self) -> Vec<Figure> {
         let name = self.name;
-        vec![
+        let mut figures = vec![
             Figure::new(name, "W1 insert N, one txn (s)", self.w1, false),
             Figure::new(name, "W2 one-object commit p50 (s)", self.w2_50, false),
             Figure::new(name, "W2 one-object commit p99 (s)", self.w2_99, false),
@@ -247,8 +305,20 @@ impl Samples {
             ),
             Figure::new(name, "file size after W1 (bytes)", vec![self.size as f64], false),
             Figure::new(name, "W7 open after a compatible change (s)", self.w7, false),
-        ]
+        ];
+        for (&threads, [rate, p50, p99]) in W8_THREADS.iter().zip(self.w8) {
+            let label = |what: &str| -> &'static str { format!("W8 {threads} threads, {what}").leak() };
+            figures.push(Figure::new(name, label("commits/s"), rate, false).higher_is_better());
+            figures.push(Figure::new(name, label("commit p50 (s)"), p50, false));
+            figures.push(Figure::new(name, label("commit p99 (s)"), p99, false));
+        }
+        figures
     }
+}
+
+/// W8's commits per thread: `INSULA_W8_COMMITS`, or 1,000.
+fn w8_commits() -> u64 {
+    std::env::var("INSULA_W8_COMMITS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000)
 }
 
 fn main() {

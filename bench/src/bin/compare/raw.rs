@@ -101,6 +101,11 @@ impl Contender for Raw {
         self.write(&self.staged);
     }
 
+    fn concurrent_commits(&mut self, threads: u64, commits: u64, first: u64) -> Option<Vec<Duration>> {
+        let raw = &*self;
+        Some(super::on_threads(threads, commits, first, |message| raw.write(std::slice::from_ref(message))))
+    }
+
     fn insert_one(&mut self, message: &Plain) {
         self.write(std::slice::from_ref(message));
     }

@@ -10,12 +10,19 @@ pub struct Figure {
     pub value: Option<f64>,
     /// A yes/no figure (1 or 0), not a time or a size.
     pub flag: bool,
+    /// A rate, where more is better (the ratio is then Insula's over the peer's).
+    pub higher: bool,
 }
 
 impl Figure {
     pub fn new(contender: &'static str, workload: &'static str, samples: Vec<f64>, flag: bool) -> Self {
         let value = (!samples.is_empty()).then(|| crate::median(samples.clone()));
-        Figure { contender, workload, samples, value, flag }
+        Figure { contender, workload, samples, value, flag, higher: false }
+    }
+
+    /// Marks a rate, where more is better.
+    pub fn higher_is_better(self) -> Self {
+        Figure { higher: true, ..self }
     }
 }
 
@@ -35,7 +42,7 @@ impl Report {
         self.figure(contender, workload).and_then(|f| f.value)
     }
 
-    /// A peer's figure over Insula's: the median of the ratios of the repetitions, whose
+    /// A peer's figure over Insula's (Insula's over the peer's for a rate): the median of the ratios of the repetitions, whose
     /// samples were taken side by side, where both have one sample per repetition; else
     /// the ratio of the medians.
     fn ratio(&self, peer: &str, workload: &str) -> Option<f64> {
@@ -43,6 +50,8 @@ impl Report {
         if ours.flag {
             return None;
         }
+        // For a rate, the ratio of the other way round is the same "above 1: Insula faster".
+        let (ours, theirs) = if ours.higher { (theirs, ours) } else { (ours, theirs) };
         let paired = ours.samples.len() == theirs.samples.len() && ours.samples.len() > 1;
         if paired && ours.samples.iter().all(|&ours| ours > 0.0) {
             let ratios =

@@ -89,6 +89,17 @@ impl Contender for Sqlite {
         Self::write(self.connection.as_mut().expect("open"), &self.staged);
     }
 
+    /// The threads share the one connection, each commit under a lock: SQLite has one
+    /// writer at a time, and a second connection would wait in SQLite's busy handler,
+    /// which sleeps for milliseconds.
+    fn concurrent_commits(&mut self, threads: u64, commits: u64, first: u64) -> Option<Vec<Duration>> {
+        let connection = std::sync::Mutex::new(self.connection.as_mut().expect("open"));
+        Some(super::on_threads(threads, commits, first, |message| {
+            let mut connection = connection.lock().expect("a committer");
+            Self::write(&mut connection, std::slice::from_ref(message));
+        }))
+    }
+
     fn insert_one(&mut self, message: &Plain) {
         Self::write(self.connection.as_mut().expect("open"), std::slice::from_ref(message));
     }
