@@ -11,7 +11,7 @@ use super::txn::{ReadTxn, WriteTxn};
 use super::watchers::{Committed, Interest, Watchers};
 use crate::codec::key::KeyPart;
 use crate::guard::{storage, user};
-use crate::store::{self, StoredCollection, Tables, Writer};
+use crate::store::{self, StoredCollection, Tables, Typed, TypedKeys, Writer};
 use crate::watch::Watcher;
 use crate::{Collection, Error, Field, Id, Result};
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
@@ -394,13 +394,11 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
     pub fn put_all(&self, objects: &mut [C]) -> Result<Vec<Id>> {
         let ids = self.write(|writer, buffer| {
             let mut ids = Vec::with_capacity(objects.len());
-            for (position, object) in objects.iter().enumerate() {
-                match writer.put(object, buffer) {
-                    Ok(id) => ids.push(id),
-                    Err(error) => return Err(error.in_batch(position, &ids)),
-                }
+            let typed = objects.iter().map(Typed);
+            match writer.put_batch(typed, &TypedKeys::<C>::new(), buffer, &mut ids) {
+                Ok(()) => Ok(ids),
+                Err((position, error)) => Err(error.in_batch(position, &ids)),
             }
-            Ok(ids)
         })?;
         for (object, &id) in objects.iter_mut().zip(&ids) {
             object.set_id(id);

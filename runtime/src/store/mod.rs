@@ -31,7 +31,7 @@ pub use stats::{CollectionStats, IndexStats, Stats};
 pub(crate) use stats::{collections as collection_stats, table_bytes};
 pub(crate) use tables::{Flow, KeyRange, Source, Tables, prefix_end};
 pub(crate) use verify::verify;
-pub(crate) use write::{StoredKeys, TypedKeys, Writer, clear};
+pub(crate) use write::{StoredKeys, Typed, TypedKeys, Writer, clear};
 // What the dynamic import writes with.
 #[cfg(feature = "json")]
 pub(crate) use {catalog::stored_collections, write::Object};

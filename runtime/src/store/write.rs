@@ -61,6 +61,42 @@ impl<'t> IndexTable<'t, WriteTransaction> {
     }
 }
 
+/// How many objects' index entries a batch gathers before it writes them: enough to
+/// sort a long run of keys, few enough to keep their memory small.
+const GATHERED_OBJECTS: usize = 1 << 16;
+
+/// An entry of a non-unique index, gathered by a batch: `key ++ id`, to be inserted or
+/// removed.
+#[derive(Debug, Clone)]
+struct Entry {
+    key: Vec<u8>,
+    insert: bool,
+}
+
+impl Entry {
+    fn new(key: &[u8], id: Id, insert: bool) -> Self {
+        let mut entry = Vec::with_capacity(key.len() + 8);
+        entry.extend_from_slice(key);
+        entry.extend_from_slice(&id.to_be_bytes());
+        Entry { key: entry, insert }
+    }
+}
+
+impl<'t> IndexTable<'t, WriteTransaction> {
+    /// Inserts or removes `entry`, a whole entry (`key ++ id`) of a non-unique index.
+    fn write_entry(&mut self, entry: &[u8], insert: bool) -> Result<()> {
+        let IndexTable::Multi(table) = self else {
+            unreachable!("a batch gathers the entries of non-unique indexes only")
+        };
+        if insert {
+            table.insert(entry, ())?;
+        } else {
+            table.remove(entry)?;
+        }
+        Ok(())
+    }
+}
+
 /// `key ++ id` (big-endian), written into `scratch`.
 fn with_id<'s>(key: &[u8], id: Id, scratch: &'s mut Vec<u8>) -> &'s [u8] {
     scratch.clear();
@@ -291,6 +327,110 @@ impl<'t> Writer<'t> {
         self.touched.push(id);
         self.new_keys = new_keys;
         Ok(id)
+    }
+
+    /// Stores `objects` in order as [`put_object`](Self::put_object) stores each,
+    /// pushing their ids to `ids`; on an error, the position of the object that failed.
+    ///
+    /// A B-tree takes keys far faster in order than scattered, and a batch's index keys
+    /// come in object order, which is random order for an index on `author`, say. So
+    /// where no index is unique (a unique key must be checked against the objects before
+    /// it), the batch's index entries are gathered, sorted, and written in key order;
+    /// the records go in as they come, already in id order for fresh ids. What the batch
+    /// writes is what putting its objects one by one writes, on an error too: the entries
+    /// of the objects stored before the failing one go in.
+    pub(crate) fn put_batch<O: Object>(
+        &mut self,
+        objects: impl IntoIterator<Item = O>,
+        stored: &impl StoredKeys,
+        buffer: &mut Vec<u8>,
+        ids: &mut Vec<Id>,
+    ) -> Result<(), (usize, Error)> {
+        let indexes = &self.tables.collection().schema.indexes;
+        if indexes.is_empty() || indexes.iter().any(|index| index.unique) {
+            for (position, object) in objects.into_iter().enumerate() {
+                ids.push(self.put_object(&object, stored, buffer).map_err(|error| (position, error))?);
+            }
+            return Ok(());
+        }
+        let mut gathered: Vec<Vec<Entry>> = vec![Vec::new(); indexes.len()];
+        let mut count = 0;
+        let mut failed = None;
+        for (position, object) in objects.into_iter().enumerate() {
+            match self.put_gathering(&object, stored, buffer, &mut gathered) {
+                Ok(id) => ids.push(id),
+                Err(error) => {
+                    failed = Some((position, error));
+                    break;
+                }
+            }
+            count += 1;
+            if count % GATHERED_OBJECTS == 0 {
+                self.write_gathered(&mut gathered).map_err(|error| (position, error))?;
+            }
+        }
+        self.write_gathered(&mut gathered).map_err(|error| (count, error))?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// [`put_object`](Self::put_object) for a collection without unique indexes, its
+    /// index entries added to `gathered` (by index number) instead of written.
+    fn put_gathering(
+        &mut self,
+        object: &impl Object,
+        stored: &impl StoredKeys,
+        buffer: &mut Vec<u8>,
+        gathered: &mut [Vec<Entry>],
+    ) -> Result<Id> {
+        let fresh = object.id() == 0;
+        let collection = self.tables.collection();
+        let id = match object.id() {
+            0 => self.counter.next(&collection.schema.name)?,
+            id => {
+                self.counter.observe(id);
+                id
+            }
+        };
+        object.encode(id, buffer)?;
+        let mut new_keys = std::mem::take(&mut self.new_keys);
+        new_keys.resize_with(gathered.len(), Vec::new);
+        for (index, keys) in new_keys.iter_mut().enumerate() {
+            keys.clear();
+            object.index_keys(index, keys)?;
+        }
+        let (records, _) = self.tables.open_mut()?;
+        let old_keys = match records.insert(id, buffer.as_slice())? {
+            Some(old) if !fresh => Some(stored.stored_keys(id, old.value(), &collection.layouts)?),
+            _ => None,
+        };
+        for (number, entries) in gathered.iter_mut().enumerate() {
+            let old = old_keys.as_ref().map(|old| &old[number]);
+            if let Some(old) = old {
+                for key in old.iter().filter(|key| !new_keys[number].contains(key)) {
+                    entries.push(Entry::new(key, id, false));
+                }
+            }
+            for key in new_keys[number].iter().filter(|key| old.is_none_or(|old| !old.contains(key))) {
+                entries.push(Entry::new(key, id, true));
+            }
+        }
+        self.touched.push(id);
+        self.new_keys = new_keys;
+        Ok(id)
+    }
+
+    /// Writes the gathered entries of each index in key order, and forgets them. Entries
+    /// of one key keep their order (an object put twice in a batch), as the sort is
+    /// stable.
+    fn write_gathered(&mut self, gathered: &mut [Vec<Entry>]) -> Result<()> {
+        let (_, tables) = self.tables.open_mut()?;
+        for (entries, table) in gathered.iter_mut().zip(tables.iter_mut()) {
+            entries.sort_by(|a, b| a.key.cmp(&b.key));
+            for entry in entries.drain(..) {
+                table.write_entry(&entry.key, entry.insert)?;
+            }
+        }
+        Ok(())
     }
 
     /// Removes object `id` and its index entries; whether it existed.
