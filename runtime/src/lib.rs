@@ -99,6 +99,10 @@ mod field;
 mod guard;
 #[cfg(feature = "json")]
 pub mod json;
+#[cfg(feature = "async")]
+mod oneshot;
+#[cfg(feature = "async")]
+mod pool;
 mod query;
 pub mod schema;
 mod store;
