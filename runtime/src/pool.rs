@@ -79,3 +79,48 @@ fn work(first: Job) {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use std::collections::HashSet;
+    use std::sync::mpsc;
+    use std::thread::{self, ThreadId};
+    use std::time::Duration;
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    /// A job of a chain `depth` long: it starts the next and waits for its end, then
+    /// sends the threads of the chain from its own down.
+    fn link(depth: usize, done: mpsc::Sender<Vec<ThreadId>>) {
+        let mut threads = if depth == 0 {
+            Vec::new()
+        } else {
+            let (next_done, next_finished) = mpsc::channel();
+            run(Box::new(move || link(depth - 1, next_done))).unwrap();
+            next_finished.recv_timeout(WAIT).expect("the next job of the chain ran")
+        };
+        threads.push(thread::current().id());
+        done.send(threads).unwrap();
+    }
+
+    /// The only test of the crate that uses the pool, so it knows every thread.
+    #[test]
+    fn a_job_never_waits_for_a_busy_thread_and_idle_threads_take_the_next_jobs() {
+        // Each job of the chain blocks its thread until the job it started has ended:
+        // a pool that queued a job behind a busy thread would leave the chain hanging.
+        let (done, finished) = mpsc::channel();
+        run(Box::new(move || link(16, done))).unwrap();
+        let chain: HashSet<ThreadId> = finished.recv_timeout(WAIT * 2).unwrap().into_iter().collect();
+        assert_eq!(chain.len(), 17, "every job of the chain had a thread of its own");
+
+        // Once idle, those threads take the next jobs instead of new threads.
+        thread::sleep(Duration::from_millis(100));
+        for _ in 0..5 {
+            let (done, finished) = mpsc::channel();
+            run(Box::new(move || done.send(thread::current().id()).unwrap())).unwrap();
+            let thread = finished.recv_timeout(WAIT).unwrap();
+            assert!(chain.contains(&thread), "an idle thread ran the job");
+        }
+    }
+}

@@ -164,6 +164,9 @@ pub(crate) trait Unsubscribe: Send + Sync {
 /// to the newest state and memory never grows. When an event arrives, a read
 /// transaction begun afterwards sees the commit that caused it. Dropping the watcher
 /// unsubscribes; when the instance closes, receiving returns a disconnection error.
+///
+/// With the feature `async` (on by default), it is also a `futures_core::Stream` of the
+/// same events, which ends when the instance closes.
 pub struct Watcher<T> {
     mailbox: Arc<Mailbox<T>>,
     subscription: u64,

@@ -40,42 +40,39 @@ fn open(dir: &tempfile::TempDir, name: &str) -> Db {
     Db::builder().name(name).collection::<Task>().open(dir.path()).unwrap()
 }
 
+/// An executor the async API is tested under.
 #[derive(Debug, Clone, Copy)]
-enum Executor {
+enum Runner {
     TokioMultiThread,
     TokioCurrentThread,
     AsyncExecutor,
     FuturesBlockOn,
 }
 
-const EXECUTORS: [Executor; 4] = [
-    Executor::TokioMultiThread,
-    Executor::TokioCurrentThread,
-    Executor::AsyncExecutor,
-    Executor::FuturesBlockOn,
-];
+const RUNNERS: [Runner; 4] =
+    [Runner::TokioMultiThread, Runner::TokioCurrentThread, Runner::AsyncExecutor, Runner::FuturesBlockOn];
 
-/// Runs `future` to its end on `executor`, as a spawned task where the executor has
+/// Runs `future` to its end under `runner`, as a spawned task where the executor has
 /// tasks.
-fn run_on<T: Send + 'static>(executor: Executor, future: impl Future<Output = T> + Send + 'static) -> T {
-    match executor {
-        Executor::TokioMultiThread => {
+fn run_on<T: Send + 'static>(runner: Runner, future: impl Future<Output = T> + Send + 'static) -> T {
+    match runner {
+        Runner::TokioMultiThread => {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
             runtime
                 .block_on(runtime.spawn(future))
                 .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
         }
-        Executor::TokioCurrentThread => {
+        Runner::TokioCurrentThread => {
             let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
             runtime
                 .block_on(async { tokio::spawn(future).await })
                 .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
         }
-        Executor::AsyncExecutor => {
+        Runner::AsyncExecutor => {
             let executor = async_executor::Executor::new();
             futures_lite::future::block_on(executor.run(executor.spawn(future)))
         }
-        Executor::FuturesBlockOn => futures::executor::block_on(future),
+        Runner::FuturesBlockOn => futures::executor::block_on(future),
     }
 }
 
@@ -87,10 +84,10 @@ where
 {
     let name = name.to_owned();
     with_watchdog(QUICK, move || {
-        for executor in EXECUTORS {
+        for runner in RUNNERS {
             let dir = scratch();
-            let db = open(&dir, &format!("async-{name}-{executor:?}"));
-            run_on(executor, scenario(db));
+            let db = open(&dir, &format!("async-{name}-{runner:?}"));
+            run_on(runner, scenario(db));
         }
     });
 }
@@ -176,11 +173,36 @@ fn awaiting_a_write_inside_a_write_on_the_same_thread_is_an_error_not_a_deadlock
         })
         .unwrap();
 
-        // And the other way round, as in the synchronous form.
+        // And inside an async write's closure, as in the synchronous form.
         let inner = db.clone();
         let nested = futures::executor::block_on(db.write_txn(move |_| inner.write_txn_sync(|_| Ok(()))));
         assert!(matches!(nested, Err(Error::NestedTransaction { .. })), "{nested:?}");
+        let inner = db.clone();
+        let nested = futures::executor::block_on(
+            db.write_txn(move |_| futures::executor::block_on(inner.write_txn(|_| Ok(())))),
+        );
+        assert!(matches!(nested, Err(Error::NestedTransaction { .. })), "{nested:?}");
         assert_eq!(db.tasks().count().unwrap(), 1);
+    });
+}
+
+#[test]
+fn a_closure_that_awaits_other_transactions_does_not_starve_their_threads() {
+    with_watchdog(QUICK, || {
+        let dir = scratch();
+        let db = open(&dir, "async-pool");
+        // Each closure blocks its thread until the transactions it awaits have ended on
+        // threads of their own: a pool that made them wait for a busy thread would hang.
+        let inner = db.clone();
+        let counts = futures::executor::block_on(db.read_txn(move |_| {
+            futures::executor::block_on(async {
+                let write = inner.write_txn(|txn| txn.tasks().put(&mut task("inner", 1)));
+                let id = write.await?;
+                let count = inner.read_txn(|txn| txn.tasks().count()).await?;
+                Ok((id, count))
+            })
+        }));
+        assert_eq!(counts.unwrap(), (1, 1));
     });
 }
 
@@ -344,9 +366,14 @@ fn watchers_are_streams_that_coalesce_and_end_on_every_executor() {
         drop(query);
         assert_eq!(db.watcher_count(), 2);
         assert_eq!(lazy.next().await, Some(()));
-        drop(db);
-        assert_eq!(lazy.next().await, None);
+        // The last handle drops on another thread while the task waits.
+        let closer = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            drop(db);
+        });
+        assert_eq!(lazy.next().await, None, "the task is woken when the instance closes");
         assert_eq!(object.next().await, None);
+        closer.join().unwrap();
     });
 }
 

@@ -136,33 +136,31 @@ impl Db {
 /// Runs `transaction` on a thread of the pool, once the returned future is polled, and
 /// resolves to its outcome; `transaction` gets the sender only to ask whether the
 /// future is still wanted.
-fn run<R: Send + 'static>(
+async fn run<R: Send + 'static>(
     transaction: impl FnOnce(&Sender<Answer<R>>) -> std::result::Result<R, Stopped> + Send + 'static,
-) -> impl Future<Output = Result<R>> + Send + 'static {
-    async move {
-        let (sender, receiver) = oneshot::channel::<Answer<R>>();
-        let job = move || {
-            // A future dropped before its job reached a thread: nothing to begin.
-            if sender.is_cancelled() {
-                return;
-            }
-            match catch_unwind(AssertUnwindSafe(|| transaction(&sender))) {
-                Ok(Ok(value)) => sender.send(Ok(Ok(value))),
-                Ok(Err(Stopped::Failed(error))) => sender.send(Ok(Err(error))),
-                // Nobody waits: the sender drops unheard.
-                Ok(Err(Stopped::Cancelled)) => {}
-                Err(panic) => sender.send(Err(panic)),
-            }
-        };
-        crate::pool::run(Box::new(job)).map_err(|source| Error::TxnThread { source })?;
-        match receiver.await {
-            Some(Ok(outcome)) => outcome,
-            Some(Err(panic)) => resume_unwind(panic),
-            // The job catches every panic and answers unless the receiver is gone, so
-            // this is the thread ending in a way that unwinding does not cover.
-            None => Err(Error::TxnThread {
-                source: std::io::Error::other("the transaction's thread ended without an answer"),
-            }),
+) -> Result<R> {
+    let (sender, receiver) = oneshot::channel::<Answer<R>>();
+    let job = move || {
+        // A future dropped before its job reached a thread: nothing to begin.
+        if sender.is_cancelled() {
+            return;
         }
+        match catch_unwind(AssertUnwindSafe(|| transaction(&sender))) {
+            Ok(Ok(value)) => sender.send(Ok(Ok(value))),
+            Ok(Err(Stopped::Failed(error))) => sender.send(Ok(Err(error))),
+            // Nobody waits: the sender drops unheard.
+            Ok(Err(Stopped::Cancelled)) => {}
+            Err(panic) => sender.send(Err(panic)),
+        }
+    };
+    crate::pool::run(Box::new(job)).map_err(|source| Error::TxnThread { source })?;
+    match receiver.await {
+        Some(Ok(outcome)) => outcome,
+        Some(Err(panic)) => resume_unwind(panic),
+        // The job catches every panic and answers unless the receiver is gone, so
+        // this is the thread ending in a way that unwinding does not cover.
+        None => Err(Error::TxnThread {
+            source: std::io::Error::other("the transaction's thread ended without an answer"),
+        }),
     }
 }
