@@ -398,18 +398,15 @@ fn a_read_begun_after_a_stream_event_sees_its_commit() {
                     }
                 })
             };
-            let mut events = 0;
             loop {
                 let seen = object.next().await.flatten().unwrap().done;
                 let read = db.read_txn(|txn| txn.tasks().get(1)).await.unwrap().unwrap().done;
                 assert!(read >= seen, "an event for done = {seen}, then a read found {read}");
-                events += 1;
                 if seen == 300 {
                     break;
                 }
             }
             writer.await.unwrap();
-            assert!(events <= 300);
         });
     });
 }
