@@ -289,6 +289,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The thread that runs an async transaction ([`Db::read_txn`](crate::Db::read_txn),
+    /// [`Db::write_txn`](crate::Db::write_txn)) could not be started: the process is out
+    /// of threads or memory. The transaction did not run.
+    #[error("could not start the thread of an async transaction: {source}")]
+    TxnThread {
+        /// Why the thread did not start.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A filter written in the filter language does not parse
     /// ([`Filter::parse`](crate::dynamic::Filter::parse)).
     #[error("filter, column {column}: {reason}")]

@@ -75,6 +75,8 @@
 //! - [`dynamic`]: any file read, verified, exported and imported without the app's types.
 //! - [`json`]: the JSON mapping of exports and imports.
 //! - [`Watcher`]: what changed after each commit.
+//! - With the feature `async` (on by default): [`Db::read_txn`] and [`Db::write_txn`],
+//!   awaited on any executor, and every [`Watcher`] as a `futures_core::Stream`.
 //! - [`schema`]: schemas, the classifier of changes, and the schema lock.
 //! - [`value`]: the traits of storable values and index keys.
 //! - [`dynamic`]: reading any file without its types: schemas, objects as value
@@ -99,6 +101,10 @@ mod field;
 mod guard;
 #[cfg(feature = "json")]
 pub mod json;
+#[cfg(feature = "async")]
+mod oneshot;
+#[cfg(feature = "async")]
+mod pool;
 mod query;
 pub mod schema;
 mod store;

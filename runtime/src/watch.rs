@@ -4,6 +4,10 @@
 //! keeps memory flat: it holds at most one pending event. A commit replaces the pending
 //! event with its own, so a slow or absent consumer gets the newest state, once, instead
 //! of a queue of stale ones.
+//!
+//! With the `async` feature, a watcher is also a `futures_core::Stream`: the mailbox
+//! keeps the waker of the task that last polled it beside its condvar, and every change
+//! that wakes a blocked thread wakes that task too.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{RecvError, RecvTimeoutError, TryRecvError};
@@ -24,12 +28,21 @@ struct MailboxState<T> {
     closed: bool,
     /// How many events were published, so that a late snapshot cannot replace a newer one.
     published: u64,
+    /// The task that last polled the watcher as a stream and found nothing.
+    #[cfg(feature = "async")]
+    waker: Option<std::task::Waker>,
 }
 
 impl<T> Mailbox<T> {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Mailbox {
-            state: Mutex::new(MailboxState { pending: None, closed: false, published: 0 }),
+            state: Mutex::new(MailboxState {
+                pending: None,
+                closed: false,
+                published: 0,
+                #[cfg(feature = "async")]
+                waker: None,
+            }),
             ready: Condvar::new(),
         })
     }
@@ -46,7 +59,7 @@ impl<T> Mailbox<T> {
         if !state.closed {
             state.pending = Some(event);
             state.published += 1;
-            self.ready.notify_all();
+            self.wake(state);
         }
     }
 
@@ -62,14 +75,15 @@ impl<T> Mailbox<T> {
         if !state.closed && state.published == published {
             state.pending = Some(event);
             state.published += 1;
-            self.ready.notify_all();
+            self.wake(state);
         }
     }
 
     /// Ends the stream: a pending event can still be received, then receiving fails.
     pub(crate) fn close(&self) {
-        self.lock().closed = true;
-        self.ready.notify_all();
+        let mut state = self.lock();
+        state.closed = true;
+        self.wake(state);
     }
 
     /// Ends the stream and drops a pending event: nothing more is received.
@@ -77,7 +91,41 @@ impl<T> Mailbox<T> {
         let mut state = self.lock();
         state.closed = true;
         state.pending = None;
+        self.wake(state);
+    }
+
+    /// Wakes whoever waits for a change of `state`: the threads blocked in `take`, and
+    /// the task that polled last. The lock is released before the task is woken, so
+    /// that a task woken on another thread does not find it held.
+    fn wake(&self, #[allow(unused_mut)] mut state: MutexGuard<'_, MailboxState<T>>) {
+        #[cfg(feature = "async")]
+        let waker = state.waker.take();
+        drop(state);
         self.ready.notify_all();
+        #[cfg(feature = "async")]
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// The stream's poll: the pending event, the end, or `Pending` with the task's
+    /// waker kept for the next change.
+    #[cfg(feature = "async")]
+    fn poll_take(&self, context: &mut std::task::Context<'_>) -> std::task::Poll<Option<T>> {
+        use std::task::Poll;
+        let mut state = self.lock();
+        if let Some(event) = state.pending.take() {
+            return Poll::Ready(Some(event));
+        }
+        if state.closed {
+            return Poll::Ready(None);
+        }
+        // The newest waker: a task that moved to another thread is woken there.
+        match &mut state.waker {
+            Some(waker) => waker.clone_from(context.waker()),
+            None => state.waker = Some(context.waker().clone()),
+        }
+        Poll::Pending
     }
 
     fn take(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
@@ -116,6 +164,9 @@ pub(crate) trait Unsubscribe: Send + Sync {
 /// to the newest state and memory never grows. When an event arrives, a read
 /// transaction begun afterwards sees the commit that caused it. Dropping the watcher
 /// unsubscribes; when the instance closes, receiving returns a disconnection error.
+///
+/// With the feature `async` (on by default), it is also a `futures_core::Stream` of the
+/// same events, which ends when the instance closes.
 pub struct Watcher<T> {
     mailbox: Arc<Mailbox<T>>,
     subscription: u64,
@@ -207,6 +258,40 @@ impl<T: Send + 'static> Watcher<T> {
         });
         spawned.map_err(|source| crate::Error::WatchThread { source })?;
         Ok(WatchGuard { stop: Arc::new(move || mailbox.cancel()) })
+    }
+}
+
+/// With the `async` feature, a watcher is a stream of its events, for any executor. It
+/// keeps the rules of [`recv`](Watcher::recv): events coalesce while the task is busy
+/// (it gets the newest state, and memory never grows), a read begun after an event sees
+/// the commit that caused it, and the stream ends when the instance closes.
+///
+/// ```
+/// # use insula::prelude::*;
+/// # #[derive(Collection, Debug, Clone, Default, PartialEq)]
+/// # pub struct Note { #[id] pub id: Id, pub text: String }
+/// # let dir = tempfile::tempdir()?;
+/// use futures::StreamExt;
+///
+/// let db = Db::builder().collection::<Note>().open(dir.path())?;
+/// let mut changes = db.notes().watch_object(1);
+/// # futures::executor::block_on(async {
+/// db.write_txn(|txn| txn.notes().put(&mut Note { text: "hello".into(), ..Default::default() })).await?;
+/// let note = changes.next().await.flatten();
+/// assert_eq!(note.map(|note| note.text), Some("hello".into()));
+/// # Ok::<(), insula::Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "async")]
+impl<T> futures_core::Stream for Watcher<T> {
+    type Item = T;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<T>> {
+        self.mailbox.poll_take(context)
     }
 }
 

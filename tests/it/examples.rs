@@ -56,3 +56,16 @@ fn the_quickstart_writes_and_reads_back() {
     assert!(second.contains("stored ids [4, 5, 6]"), "the second run adds to the first's file: {second}");
     assert!(second.contains("6 messages in the collection"), "{second}");
 }
+
+#[test]
+fn the_async_example_streams_a_query_while_tasks_write() {
+    for output in run_twice("async_app") {
+        for line in [
+            "ada has 20 messages; the newest: ada's message 20",
+            "the stream saw ada's 20 messages in",
+            "3 writers wrote 60 messages",
+        ] {
+            assert!(output.contains(line), "missing {line:?} in:\n{output}");
+        }
+    }
+}

@@ -16,6 +16,7 @@
 mod common;
 
 mod already_open;
+mod async_api;
 mod bad_input;
 mod change_table;
 mod codec;

@@ -1,6 +1,8 @@
 //! The API: [`Db`] and its builder, the registry of named instances, transactions,
 //! collection handles, the public [`Query`] builder and its terminals, and watchers.
 
+#[cfg(feature = "async")]
+mod async_txn;
 mod builder;
 mod database;
 mod group;
