@@ -39,7 +39,7 @@ mod newer {
         pub author: String,
         pub content: String,
         pub created_at: i64,
-        pub likes: u64,
+        pub likes: i32,
         pub tags: Vec<String>,
         pub reply_to: Option<Id>,
         pub edited: bool,

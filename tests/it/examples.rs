@@ -39,7 +39,7 @@ fn the_main_example_shares_one_instance_across_threads_and_refuses_other_schemas
             "the worker finished: it wrote 10000 messages",
             "the collection holds 10000 messages",
             "a thread with another schema was refused:",
-            "field `likes` changed from `likes: u32` to `likes: u64` [breaking]",
+            "field `likes` changed from `likes: u32` to `likes: i32` [breaking]",
         ] {
             assert!(output.contains(line), "missing {line:?} in:\n{output}");
         }
