@@ -317,3 +317,49 @@ fn concurrent_durable_writers_keep_each_transaction_whole_whatever_the_others_do
         db.messages().verify().unwrap();
     });
 }
+
+/// `put_all` writes the entries of non-unique indexes sorted by key, gathered over the
+/// batch: an object put twice in one batch leaves only its last keys, as two puts do.
+#[test]
+fn an_object_put_twice_in_one_batch_keeps_only_its_last_index_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "twice-in-a-batch");
+    let mut before = Message { id: 5, author: "zed".into(), ..message("before") };
+    db.write_txn_sync(|txn| txn.messages().put(&mut before)).unwrap();
+    let mut batch = vec![
+        Message { id: 5, author: "bob".into(), ..message("first") },
+        Message { id: 5, author: "ada".into(), ..message("second") },
+        Message { author: "cy".into(), ..message("fresh") },
+    ];
+    let ids = db.write_txn_sync(|txn| txn.messages().put_all(&mut batch)).unwrap();
+    assert_eq!(ids, [5, 5, 6]);
+    let by_author = |author: &str| -> Vec<Id> {
+        let query = db.messages().query().filter(Message::AUTHOR.eq(author));
+        assert!(query.explain().unwrap().starts_with("index `author`"), "{}", query.explain().unwrap());
+        query.find_all().unwrap().iter().map(|message| message.id).collect()
+    };
+    assert_eq!(
+        (by_author("ada"), by_author("bob"), by_author("zed"), by_author("cy")),
+        (vec![5], vec![], vec![], vec![6])
+    );
+    db.messages().verify().unwrap();
+}
+
+/// A batch that fails half-way and is committed anyway leaves the objects stored before
+/// the failure with their index entries, as one-by-one puts would.
+#[test]
+fn a_batch_that_fails_half_way_and_is_committed_anyway_keeps_its_indexes_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "failed-batch");
+    let mut batch = vec![
+        Message { author: "ada".into(), ..message("fresh") },
+        Message { id: u64::MAX, author: "max".into(), ..message("last") },
+        Message { author: "bob".into(), ..message("one too many") },
+    ];
+    let failure = db.write_txn_sync(|txn| Ok(txn.messages().put_all(&mut batch).unwrap_err())).unwrap();
+    assert!(matches!(failure, Error::IdsExhausted { .. }), "{failure:?}");
+    assert_eq!(db.messages().count().unwrap(), 2);
+    assert_eq!(db.messages().query().filter(Message::AUTHOR.eq("max")).count().unwrap(), 1);
+    assert_eq!(db.messages().query().filter(Message::AUTHOR.eq("ada")).count().unwrap(), 1);
+    db.messages().verify().unwrap();
+}

@@ -65,20 +65,34 @@ impl<'t> IndexTable<'t, WriteTransaction> {
 /// sort a long run of keys, few enough to keep their memory small.
 const GATHERED_OBJECTS: usize = 1 << 16;
 
-/// An entry of a non-unique index, gathered by a batch: `key ++ id`, to be inserted or
-/// removed.
-#[derive(Debug, Clone)]
-struct Entry {
-    key: Vec<u8>,
+/// The entries of one non-unique index gathered by a batch, each `key ++ id`, to be
+/// inserted or removed: one buffer for all, not an allocation each.
+#[derive(Debug, Default)]
+struct Gathered {
+    bytes: Vec<u8>,
+    spans: Vec<Span>,
+}
+
+/// Where a gathered entry lies in [`Gathered::bytes`], and what to do with it.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
     insert: bool,
 }
 
-impl Entry {
-    fn new(key: &[u8], id: Id, insert: bool) -> Self {
-        let mut entry = Vec::with_capacity(key.len() + 8);
-        entry.extend_from_slice(key);
-        entry.extend_from_slice(&id.to_be_bytes());
-        Entry { key: entry, insert }
+impl Span {
+    fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+}
+
+impl Gathered {
+    fn push(&mut self, key: &[u8], id: Id, insert: bool) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(key);
+        self.bytes.extend_from_slice(&id.to_be_bytes());
+        self.spans.push(Span { start, end: self.bytes.len(), insert });
     }
 }
 
@@ -353,7 +367,7 @@ impl<'t> Writer<'t> {
             }
             return Ok(());
         }
-        let mut gathered: Vec<Vec<Entry>> = vec![Vec::new(); indexes.len()];
+        let mut gathered: Vec<Gathered> = (0..indexes.len()).map(|_| Gathered::default()).collect();
         let mut count = 0;
         let mut failed = None;
         for (position, object) in objects.into_iter().enumerate() {
@@ -380,7 +394,7 @@ impl<'t> Writer<'t> {
         object: &impl Object,
         stored: &impl StoredKeys,
         buffer: &mut Vec<u8>,
-        gathered: &mut [Vec<Entry>],
+        gathered: &mut [Gathered],
     ) -> Result<Id> {
         let fresh = object.id() == 0;
         let collection = self.tables.collection();
@@ -407,11 +421,11 @@ impl<'t> Writer<'t> {
             let old = old_keys.as_ref().map(|old| &old[number]);
             if let Some(old) = old {
                 for key in old.iter().filter(|key| !new_keys[number].contains(key)) {
-                    entries.push(Entry::new(key, id, false));
+                    entries.push(key, id, false);
                 }
             }
             for key in new_keys[number].iter().filter(|key| old.is_none_or(|old| !old.contains(key))) {
-                entries.push(Entry::new(key, id, true));
+                entries.push(key, id, true);
             }
         }
         self.touched.push(id);
@@ -422,13 +436,15 @@ impl<'t> Writer<'t> {
     /// Writes the gathered entries of each index in key order, and forgets them. Entries
     /// of one key keep their order (an object put twice in a batch), as the sort is
     /// stable.
-    fn write_gathered(&mut self, gathered: &mut [Vec<Entry>]) -> Result<()> {
+    fn write_gathered(&mut self, gathered: &mut [Gathered]) -> Result<()> {
         let (_, tables) = self.tables.open_mut()?;
         for (entries, table) in gathered.iter_mut().zip(tables.iter_mut()) {
-            entries.sort_by(|a, b| a.key.cmp(&b.key));
-            for entry in entries.drain(..) {
-                table.write_entry(&entry.key, entry.insert)?;
+            let Gathered { bytes, spans } = entries;
+            spans.sort_by(|a, b| bytes[a.range()].cmp(&bytes[b.range()]));
+            for span in spans.drain(..) {
+                table.write_entry(&bytes[span.range()], span.insert)?;
             }
+            bytes.clear();
         }
         Ok(())
     }
