@@ -34,6 +34,7 @@ mod layout_evolution;
 mod migrations;
 mod objects;
 mod operations;
+mod parallel_scan;
 mod public_face;
 mod queries;
 mod query_api;

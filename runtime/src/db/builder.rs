@@ -30,6 +30,7 @@ impl std::fmt::Debug for DbBuilder {
             .field("collections", &names)
             .field("read_only", &self.read_only)
             .field("durability", &self.options.durability)
+            .field("scan_threads", &self.options.scan_threads)
             .field("migrations", &self.steps)
             .finish_non_exhaustive()
     }
@@ -240,6 +241,26 @@ impl DbBuilder {
     /// [`Durability::Immediate`] by default.
     pub fn durability(mut self, durability: Durability) -> Self {
         self.options.durability = durability;
+        self
+    }
+
+    /// How many threads a query that must test many records may test them on at once:
+    /// a query that no index serves and no limit stops early, over at least 16,384
+    /// objects, splits the ids into that many parts, each tested on a thread of its own,
+    /// all reading one snapshot, and merges the results in id order (or the sort's). The
+    /// number of the machine's cores by default; 1 turns it off. The setting belongs to
+    /// the instance: the first open of a name decides it.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Note { #[id] pub id: Id, pub stars: u32 }
+    /// let db = Db::builder().collection::<Note>().scan_threads(1).open_in_memory()?;
+    /// assert_eq!(db.notes().query().filter(Note::STARS.gt(3)).count()?, 0);
+    /// # Ok::<(), insula::Error>(())
+    /// ```
+    pub fn scan_threads(mut self, threads: usize) -> Self {
+        self.options.scan_threads = Some(threads.max(1));
         self
     }
 

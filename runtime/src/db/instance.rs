@@ -33,6 +33,8 @@ pub(crate) struct Options {
     pub(crate) compact_above: Option<u64>,
     /// The stored names of the collections to drop on open.
     pub(crate) dropped: Vec<String>,
+    /// How many threads a scan may split over; the machine's cores if unset.
+    pub(crate) scan_threads: Option<usize>,
 }
 
 /// An open instance. `Db` handles share it; it closes when the last one drops.
@@ -55,6 +57,8 @@ pub(crate) struct Instance {
     pub(crate) durability: Durability,
     /// Durable commits made at the same time share a flush.
     pub(crate) group: Group,
+    /// How many threads a scan of a read transaction may split over.
+    pub(crate) scan_threads: usize,
 }
 
 impl Instance {
@@ -98,6 +102,9 @@ impl Instance {
             write_lock: Mutex::new(()),
             durability: options.durability,
             group: Group::default(),
+            scan_threads: options
+                .scan_threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
         };
         if let Some(threshold) = options.compact_above
             && instance.space()?.1.is_some_and(|free| free >= threshold)

@@ -160,14 +160,7 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
 
     /// How many objects the query returns. Nothing is decoded.
     pub fn count(&self) -> Result<usize> {
-        self.reach(|request, source| {
-            let mut count = 0;
-            request.run(source, &mut |_, _| {
-                count += 1;
-                Ok(Flow::Continue(()))
-            })?;
-            Ok(count)
-        })
+        self.reach(|request, source| request.count(source))
     }
 
     /// Whether the query returns anything.
@@ -312,7 +305,8 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
 /// Opens the tables of `C` in a read transaction and runs `f` on them.
 fn read_source<C: Collection, R>(txn: &ReadTxn<'_>, f: impl FnOnce(&dyn Source) -> Result<R>) -> Result<R> {
     storage(txn.path(), || {
-        let tables = Tables::new(&*txn.txn, txn.instance.collection::<C>()?);
+        let tables =
+            Tables::new(&*txn.txn, txn.instance.collection::<C>()?).splitting(txn.instance.scan_threads);
         f(&tables)
     })
 }

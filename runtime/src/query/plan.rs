@@ -214,6 +214,20 @@ impl Plan {
         Ok(Plan::finish(spec, schema, route, estimate, total))
     }
 
+    /// The ids a plan that reads records by id scans, `first..=last`; `None` for one that
+    /// reads an index.
+    pub(crate) fn scan_range(&self) -> Option<(Id, Id)> {
+        match self.route {
+            Route::Scan { first, last } => Some((first, last)),
+            Route::Index { .. } => None,
+        }
+    }
+
+    /// Whether candidates come in reverse order (a descending sort the plan reads in).
+    pub(crate) fn reversed(&self) -> bool {
+        self.ordered && self.reverse
+    }
+
     /// Decides the order of reading for the chosen access path.
     fn finish<C: Collection>(
         spec: &Request<C>,
@@ -361,7 +375,7 @@ impl Plan {
     }
 
     /// The plan in words.
-    pub(crate) fn describe<C: Collection>(&self, spec: &Request<C>) -> String {
+    pub(crate) fn describe<C: Collection>(&self, spec: &Request<C>, threads: Option<usize>) -> String {
         let mut steps = Vec::new();
         match &self.route {
             Route::Scan { first: 0, last: Id::MAX } => {
@@ -385,6 +399,9 @@ impl Plan {
                     self.total
                 ));
             }
+        }
+        if let Some(threads) = threads {
+            steps.push(format!("split into {threads} parts, each tested on a thread of its own"));
         }
         if let Some(filter) = &spec.filter {
             steps.push(format!("test each candidate on its stored record: {}", filter.node.text()));

@@ -8,7 +8,7 @@ use super::sort::{KeyFn, Sort};
 use crate::codec::RecordReader;
 use crate::codec::Value;
 use crate::codec::key::KeyPart;
-use crate::store::{Flow, Source};
+use crate::store::{Flow, Part, Source};
 use crate::{Collection, Field, Id, Result};
 use std::collections::HashSet;
 
@@ -61,6 +61,10 @@ impl<C: Collection> Request<C> {
     }
 }
 
+/// A scan of at least this many records may split over threads: below, starting the
+/// threads costs about what they save.
+const SPLIT_AT: u64 = 16_384;
+
 /// The record in the stored bytes of object `id`, once its check matches. A query checks
 /// each record once, as it meets it; from then on the record is read unchecked.
 fn unseal<C: Collection>(id: Id, stored: &[u8]) -> Result<&[u8]> {
@@ -75,6 +79,11 @@ impl<C: Collection> Request<C> {
         visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
     ) -> Result<()> {
         let plan = Plan::make(self, source, false)?;
+        if let Some(split) = self.split(&plan, source)?
+            && let Some(result) = self.run_split(&plan, source, split, visit)
+        {
+            return result;
+        }
         let collection = source.collection();
         let corrupted = crate::error::corrupted(C::SCHEMA.name());
         // Every candidate is tested on its record, even where the index alone answers the
@@ -127,40 +136,179 @@ impl<C: Collection> Request<C> {
                 }
                 Ok(Flow::Continue(()))
             })?;
-            found.sort_by(|(a, a_id), (b, b_id)| {
-                for ((a, b), sort) in a.iter().zip(b).zip(&self.sort) {
-                    let order = if sort.descending { b.cmp(a) } else { a.cmp(b) };
-                    if order.is_ne() {
-                        return order;
-                    }
-                }
-                a_id.cmp(b_id)
-            });
-            let (mut skipped, mut emitted) = (0, 0);
-            for (_, id) in found {
-                if Some(emitted) == self.limit {
-                    break;
-                }
-                let mut flow = Flow::Continue(());
-                source.record(id, &mut |stored| {
-                    let record = unseal::<C>(id, stored)?;
-                    if !distinct(id, record)? {
-                        return Ok(());
-                    }
-                    if skipped < self.offset {
-                        skipped += 1;
-                        return Ok(());
-                    }
-                    emitted += 1;
-                    flow = visit(id, record)?;
-                    Ok(())
-                })?;
-                if flow.is_break() {
-                    break;
+            self.emit_sorted(found, source, &mut distinct, visit)
+        }
+    }
+
+    /// Sorts the matches `found` (each with its sort keys) and hands the ones returned
+    /// to `visit`, reading each record back.
+    fn emit_sorted(
+        &self,
+        mut found: Vec<(Vec<Vec<u8>>, Id)>,
+        source: &dyn Source,
+        distinct: &mut dyn FnMut(Id, &[u8]) -> Result<bool>,
+        visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
+    ) -> Result<()> {
+        found.sort_by(|(a, a_id), (b, b_id)| {
+            for ((a, b), sort) in a.iter().zip(b).zip(&self.sort) {
+                let order = if sort.descending { b.cmp(a) } else { a.cmp(b) };
+                if order.is_ne() {
+                    return order;
                 }
             }
-            Ok(())
+            a_id.cmp(b_id)
+        });
+        let (mut skipped, mut emitted) = (0, 0);
+        for (_, id) in found {
+            if Some(emitted) == self.limit {
+                break;
+            }
+            let mut flow = Flow::Continue(());
+            source.record(id, &mut |stored| {
+                let record = unseal::<C>(id, stored)?;
+                if !distinct(id, record)? {
+                    return Ok(());
+                }
+                if skipped < self.offset {
+                    skipped += 1;
+                    return Ok(());
+                }
+                emitted += 1;
+                flow = visit(id, record)?;
+                Ok(())
+            })?;
+            if flow.is_break() {
+                break;
+            }
         }
+        Ok(())
+    }
+
+    /// How a scan of this query splits over threads, if it does: the ids it scans and
+    /// the number of parts. A scan splits when it must test many records (the plan reads
+    /// records by id, at least [`SPLIT_AT`] of them), nothing stops it early (no limit),
+    /// the order of testing does not matter (no `distinct_by`), and the source may use
+    /// more than one thread.
+    fn split(&self, plan: &Plan, source: &dyn Source) -> Result<Option<(Id, Id, usize)>> {
+        let threads = source.threads();
+        let Some((first, last)) = plan.scan_range() else { return Ok(None) };
+        if threads < 2 || self.limit.is_some() || !self.distinct.is_empty() || first > last {
+            return Ok(None);
+        }
+        Ok((source.len()? >= SPLIT_AT).then_some((first, last, threads)))
+    }
+
+    /// [`run`](Self::run) as a scan split over threads: each part tests its records on
+    /// its own thread, keeping the matches (their records, or their sort keys), and the
+    /// parts are merged here in id order, or sorted. `None` where the source cannot
+    /// split.
+    fn run_split(
+        &self,
+        plan: &Plan,
+        source: &dyn Source,
+        (first, last, parts): (Id, Id, usize),
+        visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
+    ) -> Option<Result<()>> {
+        let collection = source.collection();
+        let layouts = &collection.layouts;
+        if plan.ordered || self.sort.is_empty() {
+            let keep = |id: Id, stored: &[u8], part: &mut Part| -> Result<()> {
+                let record = unseal::<C>(id, stored)?;
+                if self.matches_record(id, record, layouts)? {
+                    part.keep(id, record);
+                }
+                Ok(())
+            };
+            let parts = match source.scan_split(first, last, parts, &keep)? {
+                Ok(parts) => parts,
+                Err(error) => return Some(Err(error)),
+            };
+            let reverse = plan.reversed();
+            let mut skipped = 0;
+            let mut emit = || -> Result<()> {
+                let ordered: Box<dyn Iterator<Item = &Part>> =
+                    if reverse { Box::new(parts.iter().rev()) } else { Box::new(parts.iter()) };
+                for part in ordered {
+                    let kept: Box<dyn Iterator<Item = (Id, &[u8])>> =
+                        if reverse { Box::new(part.kept().rev()) } else { Box::new(part.kept()) };
+                    for (id, record) in kept {
+                        if skipped < self.offset {
+                            skipped += 1;
+                            continue;
+                        }
+                        if visit(id, record)?.is_break() {
+                            return Ok(());
+                        }
+                    }
+                }
+                Ok(())
+            };
+            return Some(emit());
+        }
+        let corrupted = crate::error::corrupted(C::SCHEMA.name());
+        let keep = |id: Id, stored: &[u8], part: &mut Part| -> Result<()> {
+            let record = unseal::<C>(id, stored)?;
+            if !self.matches_record(id, record, layouts)? {
+                return Ok(());
+            }
+            let reader = RecordReader::open(record, &C::LAYOUT, layouts).map_err(&corrupted)?;
+            let id_bytes = id.to_le_bytes();
+            let keys = self
+                .sort
+                .iter()
+                .map(|sort| (sort.key)(&id_bytes, &reader).map_err(&corrupted))
+                .collect::<Result<Vec<_>>>()?;
+            part.keep_with(id, |bytes| {
+                for key in keys {
+                    bytes.extend_from_slice(&(key.len() as u64).to_le_bytes());
+                    bytes.extend_from_slice(&key);
+                }
+            });
+            Ok(())
+        };
+        let parts = match source.scan_split(first, last, parts, &keep)? {
+            Ok(parts) => parts,
+            Err(error) => return Some(Err(error)),
+        };
+        let found = parts
+            .iter()
+            .flat_map(Part::kept)
+            .map(|(id, mut bytes)| {
+                let mut keys = Vec::with_capacity(self.sort.len());
+                while let Some((len, rest)) = bytes.split_first_chunk::<8>() {
+                    let (key, rest) = rest.split_at(u64::from_le_bytes(*len) as usize);
+                    keys.push(key.to_vec());
+                    bytes = rest;
+                }
+                (keys, id)
+            })
+            .collect();
+        Some(self.emit_sorted(found, source, &mut |_, _| Ok(true), visit))
+    }
+
+    /// How many objects the query returns. A scan that splits over threads counts each
+    /// part's matches on its thread, keeping nothing else.
+    pub(crate) fn count(&self, source: &dyn Source) -> Result<usize> {
+        let plan = Plan::make(self, source, false)?;
+        if let Some((first, last, parts)) = self.split(&plan, source)? {
+            let layouts = &source.collection().layouts;
+            let keep = |id: Id, stored: &[u8], part: &mut Part| -> Result<()> {
+                if self.matches_record(id, unseal::<C>(id, stored)?, layouts)? {
+                    part.keep_with(id, |_| {});
+                }
+                Ok(())
+            };
+            if let Some(parts) = source.scan_split(first, last, parts, &keep) {
+                let matches: usize = parts?.iter().map(|part| part.ids.len()).sum();
+                return Ok(matches.saturating_sub(self.offset));
+            }
+        }
+        let mut count = 0;
+        self.run(source, &mut |_, _| {
+            count += 1;
+            Ok(Flow::Continue(()))
+        })?;
+        Ok(count)
     }
 
     /// The objects the query returns.
@@ -205,7 +353,9 @@ impl<C: Collection> Request<C> {
 
     /// Says in words how the query would run on `source`.
     pub(crate) fn explain(&self, source: &dyn Source) -> Result<String> {
-        Ok(Plan::make(self, source, true)?.describe(self))
+        let plan = Plan::make(self, source, true)?;
+        let threads = self.split(&plan, source)?.map(|(_, _, threads)| threads);
+        Ok(plan.describe(self, threads))
     }
 }
 

@@ -29,7 +29,7 @@ pub use migrate::MigrationProgress;
 pub(crate) use migrate::Progress;
 pub use stats::{CollectionStats, IndexStats, Stats};
 pub(crate) use stats::{collections as collection_stats, table_bytes};
-pub(crate) use tables::{Flow, KeyRange, Source, Tables, prefix_end};
+pub(crate) use tables::{Flow, KeyRange, Part, Source, Tables, prefix_end};
 pub(crate) use verify::verify;
 pub(crate) use write::{StoredKeys, Typed, TypedKeys, Writer, clear};
 // What the dynamic import writes with.

@@ -25,6 +25,22 @@ pub(crate) trait Transaction {
         &'t self,
         definition: TableDefinition<'_, K, V>,
     ) -> Result<Self::Table<'t, K, V>>;
+
+    /// [`Source::scan_split`] over a records table of this transaction; `None` where its
+    /// tables cannot be read from several threads (a write transaction's).
+    fn scan_split<'t>(
+        records: &Self::Table<'t, u64, &'static [u8]>,
+        first: Id,
+        last: Id,
+        parts: usize,
+        keep: Keep<'_>,
+    ) -> Option<Result<Vec<Part>>>
+    where
+        Self: 't,
+    {
+        let _ = (records, first, last, parts, keep);
+        None
+    }
 }
 
 impl Transaction for redb::ReadTransaction {
@@ -36,6 +52,102 @@ impl Transaction for redb::ReadTransaction {
     ) -> Result<redb::ReadOnlyTable<K, V>> {
         Ok(self.open_table(definition)?)
     }
+
+    fn scan_split<'t>(
+        records: &redb::ReadOnlyTable<u64, &'static [u8]>,
+        first: Id,
+        last: Id,
+        parts: usize,
+        keep: Keep<'_>,
+    ) -> Option<Result<Vec<Part>>>
+    where
+        Self: 't,
+    {
+        Some(scan_split(records, first, last, parts, keep))
+    }
+}
+
+/// What one part of a split scan kept of its records, in id order: the ids, and for
+/// each, whatever bytes the keeper chose (a record, sort keys), back to back.
+#[derive(Debug, Default)]
+pub(crate) struct Part {
+    pub(crate) ids: Vec<Id>,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Part {
+    /// Keeps `id` with `bytes`.
+    pub(crate) fn keep(&mut self, id: Id, bytes: &[u8]) {
+        self.ids.push(id);
+        self.bytes.extend_from_slice(bytes);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Keeps `id` with the bytes `write` appends.
+    pub(crate) fn keep_with(&mut self, id: Id, write: impl FnOnce(&mut Vec<u8>)) {
+        self.ids.push(id);
+        write(&mut self.bytes);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Each kept id with its bytes, in id order.
+    pub(crate) fn kept(&self) -> impl DoubleEndedIterator<Item = (Id, &[u8])> {
+        (0..self.ids.len()).map(|at| {
+            let start = if at == 0 { 0 } else { self.ends[at - 1] };
+            (self.ids[at], &self.bytes[start..self.ends[at]])
+        })
+    }
+}
+
+/// What a split scan runs on each record, on the thread of the record's part: whether
+/// and what to keep of it (see [`Part`]). It sees the stored bytes (record and check).
+pub(crate) type Keep<'k> = &'k (dyn Fn(Id, &[u8], &mut Part) -> Result<()> + Sync);
+
+/// Scans the records with ids in `first..=last` in `parts` parts of equal id spans, one
+/// on this thread and each other on a thread of its own, all reading the one snapshot
+/// of `records`; returns the parts in id order. A panic on a part's thread goes on here.
+fn scan_split(
+    records: &(impl ReadableTable<u64, &'static [u8]> + Sync),
+    first: Id,
+    last: Id,
+    parts: usize,
+    keep: Keep<'_>,
+) -> Result<Vec<Part>> {
+    // The ids that are there bound the parts, so that no part is empty for want of ids.
+    let mut present = records.range(first..=last)?;
+    let (Some(low), Some(high)) = (present.next().transpose()?, present.next_back().transpose()?) else {
+        // None or one record: one part.
+        let mut part = Part::default();
+        for entry in records.range(first..=last)? {
+            let (id, stored) = entry?;
+            keep(id.value(), stored.value(), &mut part)?;
+        }
+        return Ok(vec![part]);
+    };
+    let (low, high) = (low.0.value(), high.0.value());
+    drop(present);
+    let span = (high - low) / parts as u64 + 1;
+    let bounds: Vec<(Id, Id)> = (0..parts as u64)
+        .map(|k| (low.saturating_add(k * span), low.saturating_add((k + 1) * span - 1).min(high)))
+        .filter(|(start, end)| start <= end && *start <= high)
+        .collect();
+    let scan_part = |(start, end): (Id, Id)| -> Result<Part> {
+        let mut part = Part::default();
+        for entry in records.range(start..=end)? {
+            let (id, stored) = entry?;
+            keep(id.value(), stored.value(), &mut part)?;
+        }
+        Ok(part)
+    };
+    std::thread::scope(|scope| {
+        let others: Vec<_> = bounds[1..].iter().map(|&bound| scope.spawn(move || scan_part(bound))).collect();
+        let mut found = vec![scan_part(bounds[0])];
+        for other in others {
+            found.push(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        found.into_iter().collect()
+    })
 }
 
 impl Transaction for redb::WriteTransaction {
@@ -83,12 +195,19 @@ pub(crate) struct Tables<'t, T: Transaction + 't> {
     collection: &'t StoredCollection,
     records: OnceCell<SafeDrop<RecordsTable<'t, T>>>,
     indexes: OnceCell<Vec<IndexTable<'t, T>>>,
+    /// How many threads a scan may split over.
+    threads: usize,
 }
 
 impl<'t, T: Transaction + 't> Tables<'t, T> {
     /// The tables of `collection` in `txn`; none is opened yet.
     pub(crate) fn new(txn: &'t T, collection: &'t StoredCollection) -> Self {
-        Tables { txn, collection, records: OnceCell::new(), indexes: OnceCell::new() }
+        Tables { txn, collection, records: OnceCell::new(), indexes: OnceCell::new(), threads: 1 }
+    }
+
+    /// Lets a scan split over `threads` threads (see [`Source::scan_split`]).
+    pub(crate) fn splitting(self, threads: usize) -> Self {
+        Tables { threads: threads.max(1), ..self }
     }
 
     pub(crate) fn collection(&self) -> &'t StoredCollection {
@@ -207,6 +326,21 @@ pub(crate) trait Source {
     /// The stored record of object `id`, if there is one.
     fn record(&self, id: Id, visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool>;
 
+    /// How many threads a scan may split over (see [`Source::scan_split`]); 1 when it
+    /// may not.
+    fn threads(&self) -> usize {
+        1
+    }
+
+    /// Scans the records with ids in `first..=last` in `parts` parts at once, each on a
+    /// thread of its own, all from this one snapshot, running `keep` on each record on
+    /// its part's thread; the parts come back in id order. `None` where the tables
+    /// cannot be read from several threads.
+    fn scan_split(&self, first: Id, last: Id, parts: usize, keep: Keep<'_>) -> Option<Result<Vec<Part>>> {
+        let _ = (first, last, parts, keep);
+        None
+    }
+
     /// The entries in `range` of index number `index`, in key order or reversed: each
     /// key (without the id a non-unique index appends) and its id.
     fn index_ids(
@@ -278,6 +412,17 @@ impl<'t, T: Transaction + 't> Source for Tables<'t, T> {
             let (id, record) = entry?;
             visit(id.value(), record.value())
         })
+    }
+
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn scan_split(&self, first: Id, last: Id, parts: usize, keep: Keep<'_>) -> Option<Result<Vec<Part>>> {
+        match self.records() {
+            Ok(records) => T::scan_split(records, first, last, parts, keep),
+            Err(error) => Some(Err(error)),
+        }
     }
 
     fn record(&self, id: Id, visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
