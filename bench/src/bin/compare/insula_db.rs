@@ -132,6 +132,82 @@ impl Contender for Insula {
         }))
     }
 
+    fn async_latencies(&mut self, commits: u64, first: u64) -> Option<super::AsyncLatencies> {
+        use futures::StreamExt;
+        let db = self.db().clone();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("tokio");
+        let mut out = super::AsyncLatencies::default();
+        runtime.block_on(async {
+            for i in 0..commits {
+                // Turns: the awaited form, then the sync form in `spawn_blocking`.
+                let mut message = to_message(&super::plain(first + 2 * i));
+                let start = Instant::now();
+                db.write_txn(move |txn| txn.messages().put(&mut message)).await.expect("writes");
+                out.write_async.push(start.elapsed());
+                let mut message = to_message(&super::plain(first + 2 * i + 1));
+                let blocking = db.clone();
+                let start = Instant::now();
+                tokio::task::spawn_blocking(move || {
+                    blocking.write_txn_sync(|txn| txn.messages().put(&mut message))
+                })
+                .await
+                .expect("joins")
+                .expect("writes");
+                out.write_blocking.push(start.elapsed());
+
+                let id = first + 2 * i + 1;
+                let start = Instant::now();
+                db.read_txn(move |txn| txn.messages().get(id)).await.expect("reads").expect("there");
+                out.read_async.push(start.elapsed());
+                let blocking = db.clone();
+                let start = Instant::now();
+                tokio::task::spawn_blocking(move || blocking.read_txn_sync(|txn| txn.messages().get(id)))
+                    .await
+                    .expect("joins")
+                    .expect("reads")
+                    .expect("there");
+                out.read_blocking.push(start.elapsed());
+            }
+            // As W6, but a task awaits the stream: a thread commits, one commit at a
+            // time, and waits for the task's receipt before the next.
+            let mut stream = db.messages().watch_lazy();
+            let (received, receipts) = std::sync::mpsc::channel();
+            let consumer = tokio::spawn(async move {
+                while stream.next().await.is_some() {
+                    if received.send(Instant::now()).is_err() {
+                        break;
+                    }
+                }
+            });
+            let writer = db.clone();
+            let latencies = tokio::task::spawn_blocking(move || {
+                (0..commits)
+                    .map(|i| {
+                        let mut message = to_message(&super::plain(first + 2 * commits + i));
+                        writer.write_txn_sync(|txn| txn.messages().put(&mut message)).expect("writes");
+                        let returned = Instant::now();
+                        let at = receipts.recv().expect("the consumer runs");
+                        at.saturating_duration_since(returned)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .expect("joins");
+            out.stream = latencies;
+            consumer.abort();
+        });
+        for latencies in [
+            &mut out.write_async,
+            &mut out.write_blocking,
+            &mut out.read_async,
+            &mut out.read_blocking,
+            &mut out.stream,
+        ] {
+            latencies.sort();
+        }
+        Some(out)
+    }
+
     fn reopen_changed(&mut self) -> Option<Duration> {
         drop(self.db.take());
         let start = Instant::now();

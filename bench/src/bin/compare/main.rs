@@ -11,7 +11,9 @@
 //! receipt; the file size after W1; W7 open time after a compatible schema change; W8 1,
 //! 2, 4 and 8 threads each committing 1,000 one-object durable transactions at once
 //! (commits/s, p50/p99; `INSULA_W8_COMMITS` sets the count), against SQLite's one
-//! `synchronous=FULL` connection shared by the threads and raw redb.
+//! `synchronous=FULL` connection shared by the threads and raw redb; W9, Insula's alone,
+//! the async forms under tokio against `spawn_blocking` around the sync forms, and a
+//! watcher stream's latency (beside W6's blocking watcher).
 //!
 //! Each repetition opens every contender in a fresh directory, and they take turns at
 //! the grain of one sample (a commit, a chunk of 1,000 gets, a query, a scan): on a shared
@@ -67,6 +69,24 @@ pub trait Contender {
         let _ = (threads, commits, first);
         None
     }
+    /// W9, Insula's alone: under tokio, `commits` one-object writes and gets each as an
+    /// awaited transaction and as the sync form in `spawn_blocking`, taking turns, and
+    /// the latency from a commit's return to a watcher stream's receipt; `None` for a
+    /// peer without an async API.
+    fn async_latencies(&mut self, commits: u64, first: u64) -> Option<AsyncLatencies> {
+        let _ = (commits, first);
+        None
+    }
+}
+
+/// W9's latencies, each sorted.
+#[derive(Debug, Default)]
+pub struct AsyncLatencies {
+    pub write_async: Vec<Duration>,
+    pub write_blocking: Vec<Duration>,
+    pub read_async: Vec<Duration>,
+    pub read_blocking: Vec<Duration>,
+    pub stream: Vec<Duration>,
 }
 
 /// The thread counts of W8.
@@ -129,6 +149,9 @@ struct Samples {
     w7: Vec<f64>,
     /// W8, by thread count: commits per second, and p50 and p99 latency.
     w8: [[Vec<f64>; 3]; W8_THREADS.len()],
+    /// W9: p50 of an awaited write, of a write in `spawn_blocking`, of an awaited get,
+    /// of a get in `spawn_blocking`; p50 and p99 of a watcher stream's latency.
+    w9: [Vec<f64>; 6],
 }
 
 /// The contenders of one repetition, each open in a fresh directory, with their samples.
@@ -200,6 +223,24 @@ impl Round<'_> {
                         rate.push(latencies.len() as f64 / elapsed);
                         p50.push(percentile(&latencies, 0.5).as_secs_f64());
                         p99.push(percentile(&latencies, 0.99).as_secs_f64());
+                    }
+                }
+            }
+        }
+        if runs("W9") {
+            for (db, samples) in self.dbs.iter_mut().zip(self.samples.iter_mut()) {
+                if let Some(latencies) = db.async_latencies(1000, n + 60_000) {
+                    let p50 = |sorted: &[Duration]| percentile(sorted, 0.5).as_secs_f64();
+                    let figures = [
+                        p50(&latencies.write_async),
+                        p50(&latencies.write_blocking),
+                        p50(&latencies.read_async),
+                        p50(&latencies.read_blocking),
+                        p50(&latencies.stream),
+                        percentile(&latencies.stream, 0.99).as_secs_f64(),
+                    ];
+                    for (samples, figure) in samples.w9.iter_mut().zip(figures) {
+                        samples.push(figure);
                     }
                 }
             }
@@ -306,6 +347,15 @@ impl Samples {
             Figure::new(name, "file size after W1 (bytes)", vec![self.size as f64], false),
             Figure::new(name, "W7 open after a compatible change (s)", self.w7, false),
         ];
+        let [write_async, write_blocking, read_async, read_blocking, stream_50, stream_99] = self.w9;
+        figures.extend([
+            Figure::new(name, "W9 write_txn().await p50 (s)", write_async, false),
+            Figure::new(name, "W9 spawn_blocking(write_txn_sync) p50 (s)", write_blocking, false),
+            Figure::new(name, "W9 read_txn().await get p50 (s)", read_async, false),
+            Figure::new(name, "W9 spawn_blocking(read_txn_sync) get p50 (s)", read_blocking, false),
+            Figure::new(name, "W9 watcher stream latency p50 (s)", stream_50, false),
+            Figure::new(name, "W9 watcher stream latency p99 (s)", stream_99, false),
+        ]);
         for (&threads, [rate, p50, p99]) in W8_THREADS.iter().zip(self.w8) {
             let label = |what: &str| -> &'static str { format!("W8 {threads} threads, {what}").leak() };
             figures.push(Figure::new(name, label("commits/s"), rate, false).higher_is_better());
