@@ -89,6 +89,52 @@ pub struct AsyncLatencies {
     pub stream: Vec<Duration>,
 }
 
+/// The peak resident memory of the process during each workload, all contenders that
+/// ran together: Linux's `VmHWM`, reset as each workload begins by writing `5` to
+/// `/proc/self/clear_refs`. Elsewhere, nothing is measured.
+mod memory {
+    use std::sync::Mutex;
+
+    /// The workload running, and the largest peak of each workload so far (KiB).
+    struct Peaks {
+        running: Option<&'static str>,
+        each: Vec<(&'static str, u64)>,
+    }
+
+    static PEAKS: Mutex<Peaks> = Mutex::new(Peaks { running: None, each: Vec::new() });
+
+    fn peak_kib() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Ends the workload running, if any, and begins `workload`.
+    pub fn begin(workload: &'static str) {
+        end();
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        PEAKS.lock().expect("peaks").running = Some(workload);
+    }
+
+    /// Ends the workload running: its peak is kept if it is the largest yet.
+    pub fn end() {
+        let mut peaks = PEAKS.lock().expect("peaks");
+        let (Some(workload), Some(kib)) = (peaks.running.take(), peak_kib()) else { return };
+        match peaks.each.iter_mut().find(|(name, _)| *name == workload) {
+            Some((_, peak)) => *peak = (*peak).max(kib),
+            None => peaks.each.push((workload, kib)),
+        }
+    }
+
+    /// `W1 123 MiB, W2 ..`: each workload's peak.
+    pub fn report() -> String {
+        let peaks = PEAKS.lock().expect("peaks");
+        let each: Vec<String> =
+            peaks.each.iter().map(|(name, kib)| format!("{name} {} MiB", kib / 1024)).collect();
+        each.join(", ")
+    }
+}
+
 /// The thread counts of W8.
 const W8_THREADS: [u64; 4] = [1, 2, 4, 8];
 
@@ -185,7 +231,14 @@ impl Round<'_> {
     /// machine's speed falls on all of them alike. `only` limits W2–W7 to one workload (W1
     /// always runs: it fills the databases).
     fn run(&mut self, n: u64, messages: &[Plain], ids: &[u64], only: Option<&str>) {
-        let runs = |workload: &str| only.is_none_or(|only| only == workload);
+        let runs = |workload: &'static str| {
+            let runs = only.is_none_or(|only| only.split(',').any(|only| only == workload));
+            if runs {
+                memory::begin(workload);
+            }
+            runs
+        };
+        memory::begin("W1");
         for db in &mut self.dbs {
             db.stage(messages);
         }
@@ -314,6 +367,7 @@ impl Round<'_> {
                 }
             }
         }
+        memory::end();
     }
 
     fn push(&mut self, totals: Vec<Duration>, figure: impl Fn(&mut Samples) -> &mut Vec<f64>) {
@@ -392,12 +446,14 @@ fn main() {
         ("raw", Box::new(|dir| Box::new(raw::Raw::open(dir)))),
         ("sqlite", Box::new(|dir| Box::new(sqlite::Sqlite::open(dir)))),
     ];
-    // `--only NAME` runs one contender (insula, native_db, raw or sqlite), for profiling.
+    // `--only NAME[,NAME..]` runs these contenders (insula, native_db, raw or sqlite).
     let only = args.iter().position(|arg| arg == "--only").and_then(|at| args.get(at + 1));
-    // `--workload W4` runs W1 (which fills the database) and that one workload.
+    // `--workload W4[,W5..]` runs W1 (which fills the database) and these workloads.
     let workload = args.iter().position(|arg| arg == "--workload").and_then(|at| args.get(at + 1));
-    let contenders: Vec<&(&str, Box<Opener>)> =
-        contenders.iter().filter(|(name, _)| only.is_none_or(|only| only == name)).collect();
+    let contenders: Vec<&(&str, Box<Opener>)> = contenders
+        .iter()
+        .filter(|(name, _)| only.is_none_or(|only| only.split(',').any(|only| only == *name)))
+        .collect();
     let messages: Vec<Plain> = (0..n).map(plain).collect();
     let ids: Vec<u64> = (0..n).map(|i| (i.wrapping_mul(0x9E37_79B9) % n) + 1).collect();
     let mut samples: Vec<Samples> = contenders.iter().map(|_| Samples::default()).collect();
@@ -418,6 +474,10 @@ fn main() {
         report.figures.extend(samples.figures());
     }
     report.print();
+    println!(
+        "\npeak resident memory of the process in each workload (all contenders run): {}",
+        memory::report()
+    );
     let json = report.json(n, repetitions);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench.json");
     if let Err(error) = std::fs::write(&path, json) {
