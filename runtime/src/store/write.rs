@@ -62,8 +62,9 @@ impl<'t> IndexTable<'t, WriteTransaction> {
 }
 
 /// How many objects' index entries a batch gathers before it writes them: enough to
-/// sort a long run of keys, few enough to keep their memory small.
-const GATHERED_OBJECTS: usize = 1 << 16;
+/// sort the keys of a million objects at once (at 1M messages, 1.35x raw redb's bulk
+/// insert, where gathering 64k at a time gave 0.97x), at some 40 bytes an entry.
+const GATHERED_OBJECTS: usize = 1 << 20;
 
 /// The entries of one non-unique index gathered by a batch, each `key ++ id`, to be
 /// inserted or removed: one buffer for all, not an allocation each.
