@@ -220,3 +220,19 @@ pub fn with_watchdog<T: Send + 'static>(
 
 /// The bound [`with_watchdog`] gives a test that should take well under a second.
 pub const QUICK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Every stored record of collection `name` (its records table, `insula:c:<name>`), raw,
+/// read with redb behind Insula's back: what a test compares to see that nothing was
+/// rewritten.
+pub fn raw_records(path: &std::path::Path, name: &str) -> Vec<(Id, Vec<u8>)> {
+    use redb::{ReadableDatabase, ReadableTable};
+    let raw = redb::Database::open(path).unwrap();
+    let txn = raw.begin_read().unwrap();
+    let table =
+        txn.open_table(redb::TableDefinition::<u64, &[u8]>::new(&format!("insula:c:{name}"))).unwrap();
+    table
+        .iter()
+        .unwrap()
+        .map(|entry| entry.map(|(id, record)| (id.value(), record.value().to_vec())).unwrap())
+        .collect()
+}

@@ -28,9 +28,26 @@ struct Reported {
 /// Starts the writer (relaxed or not), lets it run for `run`, kills it, and returns what
 /// it reported.
 fn run_and_kill(dir: &std::path::Path, run: Duration, relaxed: bool) -> Reported {
+    let mut out = Reported::default();
+    for line in kill_writer(dir, relaxed.then_some("relaxed"), run) {
+        if let Some(durable) = line.strip_prefix("durable ") {
+            out.durable = out.durable.max(durable.parse().ok());
+        } else if let Ok(batch) = line.trim().parse::<u64>() {
+            out.committed = out.committed.max(Some(batch));
+            if !relaxed {
+                out.durable = out.committed;
+            }
+        }
+    }
+    out
+}
+
+/// Starts the writer in `dir` (in `mode`, if given), waits for its first line, lets it
+/// run for `run`, kills it with SIGKILL, and returns every line it printed.
+fn kill_writer(dir: &std::path::Path, mode: Option<&str>, run: Duration) -> Vec<String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_crash_writer"))
         .arg(dir)
-        .args(relaxed.then_some("relaxed"))
+        .args(mode)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -49,18 +66,7 @@ fn run_and_kill(dir: &std::path::Path, run: Duration, relaxed: bool) -> Reported
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     reader.join().unwrap();
-    let mut out = Reported::default();
-    for line in std::iter::once(first).chain(reported.try_iter()) {
-        if let Some(durable) = line.strip_prefix("durable ") {
-            out.durable = out.durable.max(durable.parse().ok());
-        } else if let Ok(batch) = line.trim().parse::<u64>() {
-            out.committed = out.committed.max(Some(batch));
-            if !relaxed {
-                out.durable = out.committed;
-            }
-        }
-    }
-    out
+    std::iter::once(first).chain(reported.try_iter()).collect()
 }
 
 /// Kills the writer `kills` times and checks the file after each kill: every batch
@@ -135,29 +141,8 @@ fn killed_group_writers_lose_no_returned_commit() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_crash_writer"))
-            .arg(dir.path())
-            .arg("group")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (lines, reported) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = lines.send(line);
-            }
-        });
-        let first = reported.recv_timeout(Duration::from_secs(30)).expect("the writers commit");
-        std::thread::sleep(Duration::from_micros(seed % 30_000));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        reader.join().unwrap();
-        returned.extend(
-            std::iter::once(first).chain(reported.try_iter()).map(|line| line.parse::<u64>().unwrap()),
-        );
+        let lines = kill_writer(dir.path(), Some("group"), Duration::from_micros(seed % 30_000));
+        returned.extend(lines.iter().map(|line| line.parse::<u64>().unwrap()));
 
         let db = Db::builder().name("group").collection::<Entry>().open(dir.path()).unwrap();
         let mut batches: BTreeMap<u64, usize> = BTreeMap::new();

@@ -7,7 +7,6 @@
 use insula::dynamic::{AnyValue, Reader};
 use insula::prelude::*;
 use insula::{Error, MigrationProgress};
-use redb::{ReadableDatabase, ReadableTable};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -59,18 +58,6 @@ mod v2 {
         /// No default: old objects read `0`.
         pub done_count: u32,
     }
-}
-
-/// Every record of `Task`, raw.
-fn raw_records(path: &Path) -> Vec<(u64, Vec<u8>)> {
-    let raw = redb::Database::open(path).unwrap();
-    let txn = raw.begin_read().unwrap();
-    let table = txn.open_table(redb::TableDefinition::<u64, &[u8]>::new("insula:c:Task")).unwrap();
-    table
-        .iter()
-        .unwrap()
-        .map(|entry| entry.map(|(id, bytes)| (id.value(), bytes.value().to_vec())).unwrap())
-        .collect()
 }
 
 /// Writes `count` v1 tasks.
@@ -137,12 +124,12 @@ fn a_field_added_with_a_default_reads_it_in_old_objects_everywhere() {
     drop(db);
 
     // The next open has nothing to do: no record changes.
-    let before = raw_records(&path);
+    let before = crate::common::raw_records(&path, "Task");
     let db = Db::builder().name(name).collection::<Task>().open(dir.path()).unwrap();
     assert_eq!(db.tasks().get(later.id).unwrap(), Some(later.clone()));
     assert_eq!(db.tasks().query().filter(Task::EFFORT.eq(0)).count().unwrap(), 1);
     drop(db);
-    assert_eq!(raw_records(&path), before);
+    assert_eq!(crate::common::raw_records(&path, "Task"), before);
 
     // The file alone says the same.
     let snapshot = Reader::open(&path).unwrap().read().unwrap();

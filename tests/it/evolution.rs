@@ -6,7 +6,7 @@
 use insula::prelude::*;
 use insula::schema::Change;
 use insula::{Error, MigrationProgress};
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableDatabase;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -60,18 +60,6 @@ fn v1_file(name: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-/// Every record of `Note`, raw, read with redb behind Insula's back.
-fn raw_records(path: &Path) -> Vec<(u64, Vec<u8>)> {
-    let raw = redb::Database::open(path).unwrap();
-    let txn = raw.begin_read().unwrap();
-    let table = txn.open_table(redb::TableDefinition::<u64, &[u8]>::new("insula:c:Note")).unwrap();
-    table
-        .iter()
-        .unwrap()
-        .map(|entry| entry.map(|(id, record)| (id.value(), record.value().to_vec())).unwrap())
-        .collect()
-}
-
 fn tables(path: &Path) -> Vec<String> {
     let raw = redb::Database::open(path).unwrap();
     let txn = raw.begin_read().unwrap();
@@ -103,7 +91,7 @@ mod added {
 fn fields_added_removed_widened_and_reordered_migrate_without_rewriting_records() {
     use added::NoteAccessor;
     let (dir, path) = v1_file("fields");
-    let before = raw_records(&path);
+    let before = crate::common::raw_records(&path, "Note");
     let db = Db::builder().name("fields").collection::<added::Note>().open(dir.path()).unwrap();
     let notes = db.notes().all().unwrap();
     assert_eq!(notes.len(), 20);
@@ -127,7 +115,7 @@ fn fields_added_removed_widened_and_reordered_migrate_without_rewriting_records(
     assert_eq!(db.notes().query().filter(added::Note::STARS.eq(Some(3))).count().unwrap(), 4);
     db.notes().verify().unwrap();
     drop(db);
-    let after = raw_records(&path);
+    let after = crate::common::raw_records(&path, "Note");
     assert_eq!(&after[..20], &before[..], "old records were not rewritten");
 
     // And it opens again, with both layouts in the file.

@@ -7,7 +7,6 @@
 use insula::dynamic::{AnyValue, Reader};
 use insula::prelude::*;
 use insula::schema::{Change, SchemaDef, classify};
-use redb::{ReadableDatabase, ReadableTable};
 use std::path::Path;
 
 /// Each module is one version of the collection `Reading`.
@@ -96,18 +95,6 @@ fn as_v3(old: &v1::Reading) -> v3::Reading {
     }
 }
 
-/// The stored bytes of every record, by id.
-fn raw_records(path: &Path) -> Vec<(u64, Vec<u8>)> {
-    let raw = redb::Database::open(path).unwrap();
-    let txn = raw.begin_read().unwrap();
-    let table = txn.open_table(redb::TableDefinition::<u64, &[u8]>::new("insula:c:Reading")).unwrap();
-    table
-        .iter()
-        .unwrap()
-        .map(|entry| entry.map(|(id, bytes)| (id.value(), bytes.value().to_vec())).unwrap())
-        .collect()
-}
-
 #[test]
 fn the_classifier_calls_widening_compatible_and_narrowing_or_a_sign_change_breaking() {
     let v1 = SchemaDef::from(&v1::Reading::SCHEMA);
@@ -178,7 +165,7 @@ fn old_records_read_widened_everywhere_without_being_rewritten() {
     let name = "widening";
     let path = dir.path().join(format!("{name}.insula"));
     let (old, middle) = v1_then_v2(dir.path(), name);
-    let written_by_v1 = raw_records(&path);
+    let written_by_v1 = crate::common::raw_records(&path, "Reading");
     assert_eq!(written_by_v1.len(), 7);
 
     use v3::{Reading, ReadingAccessor};
@@ -236,7 +223,11 @@ fn old_records_read_widened_everywhere_without_being_rewritten() {
     assert_eq!(sorted, [127, 100, 1, 0, -1, -128, -300, i64::MIN]);
     db.readings().verify().unwrap();
     drop(db);
-    assert_eq!(raw_records(&path)[..7], written_by_v1[..], "widening rewrote records");
+    assert_eq!(
+        crate::common::raw_records(&path, "Reading")[..7],
+        written_by_v1[..],
+        "widening rewrote records"
+    );
 
     // The dynamic reader reads them widened too, from the file alone.
     let snapshot = Reader::open(&path).unwrap().read().unwrap();

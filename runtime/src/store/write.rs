@@ -264,33 +264,15 @@ impl<'t> Writer<'t> {
         stored: &impl StoredKeys,
         buffer: &mut Vec<u8>,
     ) -> Result<Id> {
-        // A fresh id is above every id in the collection (the counter moves past
-        // explicit ones), so no old object can hold it.
-        let fresh = object.id() == 0;
+        let (id, fresh) = self.encode(object, buffer)?;
         let collection = self.tables.collection();
-        let id = match object.id() {
-            0 => self.counter.next(&collection.schema.name)?,
-            id => {
-                self.counter.observe(id);
-                id
-            }
-        };
-        object.encode(id, buffer)?;
-        let index_count = collection.schema.indexes.len();
-        if index_count == 0 {
+        if collection.schema.indexes.is_empty() {
             let (records, _) = self.tables.open_mut()?;
             records.insert(id, buffer.as_slice())?;
             self.touched.push(id);
             return Ok(id);
         }
-
-        // The key lists of the previous object are reused (an error on the way drops them).
-        let mut new_keys = std::mem::take(&mut self.new_keys);
-        new_keys.resize_with(index_count, Vec::new);
-        for (index, keys) in new_keys.iter_mut().enumerate() {
-            keys.clear();
-            object.index_keys(index, keys)?;
-        }
+        let new_keys = self.keys_of(object)?;
 
         // Unique indexes first, before anything is written.
         let mut displaced = Vec::new();
@@ -342,6 +324,34 @@ impl<'t> Writer<'t> {
         self.touched.push(id);
         self.new_keys = new_keys;
         Ok(id)
+    }
+
+    /// The id `object` is stored under (the next one for an id of 0) and whether it is
+    /// fresh, with its stored bytes written into `buffer`. A fresh id is above every id
+    /// in the collection (the counter moves past explicit ones), so no old object holds
+    /// it.
+    fn encode(&mut self, object: &impl Object, buffer: &mut Vec<u8>) -> Result<(Id, bool)> {
+        let id = match object.id() {
+            0 => self.counter.next(&self.tables.collection().schema.name)?,
+            id => {
+                self.counter.observe(id);
+                id
+            }
+        };
+        object.encode(id, buffer)?;
+        Ok((id, object.id() == 0))
+    }
+
+    /// The keys of each index of `object`, in the lists of the previous object, reused
+    /// (give them back to `new_keys`; an error on the way drops them).
+    fn keys_of(&mut self, object: &impl Object) -> Result<Vec<Vec<Vec<u8>>>> {
+        let mut new_keys = std::mem::take(&mut self.new_keys);
+        new_keys.resize_with(self.tables.collection().schema.indexes.len(), Vec::new);
+        for (index, keys) in new_keys.iter_mut().enumerate() {
+            keys.clear();
+            object.index_keys(index, keys)?;
+        }
+        Ok(new_keys)
     }
 
     /// Stores `objects` in order as [`put_object`](Self::put_object) stores each,
@@ -397,22 +407,9 @@ impl<'t> Writer<'t> {
         buffer: &mut Vec<u8>,
         gathered: &mut [Gathered],
     ) -> Result<Id> {
-        let fresh = object.id() == 0;
+        let (id, fresh) = self.encode(object, buffer)?;
         let collection = self.tables.collection();
-        let id = match object.id() {
-            0 => self.counter.next(&collection.schema.name)?,
-            id => {
-                self.counter.observe(id);
-                id
-            }
-        };
-        object.encode(id, buffer)?;
-        let mut new_keys = std::mem::take(&mut self.new_keys);
-        new_keys.resize_with(gathered.len(), Vec::new);
-        for (index, keys) in new_keys.iter_mut().enumerate() {
-            keys.clear();
-            object.index_keys(index, keys)?;
-        }
+        let new_keys = self.keys_of(object)?;
         let (records, _) = self.tables.open_mut()?;
         let old_keys = match records.insert(id, buffer.as_slice())? {
             Some(old) if !fresh => Some(stored.stored_keys(id, old.value(), &collection.layouts)?),

@@ -89,23 +89,25 @@ pub struct AsyncLatencies {
     pub stream: Vec<Duration>,
 }
 
-/// The peak resident memory of the process during each workload, all contenders that
-/// ran together: Linux's `VmHWM`, reset as each workload begins by writing `5` to
-/// `/proc/self/clear_refs`. Elsewhere, nothing is measured.
+/// The memory of the process during each workload, all contenders that ran together:
+/// its resident memory as the workload begins, and how far above that it peaks (Linux's
+/// `VmRSS` and `VmHWM`, the peak reset as each workload begins by writing `5` to
+/// `/proc/self/clear_refs`). Elsewhere, nothing is measured.
 mod memory {
     use std::sync::Mutex;
 
-    /// The workload running, and the largest peak of each workload so far (KiB).
+    /// The workload running with its resident memory at the start, and each workload's
+    /// largest rise over its start so far (KiB).
     struct Peaks {
-        running: Option<&'static str>,
-        each: Vec<(&'static str, u64)>,
+        running: Option<(&'static str, u64)>,
+        each: Vec<(&'static str, u64, u64)>,
     }
 
     static PEAKS: Mutex<Peaks> = Mutex::new(Peaks { running: None, each: Vec::new() });
 
-    fn peak_kib() -> Option<u64> {
+    fn status_kib(field: &str) -> Option<u64> {
         let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+        let line = status.lines().find(|line| line.starts_with(field))?;
         line.split_whitespace().nth(1)?.parse().ok()
     }
 
@@ -113,24 +115,35 @@ mod memory {
     pub fn begin(workload: &'static str) {
         end();
         let _ = std::fs::write("/proc/self/clear_refs", "5");
-        PEAKS.lock().expect("peaks").running = Some(workload);
-    }
-
-    /// Ends the workload running: its peak is kept if it is the largest yet.
-    pub fn end() {
-        let mut peaks = PEAKS.lock().expect("peaks");
-        let (Some(workload), Some(kib)) = (peaks.running.take(), peak_kib()) else { return };
-        match peaks.each.iter_mut().find(|(name, _)| *name == workload) {
-            Some((_, peak)) => *peak = (*peak).max(kib),
-            None => peaks.each.push((workload, kib)),
+        if let Some(start) = status_kib("VmRSS:") {
+            PEAKS.lock().expect("peaks").running = Some((workload, start));
         }
     }
 
-    /// `W1 123 MiB, W2 ..`: each workload's peak.
+    /// Ends the workload running: its rise is kept if it is the largest yet.
+    pub fn end() {
+        let mut peaks = PEAKS.lock().expect("peaks");
+        let (Some((workload, start)), Some(peak)) = (peaks.running.take(), status_kib("VmHWM:")) else {
+            return;
+        };
+        let rise = peak.saturating_sub(start);
+        match peaks.each.iter_mut().find(|(name, _, _)| *name == workload) {
+            Some((_, kept_start, kept_rise)) if rise > *kept_rise => {
+                (*kept_start, *kept_rise) = (start, rise)
+            }
+            Some(_) => {}
+            None => peaks.each.push((workload, start, rise)),
+        }
+    }
+
+    /// `W1 +123 MiB over 45 MiB, ..`: each workload's largest rise over its start.
     pub fn report() -> String {
         let peaks = PEAKS.lock().expect("peaks");
-        let each: Vec<String> =
-            peaks.each.iter().map(|(name, kib)| format!("{name} {} MiB", kib / 1024)).collect();
+        let each: Vec<String> = peaks
+            .each
+            .iter()
+            .map(|(name, start, rise)| format!("{name} +{} MiB over {} MiB", rise / 1024, start / 1024))
+            .collect();
         each.join(", ")
     }
 }
