@@ -35,6 +35,8 @@ pub(crate) struct Options {
     pub(crate) dropped: Vec<String>,
     /// How many threads a scan may split over; the machine's cores if unset.
     pub(crate) scan_threads: Option<usize>,
+    /// The bytes of the file that redb keeps in memory; redb's default (1 GiB) if unset.
+    pub(crate) cache_size: Option<usize>,
 }
 
 /// An open instance. `Db` handles share it; it closes when the last one drops.
@@ -80,12 +82,14 @@ impl Instance {
                     &options.dropped,
                     options.progress.as_ref(),
                     options.check_integrity,
+                    options.cache_size,
                 )?;
                 (path, opened)
             }
             Place::File { dir, read_only: true } => {
                 let path = dir.join(format!("{name}.insula"));
-                let opened = store::open_read_only(&path, name, requested, &options.dropped)?;
+                let opened =
+                    store::open_read_only(&path, name, requested, &options.dropped, options.cache_size)?;
                 (path, opened)
             }
             Place::Memory => {

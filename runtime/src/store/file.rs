@@ -119,6 +119,7 @@ pub(crate) fn open(
     dropped: &[String],
     progress: Option<&Progress>,
     check_integrity: bool,
+    cache_size: Option<usize>,
 ) -> Result<(Storage, Vec<StoredCollection>)> {
     // redb writes to a file it opens for writing, so an existing file is checked
     // read-only first: a refused open leaves it byte for byte as it was. (A file that
@@ -135,10 +136,12 @@ pub(crate) fn open(
             Err(error) => return Err(open_error(error, path)),
         }
     }
-    let database = redb::Database::builder()
-        .set_check_integrity_on_open(check_integrity)
-        .create(path)
-        .map_err(|error| open_error(error, path))?;
+    let mut builder = redb::Database::builder();
+    builder.set_check_integrity_on_open(check_integrity);
+    if let Some(bytes) = cache_size {
+        builder.set_cache_size(bytes);
+    }
+    let database = builder.create(path).map_err(|error| open_error(error, path))?;
     match reconcile(&database, instance, path, requested, dropped, progress, !checked) {
         Ok(collections) => Ok((Storage::Writable(database), collections)),
         Err(error) => {
@@ -159,9 +162,14 @@ pub(crate) fn open_read_only(
     instance: &str,
     requested: Vec<Requested>,
     dropped: &[String],
+    cache_size: Option<usize>,
 ) -> Result<(Storage, Vec<StoredCollection>)> {
     let refused = |what: String| Error::ReadOnly { instance: instance.to_owned(), what };
-    let database = redb::Database::builder().open_read_only(path).map_err(|error| match error {
+    let mut builder = redb::Database::builder();
+    if let Some(bytes) = cache_size {
+        builder.set_cache_size(bytes);
+    }
+    let database = builder.open_read_only(path).map_err(|error| match error {
         redb::DatabaseError::RepairAborted => Error::NeedsRepair { path: path.to_owned() },
         error => open_error(error, path),
     })?;

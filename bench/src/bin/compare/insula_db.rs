@@ -39,7 +39,12 @@ fn to_plain(message: Message) -> Plain {
 
 impl Insula {
     pub fn open(dir: &Path) -> Self {
-        let db = Db::builder().name("bench").collection::<Message>().open(dir).expect("opens");
+        let db = Db::builder()
+            .name("bench")
+            .collection::<Message>()
+            .cache_size(super::cache_bytes())
+            .open(dir)
+            .expect("opens");
         Insula { db: Some(db), staged: Vec::new(), dir: dir.to_owned() }
     }
 
@@ -211,8 +216,12 @@ impl Contender for Insula {
     fn reopen_changed(&mut self) -> Option<Duration> {
         drop(self.db.take());
         let start = Instant::now();
-        let db =
-            Db::builder().name("bench").collection::<changed::Message>().open(&self.dir).expect("migrates");
+        let db = Db::builder()
+            .name("bench")
+            .collection::<changed::Message>()
+            .cache_size(super::cache_bytes())
+            .open(&self.dir)
+            .expect("migrates");
         let elapsed = start.elapsed();
         drop(db);
         Some(elapsed)

@@ -15,6 +15,8 @@
 //! the async forms under tokio against `spawn_blocking` around the sync forms, and a
 //! watcher stream's latency (beside W6's blocking watcher).
 //!
+//! `--cache MIB` sets the page cache of Insula, raw redb and SQLite (1 GiB by default).
+//!
 //! Each repetition opens every contender in a fresh directory, and they take turns at
 //! the grain of one sample (a commit, a chunk of 1,000 gets, a query, a scan): on a shared
 //! machine whose speed drifts, a slow moment then falls on all of them alike.
@@ -146,6 +148,17 @@ mod memory {
             .collect();
         each.join(", ")
     }
+}
+
+/// The page cache of Insula, raw redb and SQLite, in bytes: `--cache MIB`, or 1 GiB
+/// (redb's default).
+pub fn cache_bytes() -> usize {
+    static CACHE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CACHE.get_or_init(|| {
+        let args: Vec<String> = std::env::args().collect();
+        let mib = args.iter().position(|arg| arg == "--cache").and_then(|at| args.get(at + 1)?.parse().ok());
+        mib.unwrap_or(1024) << 20
+    })
 }
 
 /// The thread counts of W8.
@@ -488,7 +501,7 @@ fn main() {
     }
     report.print();
     println!(
-        "\npeak resident memory of the process in each workload (all contenders run): {}",
+        "\nresident memory of the process, its largest rise in each workload (all contenders run): {}",
         memory::report()
     );
     let json = report.json(n, repetitions);

@@ -58,7 +58,7 @@ fn decode(id: u64, bytes: &[u8]) -> Plain {
 impl Raw {
     pub fn open(dir: &Path) -> Self {
         let path = dir.join("raw.redb");
-        let db = Database::create(&path).expect("opens");
+        let db = Database::builder().set_cache_size(super::cache_bytes()).create(&path).expect("opens");
         let txn = db.begin_write().expect("begins");
         txn.open_table(MESSAGES).expect("creates");
         txn.open_table(BY_AUTHOR).expect("creates");

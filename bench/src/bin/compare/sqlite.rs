@@ -19,7 +19,10 @@ const TAG_SEPARATOR: char = '\u{1f}';
 fn connect(path: &Path) -> Connection {
     let connection = Connection::open(path).expect("opens");
     connection
-        .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-1048576;")
+        .execute_batch(&format!(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-{};",
+            super::cache_bytes() >> 10
+        ))
         .expect("configures");
     connection
 }
