@@ -11,7 +11,12 @@ use std::process::{Command, ExitCode};
 pub(crate) const PARTS: &[(&str, &[&str])] = &[
     (
         "query engine",
-        &["runtime/src/query/condition.rs", "runtime/src/query/request.rs", "runtime/src/query/sort.rs"],
+        &[
+            "runtime/src/query/condition.rs",
+            "runtime/src/query/request.rs",
+            "runtime/src/query/sort.rs",
+            "runtime/src/store/tables.rs",
+        ],
     ),
     ("planner", &["runtime/src/query/plan.rs"]),
     (
@@ -30,7 +35,12 @@ pub(crate) const PARTS: &[(&str, &[&str])] = &[
     ("watchers", &["runtime/src/db/watchers.rs", "runtime/src/watch.rs"]),
     (
         "transaction rules",
-        &["runtime/src/db/txn.rs", "runtime/src/db/database.rs", "runtime/src/store/write.rs"],
+        &[
+            "runtime/src/db/txn.rs",
+            "runtime/src/db/database.rs",
+            "runtime/src/db/group.rs",
+            "runtime/src/store/write.rs",
+        ],
     ),
     (
         "operations",
