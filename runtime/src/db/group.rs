@@ -251,6 +251,24 @@ mod tests {
     }
 
     #[test]
+    fn a_writer_alone_commits_in_place_once_the_others_have_returned() {
+        let group = Group::default();
+        let first = group.enter();
+        assert!(!group.shared(), "alone from the start");
+        let second = group.enter();
+        assert!(group.shared(), "another is pending");
+        group.committed(&second, true);
+        assert!(group.shared(), "the other has committed but not returned: it may begin again");
+        drop(second);
+        assert!(!group.shared(), "the other has returned");
+        group.committed(&first, true);
+        drop(first);
+        let third = group.enter();
+        assert!(!group.shared(), "every other writer has returned");
+        drop(third);
+    }
+
+    #[test]
     fn a_waiter_flushes_when_the_writer_after_it_gives_up_or_commits_relaxed() {
         for relaxed in [false, true] {
             let group = Arc::new(Group::default());
