@@ -143,3 +143,24 @@ fn split_scans_while_writers_commit_each_read_one_snapshot() {
         });
     });
 }
+
+/// A scan of a narrow id range does not split, however large the collection.
+#[test]
+fn a_narrow_id_range_is_scanned_on_one_thread() {
+    let db = Db::builder().collection::<Message>().scan_threads(2).open_in_memory().unwrap();
+    db.write_txn_sync(|txn| txn.messages().put_all(&mut messages())).unwrap();
+    let narrow = db.messages().query().filter(Message::ID.between(10, 20).and(Message::LIKES.gt(5)));
+    assert!(!narrow.explain().unwrap().contains("split"), "{}", narrow.explain().unwrap());
+    assert_eq!(narrow.count().unwrap(), 11 - narrow_misses());
+    let wide = db.messages().query().filter(Message::ID.between(10, 20_000));
+    assert!(wide.explain().unwrap().contains("split into 2 parts"), "{}", wide.explain().unwrap());
+}
+
+/// How many of the objects with ids 10..=20 have 5 likes or fewer.
+fn narrow_misses() -> usize {
+    messages()
+        .iter()
+        .enumerate()
+        .filter(|(at, m)| (10..=20).contains(&(*at as u64 + 1)) && m.likes <= 5)
+        .count()
+}

@@ -214,11 +214,11 @@ impl Plan {
         Ok(Plan::finish(spec, schema, route, estimate, total))
     }
 
-    /// The ids a plan that reads records by id scans, `first..=last`; `None` for one that
-    /// reads an index.
-    pub(crate) fn scan_range(&self) -> Option<(Id, Id)> {
+    /// The ids a plan that reads records by id scans, `first..=last`, and about how many
+    /// records that is; `None` for one that reads an index.
+    pub(crate) fn scan_range(&self) -> Option<(Id, Id, u64)> {
         match self.route {
-            Route::Scan { first, last } => Some((first, last)),
+            Route::Scan { first, last } => Some((first, last, self.estimate)),
             Route::Index { .. } => None,
         }
     }

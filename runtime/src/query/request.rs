@@ -186,16 +186,14 @@ impl<C: Collection> Request<C> {
 
     /// How a scan of this query splits over threads, if it does: the ids it scans and
     /// the number of parts. A scan splits when it must test many records (the plan reads
-    /// records by id, at least [`SPLIT_AT`] of them), nothing stops it early (no limit),
+    /// records by id, about [`SPLIT_AT`] of them or more), nothing stops it early (no limit),
     /// the order of testing does not matter (no `distinct_by`), and the source may use
     /// more than one thread.
     fn split(&self, plan: &Plan, source: &dyn Source) -> Result<Option<(Id, Id, usize)>> {
         let threads = source.threads();
-        let Some((first, last)) = plan.scan_range() else { return Ok(None) };
-        if threads < 2 || self.limit.is_some() || !self.distinct.is_empty() || first > last {
-            return Ok(None);
-        }
-        Ok((source.len()? >= SPLIT_AT).then_some((first, last, threads)))
+        let Some((first, last, records)) = plan.scan_range() else { return Ok(None) };
+        let split = threads > 1 && self.limit.is_none() && self.distinct.is_empty() && records >= SPLIT_AT;
+        Ok(split.then_some((first, last, threads)))
     }
 
     /// [`run`](Self::run) as a scan split over threads: each part tests its records on
