@@ -273,6 +273,45 @@ fn a_query_watcher_fires_when_a_match_changes_before_or_after() {
     assert!(top.recv_timeout(Duration::from_secs(10)).unwrap().iter().all(|m| m.id != 1));
 }
 
+/// A query watcher sends results only when they change: an edit to a match outside its
+/// limit, or a put that stores the same bytes, sends nothing, while the lazy watcher of
+/// the same conditions (which promises only that a match changed) fires.
+#[test]
+fn a_query_watcher_fires_only_when_what_it_returns_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "visible_results");
+    let query = || db.messages().query().filter(Message::AUTHOR.eq("author5")).sort_by(Message::LIKES.desc());
+    let ranked = query().find_all().unwrap();
+    assert!(ranked.len() >= 3, "{ranked:?}");
+    let top = query().limit(2).watch();
+    let lazy = query().watch_lazy();
+    let quiet = |what: &str| {
+        lazy.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            top.recv_timeout(Duration::from_millis(150)).map(|_| ()),
+            Err(RecvTimeoutError::Timeout),
+            "{what}"
+        );
+    };
+
+    let mut third = ranked[2].clone();
+    third.content = "edited outside the top two".into();
+    db.write_txn_sync(|txn| txn.messages().put(&mut third)).unwrap();
+    quiet("an edit outside the limit");
+    let mut first = ranked[0].clone();
+    db.write_txn_sync(|txn| txn.messages().put(&mut first)).unwrap();
+    quiet("the same object stored again");
+
+    first.content = "edited in the top two".into();
+    db.write_txn_sync(|txn| txn.messages().put(&mut first)).unwrap();
+    let results = top.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(results[0].content, "edited in the top two");
+    third.likes = ranked[0].likes + 1;
+    db.write_txn_sync(|txn| txn.messages().put(&mut third)).unwrap();
+    let results = top.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(results.iter().map(|m| m.id).collect::<Vec<_>>(), [third.id, first.id]);
+}
+
 #[test]
 fn any_of_with_repeats_and_sorts_over_composite_indexes_keep_their_contracts() {
     let dir = tempfile::tempdir().unwrap();

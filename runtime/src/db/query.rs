@@ -321,7 +321,9 @@ impl<C: Collection> Query<'_, C, WriteTxn<'_>> {
 
 impl<C: Collection + Send> Query<'_, C, Db> {
     /// A watcher that receives the query's new results after each commit that changed
-    /// an object that met its conditions before or meets them after.
+    /// what the query returns: an object it returns changed, or the list did (an object
+    /// came in, left, or moved). A change to a matching object that the query does not
+    /// return (past its `limit`, or before its `offset`) sends nothing.
     ///
     /// ```
     /// # use insula::prelude::*;
@@ -339,8 +341,17 @@ impl<C: Collection + Send> Query<'_, C, Db> {
     /// ```
     pub fn watch(self) -> Watcher<Vec<C>> {
         let db = self.origin;
-        watch_query(db, Arc::new(self.request), |txn, request| {
-            read_source::<C, _>(txn, |source| request.find_all(source)).ok()
+        // The ids and records of the results last sent (or current at the start).
+        let shown: Arc<Mutex<Shown>> = Arc::default();
+        watch_query(db, Arc::new(self.request), move |txn, request, always| {
+            let (results, records) =
+                read_source::<C, _>(txn, |source| results_and_records(request, source)).ok()?;
+            let mut shown = shown.lock().unwrap_or_else(PoisonError::into_inner);
+            if !always && *shown == records {
+                return None;
+            }
+            *shown = records;
+            Some(results)
         })
     }
 
@@ -348,8 +359,23 @@ impl<C: Collection + Send> Query<'_, C, Db> {
     /// the query's conditions before or meets them after.
     pub fn watch_lazy(self) -> Watcher<()> {
         let db = self.origin;
-        watch_query(db, Arc::new(self.request), |_, _| Some(()))
+        watch_query(db, Arc::new(self.request), |_, _, _| Some(()))
     }
+}
+
+/// The ids and records of a query's results, in order: what a query watcher compares.
+type Shown = Vec<(Id, Vec<u8>)>;
+
+/// What `request` returns, decoded, and the ids and records it was decoded from.
+fn results_and_records<C: Collection>(request: &Request<C>, source: &dyn Source) -> Result<(Vec<C>, Shown)> {
+    let layouts = &source.collection().layouts;
+    let (mut results, mut records) = (Vec::new(), Vec::new());
+    request.run(source, &mut |id, record| {
+        results.push(C::decode_record(id, record, layouts)?);
+        records.push((id, record.to_vec()));
+        Ok(Flow::Continue(()))
+    })?;
+    Ok((results, records))
 }
 
 /// The ids of the objects that meet `request`'s conditions, in `txn`'s snapshot.
@@ -378,21 +404,27 @@ fn matches_now<C: Collection>(txn: &ReadTxn<'_>, request: &Request<C>, id: Id) -
     Ok(matches)
 }
 
-/// A watcher of a query: it fires after a commit that changed an object that met the
-/// query's conditions before (it keeps the set of those ids) or meets them after, and
-/// sends what `produce` makes from a read of the committed state.
+/// A watcher of a query: after a commit that changed an object that met the query's
+/// conditions before (it keeps the set of those ids) or meets them after, it sends what
+/// `produce` makes from a read of the committed state, if anything. `produce` is told
+/// `always` when it must make something: for the current state (`fire_immediately`),
+/// and once as the watcher subscribes, to learn the state it starts from.
 fn watch_query<C: Collection, T: Send + 'static>(
     db: &Db,
     request: Arc<Request<C>>,
-    produce: fn(&ReadTxn<'_>, &Request<C>) -> Option<T>,
+    produce: impl Fn(&ReadTxn<'_>, &Request<C>, bool) -> Option<T> + Send + Sync + 'static,
 ) -> Watcher<T> {
     let instance: &Arc<Instance> = &db.instance;
     // No commit may land between reading the matches and subscribing, or its change
     // would be missed: hold the commit lock, unless this thread is the one writing.
     let _serial = (!super::txn::writing_here(instance))
         .then(|| instance.write_lock.lock().unwrap_or_else(PoisonError::into_inner));
-    let matched = storage(&instance.path, || matching_ids(&ReadTxn::begin(instance)?, &request));
-    let Ok(matched) = matched else {
+    let start = storage(&instance.path, || {
+        let txn = ReadTxn::begin(instance)?;
+        produce(&txn, &request, true);
+        matching_ids(&txn, &request)
+    });
+    let Ok(matched) = start else {
         return super::watchers::Watchers::closed();
     };
     let matched = Mutex::new(matched);
@@ -419,15 +451,16 @@ fn watch_query<C: Collection, T: Send + 'static>(
         }
         touched
     };
-    let run = move |txn: &ReadTxn<'_>| produce(txn, &request);
+    let produce = Arc::new(produce);
+    let current_produce = Arc::clone(&produce);
+    let current_request = Arc::clone(&request);
     let weak = Arc::downgrade(instance);
-    let current_run = run.clone();
     let current = move || {
         let instance = weak.upgrade()?;
         let txn = ReadTxn::begin(&instance).ok()?;
-        current_run(&txn)
+        current_produce(&txn, &current_request, true)
     };
-    let produce = move |committed: &Committed<'_, '_>| run(committed.txn()?);
+    let produce = move |committed: &Committed<'_, '_>| produce(committed.txn()?, &request, false);
     let interest = Interest::Query(Box::new(touches));
     instance.watchers.subscribe(C::SCHEMA.name(), &instance.path, interest, produce, Box::new(current))
 }
