@@ -221,3 +221,38 @@ fn index_entries_of(db: &Db) -> Vec<(String, Vec<u8>, Id)> {
     std::fs::copy(db.path(), &path).unwrap();
     index_entries(&path)
 }
+
+/// `put_by` replaces the object that holds the key and keeps its id (Isar's
+/// `putByEmail`), where `unique, replace` would give the newcomer a new id; the indexes
+/// follow; a field without a unique index of its own is refused.
+#[test]
+fn put_by_a_unique_field_replaces_the_holder_and_keeps_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "put_by");
+    let mut ada = user("ada@example.com", "ada", &["admin"]);
+    let mut bob = user("bob@example.com", "bob", &[]);
+    db.write_txn_sync(|txn| txn.users().put_all(&mut [ada.clone(), bob.clone()]).map(drop)).unwrap();
+    ada.id = 1;
+    bob.id = 2;
+
+    // A new object with ada's email and another handle and tags takes ada's id.
+    let mut again = user("ada@example.com", "ada2", &["editor"]);
+    let id = db.write_txn_sync(|txn| txn.users().put_by(User::EMAIL, &mut again)).unwrap();
+    assert_eq!((id, again.id), (1, 1));
+    assert_eq!(db.users().count().unwrap(), 2);
+    assert_eq!(db.users().get(1).unwrap().unwrap().handle, "ada2");
+    assert!(db.users().get_by(User::HANDLE, "ada").unwrap().is_none(), "the old handle's entry went");
+    assert_eq!(db.users().query().filter(User::TAGS.contains("admin")).count().unwrap(), 0);
+    assert_eq!(db.users().query().filter(User::TAGS.contains("editor")).ids().unwrap(), [1]);
+
+    // An email no one holds: a new object, with the next id.
+    let mut cy = user("cy@example.com", "cy", &[]);
+    assert_eq!(db.write_txn_sync(|txn| txn.users().put_by(User::EMAIL, &mut cy)).unwrap(), 3);
+    db.users().verify().unwrap();
+
+    // A field without a unique index of its own.
+    let refused =
+        db.write_txn_sync(|txn| txn.users().put_by(User::CITY, &mut user("d@example.com", "d", &[])));
+    assert!(matches!(&refused, Err(Error::InvalidFilter { field, .. }) if field == "city"), "{refused:?}");
+    assert_eq!(db.users().count().unwrap(), 3);
+}

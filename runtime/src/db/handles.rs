@@ -388,6 +388,59 @@ impl<'a, C: Collection> WriteCollection<'a, C> {
         Ok(id)
     }
 
+    /// Stores `object` in place of the object that holds its key of the unique index on
+    /// `field` (Isar's `putByEmail`): `object` takes that object's id, and the id is
+    /// written back; when no object holds the key, `object` is stored as
+    /// [`put`](Self::put) stores it. `field` needs a unique index of its own, or this is
+    /// [`Error::InvalidFilter`].
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// #[derive(Collection, Debug, Clone, Default, PartialEq)]
+    /// pub struct User {
+    ///     #[id]
+    ///     pub id: Id,
+    ///     #[index(unique)]
+    ///     pub email: String,
+    ///     pub name: String,
+    /// }
+    ///
+    /// let db = Db::builder().collection::<User>().open_in_memory()?;
+    /// let mut ada = User { email: "ada@example.com".into(), name: "Ada".into(), ..Default::default() };
+    /// db.write_txn_sync(|txn| txn.users().put_by(User::EMAIL, &mut ada))?;
+    /// let mut again = User { email: "ada@example.com".into(), name: "Ada L.".into(), ..Default::default() };
+    /// db.write_txn_sync(|txn| txn.users().put_by(User::EMAIL, &mut again))?;
+    /// assert_eq!(again.id, ada.id);
+    /// assert_eq!(db.users().count()?, 1);
+    /// assert_eq!(db.users().get(ada.id)?.map(|user| user.name), Some("Ada L.".into()));
+    /// # Ok::<(), insula::Error>(())
+    /// ```
+    pub fn put_by<T>(&self, field: Field<C, T>, object: &mut C) -> Result<Id> {
+        let schema = &self.collection()?.schema;
+        let number = schema
+            .indexes
+            .iter()
+            .position(|index| index.unique && index.fields.len() == 1 && index.fields[0] == field.name())
+            .ok_or_else(|| Error::InvalidFilter {
+                collection: schema.name.clone(),
+                field: field.name().to_owned(),
+                reason: "`put_by` needs a unique index on the field alone (`#[index(unique)]`)".to_owned(),
+            })?;
+        let id = self.write(|writer, buffer| {
+            let mut keys = Vec::new();
+            object.object_index_keys(number, &mut keys);
+            for key in &keys {
+                if let Some(owner) = writer.unique_owner(number, key)? {
+                    object.set_id(owner);
+                    break;
+                }
+            }
+            writer.put(object, buffer)
+        })?;
+        object.set_id(id);
+        Ok(id)
+    }
+
     /// Stores every object of `objects`, writing the assigned ids back; returns them.
     /// If one fails, the error says which (by its position in `objects`), and the ids
     /// are not written back: abort the transaction to write none of them.

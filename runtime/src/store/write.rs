@@ -447,6 +447,11 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
+    /// The object that holds `key` in unique index number `index`, if any.
+    pub(crate) fn unique_owner(&self, index: usize, key: &[u8]) -> Result<Option<Id>> {
+        self.tables.indexes()?[index].unique_owner(key)
+    }
+
     /// Removes object `id` and its index entries; whether it existed.
     pub(crate) fn delete<C: Collection>(&mut self, id: Id) -> Result<bool> {
         self.delete_object(id, &TypedKeys::<C>::new())
