@@ -269,6 +269,22 @@ mod tests {
     }
 
     #[test]
+    fn a_flush_made_outside_a_transaction_releases_the_waiters_it_covers() {
+        let group = Arc::new(Group::default());
+        let flushes = Arc::new(AtomicUsize::new(0));
+        let (first, second) = (group.enter(), group.enter());
+        let number = group.committed(&first, false);
+        assert_eq!(group.last(), number);
+        let waiting = waiter(&group, number, &flushes, false);
+        assert!(waiting.recv_timeout(Duration::from_millis(50)).is_err());
+        // `Db::flush` made every commit so far durable.
+        group.made_durable(group.last());
+        waiting.recv_timeout(WATCHDOG).expect("the waiter returns").unwrap();
+        assert_eq!(flushes.load(Ordering::SeqCst), 0, "no flush of its own");
+        drop((first, second));
+    }
+
+    #[test]
     fn a_waiter_flushes_when_the_writer_after_it_gives_up_or_commits_relaxed() {
         for relaxed in [false, true] {
             let group = Arc::new(Group::default());
