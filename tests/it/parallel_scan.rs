@@ -36,6 +36,7 @@ fn answers(db: &Db) -> Vec<String> {
         ids(messages.query().filter(Message::LIKES.between(100, 120)).offset(11)),
         ids(messages.query().filter_view(|view| view.content().ends_with('7') && view.tags().len() == 1)),
         ids(messages.query().filter(Message::LIKES.gt(1000))),
+        ids(messages.query().filter(Message::LIKES.gt(100)).distinct_by(Message::AUTHOR)),
         format!("{}", messages.query().count().unwrap()),
         format!("{}", messages.query().filter(Message::LIKES.gt(500)).count().unwrap()),
         format!("{}", messages.query().filter(Message::LIKES.gt(500)).offset(9000).count().unwrap()),
@@ -81,7 +82,9 @@ fn a_split_scan_returns_what_a_plain_scan_returns_in_the_same_order() {
     };
     all.retain(|message| !(1000..7000).contains(&message.id));
     assert_eq!(split[..6], expected(&all)[..]);
-    assert_eq!(split[7], (OBJECTS - 6000).to_string());
+    assert_eq!(split[8], (OBJECTS - 6000).to_string());
+    let distinct = split[7].matches(',').count() + 1;
+    assert_eq!(distinct, 37, "one per author, not {distinct}");
     let one = Db::builder().name("split").collection::<Message>().scan_threads(1).open(dir.path()).unwrap();
     assert!(!one.messages().query().explain().unwrap().contains("split"));
     assert_eq!(split, answers(&one), "one thread and three agree");
