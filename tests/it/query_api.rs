@@ -462,3 +462,79 @@ fn aggregates_of_optional_fields_skip_none() {
     // Required fields are unchanged.
     assert_eq!(all.min(Scored::GROUP).unwrap(), Some(0));
 }
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+struct Song {
+    #[id]
+    id: Id,
+    #[index]
+    title: String,
+    #[index]
+    note: Option<String>,
+    lyrics: String,
+}
+
+/// A plain wildcard matcher: `*` any run, `?` one character.
+fn wildcard_model(pattern: &[char], text: &[char]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some(('*', rest)) => {
+            wildcard_model(rest, text) || (!text.is_empty() && wildcard_model(pattern, &text[1..]))
+        }
+        Some(('?', rest)) => !text.is_empty() && wildcard_model(rest, &text[1..]),
+        Some((c, rest)) => text.first() == Some(c) && wildcard_model(rest, &text[1..]),
+    }
+}
+
+/// `matches` with `*` and `?` gives what a plain matcher gives, on indexed and plain
+/// strings and optional strings, Unicode included; `None` matches nothing; the text
+/// before the first wildcard is looked up in the index.
+#[test]
+fn wildcard_matches_agree_with_a_plain_matcher() {
+    let texts = [
+        "",
+        "a",
+        "ab",
+        "abc",
+        "Song 5",
+        "Sing 5",
+        "Song 15",
+        "aaa",
+        "abab",
+        "a*b",
+        "é?",
+        "日本語",
+        "ng 5",
+        "xx ng 5",
+        "mississippi",
+    ];
+    let patterns = [
+        "", "*", "?", "a", "a*", "*a", "*ng 5", "S?ng *", "a?c", "a*b*c", "*b*", "??", "???*", "*ss*pp*",
+        "m*i", "日?語", "é*", "a**b", "*?", "ab*ab",
+    ];
+    let db = Db::builder().collection::<Song>().open_in_memory().unwrap();
+    let mut songs: Vec<Song> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| Song {
+            title: (*text).into(),
+            note: (i % 3 != 0).then(|| (*text).into()),
+            lyrics: (*text).into(),
+            ..Default::default()
+        })
+        .collect();
+    db.write_txn_sync(|txn| txn.songs().put_all(&mut songs)).unwrap();
+    for pattern in patterns {
+        let chars: Vec<char> = pattern.chars().collect();
+        let fits = |text: &str| wildcard_model(&chars, &text.chars().collect::<Vec<_>>());
+        let expected: Vec<Id> = songs.iter().filter(|song| fits(&song.title)).map(|song| song.id).collect();
+        let expected_notes: Vec<Id> =
+            songs.iter().filter(|song| song.note.as_deref().is_some_and(fits)).map(|song| song.id).collect();
+        let ids = |condition| db.songs().query().filter(condition).ids().unwrap();
+        assert_eq!(ids(Song::TITLE.matches(pattern)), expected, "title {pattern:?}");
+        assert_eq!(ids(Song::LYRICS.matches(pattern)), expected, "lyrics {pattern:?}");
+        assert_eq!(ids(Song::NOTE.matches(pattern)), expected_notes, "note {pattern:?}");
+    }
+    let explained = db.songs().query().filter(Song::NOTE.matches("So*")).explain().unwrap();
+    assert!(explained.starts_with("index `note`"), "{explained}");
+}

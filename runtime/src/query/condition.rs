@@ -370,6 +370,74 @@ impl<C: Collection> Field<C, String> {
         let part = part.to_owned();
         self.leaf(text, None, move |field| field.contains(part.as_str()))
     }
+
+    /// The field matches `pattern`, where `*` stands for any run of characters (none
+    /// included) and `?` for exactly one character (a Unicode scalar value); every other
+    /// character stands for itself, and there is no escape (Isar's `matches`). The
+    /// pattern's text before its first wildcard is looked up in an index on the field,
+    /// as `starts_with` is.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Song { #[id] pub id: Id, #[index] pub title: String }
+    /// let db = Db::builder().collection::<Song>().open_in_memory()?;
+    /// let mut songs: Vec<Song> = ["Song 5", "Sing 5", "Song 15", "Long 5"]
+    ///     .into_iter()
+    ///     .map(|title| Song { id: 0, title: title.into() })
+    ///     .collect();
+    /// db.write_txn_sync(|txn| txn.songs().put_all(&mut songs))?;
+    /// assert_eq!(db.songs().query().filter(Song::TITLE.matches("*ng 5")).ids()?, [1, 2, 4]);
+    /// assert_eq!(db.songs().query().filter(Song::TITLE.matches("S?ng *")).ids()?, [1, 2, 3]);
+    /// let by_index = db.songs().query().filter(Song::TITLE.matches("So*5"));
+    /// assert!(by_index.explain()?.starts_with("index `title`"));
+    /// assert_eq!(by_index.ids()?, [1, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn matches(self, pattern: &str) -> Condition<C> {
+        let text = format!("{} matches {pattern:?}", self.name());
+        let probe = literal_prefix(pattern).map(|prefix| Probe::Prefix(prefix_key(prefix)));
+        let pattern: Vec<char> = pattern.chars().collect();
+        self.leaf(text, probe, move |field| wildcard_match(&pattern, field))
+    }
+}
+
+/// The text of `pattern` before its first wildcard, if there is any.
+fn literal_prefix(pattern: &str) -> Option<&str> {
+    let end = pattern.find(['*', '?']).unwrap_or(pattern.len());
+    (end > 0).then(|| &pattern[..end])
+}
+
+/// Whether `text` matches `pattern` (see [`Field::matches`]): a greedy scan that returns
+/// to the last `*` on a mismatch, in time proportional to their lengths' product at
+/// worst.
+fn wildcard_match(pattern: &[char], text: &str) -> bool {
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0, 0);
+    // The position after the last `*` seen, and where in the text it was tried.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p + 1, t));
+                p += 1;
+            }
+            Some(&c) if c == '?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                // Let the last `*` take one more character, and go on from there.
+                Some((after, tried)) => {
+                    p = after;
+                    t = tried + 1;
+                    star = Some((after, tried + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
 }
 
 /// Text conditions on `Option<String>` fields: `None` matches none of them.
@@ -410,6 +478,19 @@ impl<C: Collection> Field<C, Option<String>> {
         let text = format!("{} contains {part:?}", self.name());
         let part = part.to_owned();
         self.leaf(text, None, move |field| field.is_some_and(|field| field.contains(part.as_str())))
+    }
+
+    /// The field is `Some` and matches `pattern` (see [`Field::matches`] on `String`).
+    pub fn matches(self, pattern: &str) -> Condition<C> {
+        let text = format!("{} matches {pattern:?}", self.name());
+        let probe = literal_prefix(pattern).map(|prefix| {
+            // An `Option`'s key is `01` then the string's key.
+            let mut key = vec![1];
+            key.extend(prefix_key(prefix));
+            Probe::Prefix(key)
+        });
+        let pattern: Vec<char> = pattern.chars().collect();
+        self.leaf(text, probe, move |field| field.is_some_and(|field| wildcard_match(&pattern, field)))
     }
 }
 
