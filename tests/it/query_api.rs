@@ -538,3 +538,43 @@ fn wildcard_matches_agree_with_a_plain_matcher() {
     let explained = db.songs().query().filter(Song::NOTE.matches("So*")).explain().unwrap();
     assert!(explained.starts_with("index `note`"), "{explained}");
 }
+
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+struct Basket {
+    #[id]
+    id: Id,
+    #[index]
+    items: Vec<String>,
+    counts: Vec<u32>,
+}
+
+/// List length conditions give what a plain filter gives, on an indexed list and a plain
+/// one, empty lists included.
+#[test]
+fn list_length_conditions_match_a_plain_filter() {
+    let db = Db::builder().collection::<Basket>().open_in_memory().unwrap();
+    let mut baskets: Vec<Basket> = (0..40u32)
+        .map(|i| Basket {
+            items: (0..i % 5).map(|k| format!("item{k}")).collect(),
+            counts: (0..i % 7).collect(),
+            ..Default::default()
+        })
+        .collect();
+    db.write_txn_sync(|txn| txn.baskets().put_all(&mut baskets)).unwrap();
+    let model = |keep: &dyn Fn(&Basket) -> bool| -> Vec<Id> {
+        baskets.iter().filter(|basket| keep(basket)).map(|basket| basket.id).collect()
+    };
+    let ids = |condition| db.baskets().query().filter(condition).ids().unwrap();
+    for n in 0..8 {
+        assert_eq!(ids(Basket::ITEMS.len_eq(n)), model(&|b| b.items.len() == n), "items == {n}");
+        assert_eq!(ids(Basket::ITEMS.len_gt(n)), model(&|b| b.items.len() > n), "items > {n}");
+        assert_eq!(ids(Basket::COUNTS.len_lt(n)), model(&|b| b.counts.len() < n), "counts < {n}");
+        assert_eq!(
+            ids(Basket::COUNTS.len_between(n, n + 2)),
+            model(&|b| (n..=n + 2).contains(&b.counts.len())),
+            "counts in {n}..={}",
+            n + 2
+        );
+    }
+    assert_eq!(ids(Basket::ITEMS.len_eq(0)), ids(Basket::ITEMS.is_empty()));
+}

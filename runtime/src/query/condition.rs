@@ -511,6 +511,49 @@ impl<C: Collection, T: Element + KeyPart + Send + Sync + 'static> Field<C, Vec<T
         let text = format!("{} is empty", self.name());
         self.leaf(text, None, |list| list.is_empty())
     }
+
+    /// The list has exactly `len` elements.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Post { #[id] pub id: Id, pub tags: Vec<String> }
+    /// let db = Db::builder().collection::<Post>().open_in_memory()?;
+    /// let mut posts: Vec<Post> = [0, 1, 2, 3]
+    ///     .into_iter()
+    ///     .map(|n| Post { id: 0, tags: (0..n).map(|i| i.to_string()).collect() })
+    ///     .collect();
+    /// db.write_txn_sync(|txn| txn.posts().put_all(&mut posts))?;
+    /// assert_eq!(db.posts().query().filter(Post::TAGS.len_eq(2)).ids()?, [3]);
+    /// assert_eq!(db.posts().query().filter(Post::TAGS.len_gt(1)).ids()?, [3, 4]);
+    /// assert_eq!(db.posts().query().filter(Post::TAGS.len_lt(1)).ids()?, [1]);
+    /// assert_eq!(db.posts().query().filter(Post::TAGS.len_between(1, 2)).ids()?, [2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn len_eq(self, len: usize) -> Condition<C> {
+        self.len_leaf(format!("length {len}"), move |n| n == len)
+    }
+
+    /// The list has more than `len` elements.
+    pub fn len_gt(self, len: usize) -> Condition<C> {
+        self.len_leaf(format!("length > {len}"), move |n| n > len)
+    }
+
+    /// The list has fewer than `len` elements.
+    pub fn len_lt(self, len: usize) -> Condition<C> {
+        self.len_leaf(format!("length < {len}"), move |n| n < len)
+    }
+
+    /// The list has from `lower` to `upper` elements, both included.
+    pub fn len_between(self, lower: usize, upper: usize) -> Condition<C> {
+        self.len_leaf(format!("length {lower}..={upper}"), move |n| (lower..=upper).contains(&n))
+    }
+
+    /// A condition on the list's length, said as `what`.
+    fn len_leaf(self, what: String, keep: impl Fn(usize) -> bool + Send + Sync + 'static) -> Condition<C> {
+        let text = format!("{} has {what}", self.name());
+        self.leaf(text, None, move |list| keep(list.len()))
+    }
 }
 
 /// Presence conditions on `Option` fields.
