@@ -1,7 +1,7 @@
 //! Looking after an instance's file: [`Db::flush`], [`Db::compact`], [`Db::copy_to`] and
 //! [`Db::stats`].
 
-use super::database::{Db, commit};
+use super::database::{Db, commit, flush};
 use super::instance::{Instance, Place};
 use super::txn::{Durability, writing_here};
 use crate::guard::{SafeDrop, storage};
@@ -121,7 +121,7 @@ impl Db {
         let _serial = instance.serial()?;
         // No commit lands while this holds the write lock.
         let covered = instance.group.last();
-        storage(&instance.path, || commit(instance.begin_write("flush")?, Durability::Immediate))?;
+        storage(&instance.path, || flush(instance, &|| {}))?;
         instance.group.made_durable(covered);
         Ok(())
     }

@@ -78,9 +78,18 @@ impl<C: Collection> Request<C> {
         source: &dyn Source,
         visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
     ) -> Result<()> {
-        let plan = Plan::make(self, source, false)?;
-        if let Some(split) = self.split(&plan, source)?
-            && let Some(result) = self.run_split(&plan, source, split, visit)
+        self.run_planned(&Plan::make(self, source, false)?, source, visit)
+    }
+
+    /// [`run`](Self::run) with the plan made.
+    fn run_planned(
+        &self,
+        plan: &Plan,
+        source: &dyn Source,
+        visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
+    ) -> Result<()> {
+        if let Some(split) = self.split(plan, source)?
+            && let Some(result) = self.run_split(plan, source, split, visit)
         {
             return result;
         }
@@ -302,7 +311,7 @@ impl<C: Collection> Request<C> {
             }
         }
         let mut count = 0;
-        self.run(source, &mut |_, _| {
+        self.run_planned(&plan, source, &mut |_, _| {
             count += 1;
             Ok(Flow::Continue(()))
         })?;
