@@ -121,12 +121,19 @@ impl RecordPlan {
 impl FieldPlan {
     /// Reads a slot of this field's own form.
     fn read(&self, slot: &[u8], record: &[u8]) -> Result<AnyValue, Corrupt> {
-        if !self.nullable {
-            return self.ty.read(slot, record);
+        match self.value_slot(slot, false)? {
+            Some(value) => self.ty.read(value, record),
+            None => Ok(AnyValue::Null),
         }
+    }
+
+    /// The slot of the value in a slot of this field, `None` for an `Option` that holds
+    /// `None`; `as_some` when the slot was written by the non-nullable form.
+    fn value_slot<'s>(&self, slot: &'s [u8], as_some: bool) -> Result<Option<&'s [u8]>, Corrupt> {
         match slot.split_first() {
-            Some((0, _)) => Ok(AnyValue::Null),
-            Some((1, inner)) => self.ty.read(inner, record),
+            _ if as_some || !self.nullable => Ok(Some(slot)),
+            Some((0, _)) => Ok(None),
+            Some((1, inner)) => Ok(Some(inner)),
             _ => Err(Corrupt("an option's tag is neither 0 nor 1")),
         }
     }
@@ -134,12 +141,7 @@ impl FieldPlan {
     /// Reads a slot written by a narrower number type than this field's, by the
     /// non-nullable form if `as_some`.
     fn read_widened(&self, slot: &[u8], from: Narrow, as_some: bool) -> Result<AnyValue, Corrupt> {
-        let slot = match slot.split_first() {
-            _ if as_some || !self.nullable => slot,
-            Some((0, _)) => return Ok(AnyValue::Null),
-            Some((1, inner)) => inner,
-            _ => return Err(Corrupt("an option's tag is neither 0 nor 1")),
-        };
+        let Some(slot) = self.value_slot(slot, as_some)? else { return Ok(AnyValue::Null) };
         match self.ty {
             TypePlan::U16 => widened::<u16>(slot, from, AnyValue::U16),
             TypePlan::U32 => widened::<u32>(slot, from, AnyValue::U32),
