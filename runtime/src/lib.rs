@@ -118,7 +118,7 @@ pub use db::{
 pub use error::{Error, Result};
 pub use field::Field;
 pub use insula_macros::{Collection, Embedded, Enumerated};
-pub use query::{Condition, Sort};
+pub use query::{Condition, Elements, IgnoreCase, Sort};
 pub use store::{Action, CollectionStats, IndexStats, MigrationProgress, Stats};
 pub use watch::{WatchGuard, Watcher};
 
@@ -131,7 +131,7 @@ pub mod prelude {
 /// a collection's fields, and the zero-copy views of lists.
 pub mod value {
     pub use crate::codec::key::{CompositePart, Indexable, KeyPart, Numeric, Text};
-    pub use crate::codec::{Corrupt, Element, ListIter, ListView, Narrow, Required, Value};
+    pub use crate::codec::{Corrupt, Element, List, ListIter, ListView, Narrow, Required, Value};
 }
 
 /// What the derives' generated code names. Not a public API: it changes without notice,

@@ -20,6 +20,7 @@ mod async_api;
 mod bad_input;
 mod change_table;
 mod codec;
+mod conditions;
 mod crash;
 mod damaged_files;
 mod defaults;

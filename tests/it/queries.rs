@@ -29,6 +29,9 @@ pub struct Item {
     pub note: String,
     #[index(unique)]
     pub code: Option<u32>,
+    #[index(case_insensitive)]
+    pub nick: Option<String>,
+    pub aliases: Option<Vec<String>>,
 }
 
 fn long_name(suffix: &str) -> String {
@@ -42,7 +45,30 @@ fn names() -> Vec<String> {
     names
 }
 
-const LABELS: [&str; 5] = ["Ada", "ada", "ADA", "bob", "Bob"];
+const LABELS: [&str; 8] = ["Ada", "ada", "ADA", "bob", "Bob", "ΟΔΟΣ", "οδος", "Straße"];
+/// Needles for the conditions that ignore case: some differ from every label only in
+/// case, some are prefixes or parts of one.
+const FOLDED: [&str; 9] = ["ada", "AD", "BOB", "b", "ΟΔΟΣ", "οδοσ", "STRASSE", "straße", "*S?"];
+
+/// A string as Insula folds it for the conditions that ignore case.
+fn fold(text: &str) -> String {
+    if text.chars().any(char::is_uppercase) { text.to_lowercase() } else { text.to_owned() }
+}
+
+/// Whether `text` matches `pattern`, where `*` stands for any run and `?` for one char.
+fn wildcard(pattern: &[char], text: &[char]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some(('*', rest)) => (0..=text.len()).any(|skip| wildcard(rest, &text[skip..])),
+        Some((&c, rest)) => {
+            text.split_first().is_some_and(|(&t, tail)| (c == '?' || c == t) && wildcard(rest, tail))
+        }
+    }
+}
+
+fn matches(pattern: &str, text: &str) -> bool {
+    wildcard(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
+}
 const SCORES: [f64; 8] = [-1.5, -0.0, 0.0, 1.0, 2.5, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
 const TAGS: [&str; 4] = ["red", "green", "blue", "x"];
 
@@ -57,8 +83,12 @@ fn item() -> impl Strategy<Value = Item> {
         prop::option::of(0u64..4),
         prop::sample::select(vec!["hello world", "", "say hello", "bye"]),
         prop::option::weighted(0.9, 0u32..12),
+        (
+            prop::option::of(prop::sample::select(LABELS.to_vec())),
+            prop::option::of(prop::collection::vec(prop::sample::select(LABELS.to_vec()), 0..3)),
+        ),
     )
-        .prop_map(|(name, label, group, rank, score, tags, parent, note, code)| Item {
+        .prop_map(|(name, label, group, rank, score, tags, parent, note, code, (nick, aliases))| Item {
             id: 0,
             name,
             label: label.to_owned(),
@@ -69,6 +99,8 @@ fn item() -> impl Strategy<Value = Item> {
             parent,
             note: note.to_owned(),
             code,
+            nick: nick.map(str::to_owned),
+            aliases: aliases.map(|aliases| aliases.into_iter().map(str::to_owned).collect()),
         })
 }
 
@@ -121,6 +153,26 @@ enum Cond {
     CodeEq(u32),
     IdBetween(u64, u64),
     IdLt(u64),
+    LabelEqCi(String),
+    LabelAnyOfCi(Vec<String>),
+    LabelStartsCi(String),
+    LabelMatchesCi(String),
+    NameStartsCi(String),
+    NoteContainsCi(String),
+    NickEqCi(String),
+    NickEndsCi(String),
+    NickStartsCi(String),
+    TagsElementGt(String),
+    TagsElementNe(String),
+    TagsElementStarts(String),
+    TagsElementMatches(String),
+    TagsElementEqCi(String),
+    TagsLen(usize, usize),
+    ScoreWithin(f64, f64),
+    AliasesContain(String),
+    AliasesEmpty,
+    AliasesLenGt(usize),
+    AliasesElementContainsCi(String),
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),
     Xor(Box<Cond>, Box<Cond>),
@@ -161,6 +213,39 @@ fn leaf() -> impl Strategy<Value = Cond> {
         (0u32..6).prop_map(Cond::CodeEq),
         (0u64..30, 0u64..30).prop_map(|(a, b)| Cond::IdBetween(a, b)),
         (0u64..30).prop_map(Cond::IdLt),
+    ]
+    .boxed()
+    .prop_union(texts_and_lists().boxed())
+}
+
+/// The conditions that ignore case, on list elements, on list lengths, on optional
+/// lists, and floats within an epsilon.
+fn texts_and_lists() -> impl Strategy<Value = Cond> {
+    let folded = || prop::sample::select(FOLDED.to_vec()).prop_map(str::to_owned);
+    let tag = || prop::sample::select(vec!["", "g", "green", "r", "x", "*e*", "?"]).prop_map(str::to_owned);
+    let label = || prop::sample::select(LABELS.to_vec()).prop_map(str::to_owned);
+    prop_oneof![
+        folded().prop_map(Cond::LabelEqCi),
+        prop::collection::vec(folded(), 0..3).prop_map(Cond::LabelAnyOfCi),
+        folded().prop_map(Cond::LabelStartsCi),
+        folded().prop_map(Cond::LabelMatchesCi),
+        prop::sample::select(vec!["A", "X", "É", ""]).prop_map(|p| Cond::NameStartsCi(p.to_owned())),
+        prop::sample::select(vec!["HELLO", "O W", "Bye"]).prop_map(|n| Cond::NoteContainsCi(n.to_owned())),
+        folded().prop_map(Cond::NickEqCi),
+        folded().prop_map(Cond::NickEndsCi),
+        folded().prop_map(Cond::NickStartsCi),
+        tag().prop_map(Cond::TagsElementGt),
+        tag().prop_map(Cond::TagsElementNe),
+        tag().prop_map(Cond::TagsElementStarts),
+        tag().prop_map(Cond::TagsElementMatches),
+        prop::sample::select(vec!["RED", "Green", "x"]).prop_map(|t| Cond::TagsElementEqCi(t.to_owned())),
+        (0usize..4, 0usize..4).prop_map(|(a, b)| Cond::TagsLen(a, b)),
+        (prop::sample::select(SCORES.to_vec()), prop::sample::select(vec![0.0, 0.5, 1.0, 2.0, -1.0]))
+            .prop_map(|(value, epsilon)| Cond::ScoreWithin(value, epsilon)),
+        label().prop_map(Cond::AliasesContain),
+        Just(Cond::AliasesEmpty),
+        (0usize..3).prop_map(Cond::AliasesLenGt),
+        folded().prop_map(Cond::AliasesElementContainsCi),
     ]
 }
 
@@ -223,6 +308,26 @@ impl Cond {
             Cond::CodeEq(c) => Item::CODE.eq(Some(c)),
             Cond::IdBetween(a, b) => Item::ID.between(a, b),
             Cond::IdLt(a) => Item::ID.lt(a),
+            Cond::LabelEqCi(v) => Item::LABEL.ignore_case().eq(&v),
+            Cond::LabelAnyOfCi(values) => Item::LABEL.ignore_case().any_of(values.iter().map(String::as_str)),
+            Cond::LabelStartsCi(p) => Item::LABEL.ignore_case().starts_with(&p),
+            Cond::LabelMatchesCi(p) => Item::LABEL.ignore_case().matches(&p),
+            Cond::NameStartsCi(p) => Item::NAME.ignore_case().starts_with(&p),
+            Cond::NoteContainsCi(n) => Item::NOTE.ignore_case().contains(&n),
+            Cond::NickEqCi(v) => Item::NICK.ignore_case().eq(&v),
+            Cond::NickEndsCi(v) => Item::NICK.ignore_case().ends_with(&v),
+            Cond::NickStartsCi(v) => Item::NICK.ignore_case().starts_with(&v),
+            Cond::TagsElementGt(t) => Item::TAGS.element().gt(&t),
+            Cond::TagsElementNe(t) => Item::TAGS.element().ne(&t),
+            Cond::TagsElementStarts(t) => Item::TAGS.element().starts_with(&t),
+            Cond::TagsElementMatches(t) => Item::TAGS.element().matches(&t),
+            Cond::TagsElementEqCi(t) => Item::TAGS.element().ignore_case().eq(&t),
+            Cond::TagsLen(a, b) => Item::TAGS.len_between(a, b),
+            Cond::ScoreWithin(value, epsilon) => Item::SCORE.eq_within(value, epsilon),
+            Cond::AliasesContain(a) => Item::ALIASES.contains(&a),
+            Cond::AliasesEmpty => Item::ALIASES.is_empty(),
+            Cond::AliasesLenGt(n) => Item::ALIASES.len_gt(n),
+            Cond::AliasesElementContainsCi(p) => Item::ALIASES.element().ignore_case().contains(&p),
             Cond::And(a, b) => a.condition().and(b.condition()),
             Cond::Or(a, b) => a.condition().or(b.condition()),
             Cond::Xor(a, b) => a.condition().xor(b.condition()),
@@ -263,6 +368,32 @@ impl Cond {
             Cond::CodeEq(c) => item.code == Some(*c),
             Cond::IdBetween(a, b) => item.id >= *a && item.id <= *b,
             Cond::IdLt(a) => item.id < *a,
+            Cond::LabelEqCi(v) => fold(&item.label) == fold(v),
+            Cond::LabelAnyOfCi(values) => values.iter().any(|v| fold(&item.label) == fold(v)),
+            Cond::LabelStartsCi(p) => fold(&item.label).starts_with(&fold(p)),
+            Cond::LabelMatchesCi(p) => matches(&fold(p), &fold(&item.label)),
+            Cond::NameStartsCi(p) => fold(&item.name).starts_with(&fold(p)),
+            Cond::NoteContainsCi(n) => fold(&item.note).contains(&fold(n)),
+            Cond::NickEqCi(v) => item.nick.as_ref().is_some_and(|nick| fold(nick) == fold(v)),
+            Cond::NickEndsCi(v) => item.nick.as_ref().is_some_and(|nick| fold(nick).ends_with(&fold(v))),
+            Cond::NickStartsCi(v) => item.nick.as_ref().is_some_and(|nick| fold(nick).starts_with(&fold(v))),
+            Cond::TagsElementGt(t) => item.tags.iter().any(|tag| tag > t),
+            Cond::TagsElementNe(t) => item.tags.iter().any(|tag| tag != t),
+            Cond::TagsElementStarts(t) => item.tags.iter().any(|tag| tag.starts_with(t.as_str())),
+            Cond::TagsElementMatches(t) => item.tags.iter().any(|tag| matches(t, tag)),
+            Cond::TagsElementEqCi(t) => item.tags.iter().any(|tag| fold(tag) == fold(t)),
+            Cond::TagsLen(a, b) => (*a..=*b).contains(&item.tags.len()),
+            Cond::ScoreWithin(value, epsilon) => {
+                float_order(item.score, value - epsilon).is_ge()
+                    && float_order(item.score, value + epsilon).is_le()
+            }
+            Cond::AliasesContain(a) => item.aliases.as_ref().is_some_and(|aliases| aliases.contains(a)),
+            Cond::AliasesEmpty => item.aliases.as_ref().is_some_and(Vec::is_empty),
+            Cond::AliasesLenGt(n) => item.aliases.as_ref().is_some_and(|aliases| aliases.len() > *n),
+            Cond::AliasesElementContainsCi(p) => item
+                .aliases
+                .as_ref()
+                .is_some_and(|aliases| aliases.iter().any(|a| fold(a).contains(&fold(p)))),
             Cond::And(a, b) => a.test(item) && b.test(item),
             Cond::Or(a, b) => a.test(item) || b.test(item),
             Cond::Xor(a, b) => a.test(item) != b.test(item),

@@ -22,6 +22,18 @@
 use crate::codec::{Corrupt, Element, Required, Value, read_ref};
 use std::cmp::Ordering;
 
+/// A string as a case-insensitive index keys it, and as case-insensitive conditions
+/// compare it: a string with an uppercase letter becomes its Unicode lowercase (Rust's
+/// `str::to_lowercase`, the full mapping, with Greek final sigma); any other string is
+/// left as it is.
+pub(crate) fn fold_case(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_uppercase) {
+        std::borrow::Cow::Owned(text.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// Strings and byte strings longer than this are indexed by this many bytes plus a hash.
 pub(crate) const LONG_KEY_PREFIX: usize = 256;
 
@@ -257,8 +269,8 @@ impl KeyPart for bool {
 
 impl KeyPart for String {
     fn write_key(view: &str, mode: KeyMode, out: &mut Vec<u8>) {
-        if mode == (KeyMode::Index { case_insensitive: true }) && view.chars().any(char::is_uppercase) {
-            write_bytes_key(view.to_lowercase().as_bytes(), mode, out);
+        if mode == (KeyMode::Index { case_insensitive: true }) {
+            write_bytes_key(fold_case(view).as_bytes(), mode, out);
         } else {
             write_bytes_key(view.as_bytes(), mode, out);
         }

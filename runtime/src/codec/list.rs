@@ -49,6 +49,32 @@ impl<T: Element> Value for Vec<T> {
 
 impl<T: Element> Required for Vec<T> {}
 
+/// The type of a list field: `Vec<T>`, or `Option<Vec<T>>`, whose `None` has no list and
+/// meets no list condition (`is_empty` included).
+pub trait List: Value {
+    /// The type of the elements.
+    type Item: Element;
+
+    /// The list a view holds; `None` for an option's `None`.
+    fn list<'a>(view: Self::View<'a>) -> Option<ListView<'a, Self::Item>>;
+}
+
+impl<T: Element> List for Vec<T> {
+    type Item = T;
+
+    fn list<'a>(view: Self::View<'a>) -> Option<ListView<'a, T>> {
+        Some(view)
+    }
+}
+
+impl<T: Element> List for Option<Vec<T>> {
+    type Item = T;
+
+    fn list<'a>(view: Self::View<'a>) -> Option<ListView<'a, T>> {
+        view
+    }
+}
+
 /// A stored `Vec<T>`, read in place: elements are read from the record as they are
 /// visited, and nothing is allocated.
 pub struct ListView<'a, T: Element> {

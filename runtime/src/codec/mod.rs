@@ -23,6 +23,6 @@ pub use bytes::{
 };
 pub(crate) use bytes::{DEAD_FIELD, unseal};
 pub use layout::{CurrentLayout, LayoutError, Layouts, RecordReader, begin_record};
-pub use list::{ListIter, ListView};
+pub use list::{List, ListIter, ListView};
 pub use scalar::Narrow;
 pub use value::{Corrupt, Element, IdType, Required, Value};

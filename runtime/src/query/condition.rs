@@ -5,9 +5,9 @@
 //! it needs, computed once. The index only narrows the candidates; every candidate is
 //! tested again, so an index never changes a result.
 
-use crate::codec::key::{KeyMode, KeyPart, LONG_KEY_PREFIX, write_bytes_key};
+use crate::codec::key::{KeyMode, KeyPart};
 use crate::codec::{Corrupt, RecordReader};
-use crate::codec::{Element, Required, Value};
+use crate::codec::{Required, Value};
 use crate::{Collection, Field};
 use std::cmp::Ordering;
 use std::fmt::Debug;
@@ -80,16 +80,20 @@ pub(crate) enum Probe {
     Range { lower: Option<Vec<u8>>, upper: Option<Vec<u8>> },
     /// Every string that starts with these (escaped) bytes.
     Prefix(Vec<u8>),
+    /// Any of these keys of a case-insensitive index: a condition that ignores case.
+    FoldedEq(Vec<Vec<u8>>),
+    /// Every key of a case-insensitive index that starts with these bytes.
+    FoldedPrefix(Vec<u8>),
 }
 
 impl<C> Condition<C> {
-    fn new(node: Node) -> Self {
+    pub(super) fn from_node(node: Node) -> Self {
         Condition { node, marker: std::marker::PhantomData }
     }
 
     /// Both this and `other`.
     pub fn and(self, other: Condition<C>) -> Condition<C> {
-        Condition::new(match self.node {
+        Condition::from_node(match self.node {
             Node::And(mut nodes) => {
                 nodes.push(other.node);
                 Node::And(nodes)
@@ -100,7 +104,7 @@ impl<C> Condition<C> {
 
     /// This or `other`, or both.
     pub fn or(self, other: Condition<C>) -> Condition<C> {
-        Condition::new(match self.node {
+        Condition::from_node(match self.node {
             Node::Or(mut nodes) => {
                 nodes.push(other.node);
                 Node::Or(nodes)
@@ -112,7 +116,7 @@ impl<C> Condition<C> {
     /// Not this.
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Condition<C> {
-        Condition::new(Node::Not(Box::new(self.node)))
+        Condition::from_node(Node::Not(Box::new(self.node)))
     }
 
     /// This or `other`, but not both.
@@ -132,13 +136,13 @@ impl<C> Condition<C> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn xor(self, other: Condition<C>) -> Condition<C> {
-        Condition::new(Node::Xor(Box::new(self.node), Box::new(other.node)))
+        Condition::from_node(Node::Xor(Box::new(self.node), Box::new(other.node)))
     }
 }
 
 impl<C> Clone for Condition<C> {
     fn clone(&self) -> Self {
-        Condition::new(self.node.clone())
+        Condition::from_node(self.node.clone())
     }
 }
 
@@ -200,7 +204,7 @@ impl Node {
 impl<C: Collection, T: Value> Field<C, T> {
     /// A leaf condition on this field: `test` gets the field's value as read from the
     /// record.
-    fn leaf(
+    pub(super) fn leaf(
         self,
         text: String,
         probe: Option<Probe>,
@@ -214,13 +218,13 @@ impl<C: Collection, T: Value> Field<C, T> {
     }
 
     /// A leaf condition on this field whose `test` reads the record itself.
-    fn leaf_on_record(
+    pub(super) fn leaf_on_record(
         self,
         text: String,
         probe: Option<Probe>,
         test: impl for<'a> Fn(&'a [u8; 8], &RecordReader<'a>) -> Result<bool, Corrupt> + Send + Sync + 'static,
     ) -> Condition<C> {
-        Condition::new(Node::Leaf(Leaf {
+        Condition::from_node(Node::Leaf(Leaf {
             field: self.name(),
             is_id: self.is_id(),
             text,
@@ -231,7 +235,7 @@ impl<C: Collection, T: Value> Field<C, T> {
 }
 
 /// The index keys of one value: case-sensitive and case-folded.
-fn eq_keys<T: KeyPart>(value: T::View<'_>) -> [Vec<u8>; 2] {
+pub(super) fn eq_keys<T: KeyPart>(value: T::View<'_>) -> [Vec<u8>; 2] {
     let mut exact = Vec::new();
     T::write_key(value, KeyMode::Index { case_insensitive: false }, &mut exact);
     let mut folded = Vec::new();
@@ -239,7 +243,7 @@ fn eq_keys<T: KeyPart>(value: T::View<'_>) -> [Vec<u8>; 2] {
     [exact, folded]
 }
 
-fn bound_key<T: KeyPart>(value: T::View<'_>, mode: KeyMode) -> Vec<u8> {
+pub(super) fn bound_key<T: KeyPart>(value: T::View<'_>, mode: KeyMode) -> Vec<u8> {
     let mut key = Vec::new();
     T::write_key(value, mode, &mut key);
     key
@@ -336,225 +340,47 @@ impl<C: Collection, T: KeyPart + Send + Sync + 'static> Field<C, T> {
     }
 }
 
-/// The escaped bytes every key of a string starting with `prefix` starts with.
-fn prefix_key(prefix: &str) -> Vec<u8> {
-    let mut key = Vec::new();
-    write_bytes_key(prefix.as_bytes(), KeyMode::Lower, &mut key);
-    // A short prefix was written terminated (`00 00`); a key continues past it.
-    if prefix.len() <= LONG_KEY_PREFIX {
-        key.truncate(key.len() - 2);
-    }
-    key
-}
-
-/// Text conditions on `String` fields.
-impl<C: Collection> Field<C, String> {
-    /// The field starts with `prefix`.
-    pub fn starts_with(self, prefix: &str) -> Condition<C> {
-        let probe = Probe::Prefix(prefix_key(prefix));
-        let text = format!("{} starts with {prefix:?}", self.name());
-        let prefix = prefix.to_owned();
-        self.leaf(text, Some(probe), move |field| field.starts_with(prefix.as_str()))
-    }
-
-    /// The field ends with `suffix`.
-    pub fn ends_with(self, suffix: &str) -> Condition<C> {
-        let text = format!("{} ends with {suffix:?}", self.name());
-        let suffix = suffix.to_owned();
-        self.leaf(text, None, move |field| field.ends_with(suffix.as_str()))
-    }
-
-    /// The field contains `part`.
-    pub fn contains(self, part: &str) -> Condition<C> {
-        let text = format!("{} contains {part:?}", self.name());
-        let part = part.to_owned();
-        self.leaf(text, None, move |field| field.contains(part.as_str()))
-    }
-
-    /// The field matches `pattern`, where `*` stands for any run of characters (none
-    /// included) and `?` for exactly one character (a Unicode scalar value); every other
-    /// character stands for itself, and there is no escape (Isar's `matches`). The
-    /// pattern's text before its first wildcard is looked up in an index on the field,
-    /// as `starts_with` is.
-    ///
-    /// ```
-    /// # use insula::prelude::*;
-    /// # #[derive(Collection, Debug, Default)]
-    /// # pub struct Song { #[id] pub id: Id, #[index] pub title: String }
-    /// let db = Db::builder().collection::<Song>().open_in_memory()?;
-    /// let mut songs: Vec<Song> = ["Song 5", "Sing 5", "Song 15", "Long 5"]
-    ///     .into_iter()
-    ///     .map(|title| Song { id: 0, title: title.into() })
-    ///     .collect();
-    /// db.write_txn_sync(|txn| txn.songs().put_all(&mut songs))?;
-    /// assert_eq!(db.songs().query().filter(Song::TITLE.matches("*ng 5")).ids()?, [1, 2, 4]);
-    /// assert_eq!(db.songs().query().filter(Song::TITLE.matches("S?ng *")).ids()?, [1, 2, 3]);
-    /// let by_index = db.songs().query().filter(Song::TITLE.matches("So*5"));
-    /// assert!(by_index.explain()?.starts_with("index `title`"));
-    /// assert_eq!(by_index.ids()?, [1, 3]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn matches(self, pattern: &str) -> Condition<C> {
-        let text = format!("{} matches {pattern:?}", self.name());
-        let probe = literal_prefix(pattern).map(|prefix| Probe::Prefix(prefix_key(prefix)));
-        let pattern: Vec<char> = pattern.chars().collect();
-        self.leaf(text, probe, move |field| wildcard_match(&pattern, field))
-    }
-}
-
-/// The text of `pattern` before its first wildcard, if there is any.
-fn literal_prefix(pattern: &str) -> Option<&str> {
-    let end = pattern.find(['*', '?']).unwrap_or(pattern.len());
-    (end > 0).then(|| &pattern[..end])
-}
-
-/// Whether `text` matches `pattern` (see [`Field::matches`]): a greedy scan that returns
-/// to the last `*` on a mismatch, in time proportional to their lengths' product at
-/// worst.
-fn wildcard_match(pattern: &[char], text: &str) -> bool {
-    let text: Vec<char> = text.chars().collect();
-    let (mut p, mut t) = (0, 0);
-    // The position after the last `*` seen, and where in the text it was tried.
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some('*') => {
-                star = Some((p + 1, t));
-                p += 1;
+/// Equality within an epsilon, for floating-point fields.
+macro_rules! within {
+    ($($float:ty),*) => {$(
+        impl<C: Collection> Field<C, $float> {
+            /// The field lies within `epsilon` of `value`: from `value - epsilon` to
+            /// `value + epsilon`, both included (Isar's `equalTo` with an `epsilon`). A
+            /// negative epsilon or a NaN value matches nothing but NaN, as
+            /// [`between`](Field::between) compares; an index on the field serves it as a
+            /// range.
+            ///
+            /// ```
+            /// # use insula::prelude::*;
+            /// # #[derive(Collection, Debug, Default)]
+            /// # pub struct Point { #[id] pub id: Id, pub x: f64, pub y: Option<f32> }
+            /// let db = Db::builder().collection::<Point>().open_in_memory()?;
+            /// let mut points = vec![
+            ///     Point { id: 0, x: 0.1 + 0.2, y: Some(1.0) },
+            ///     Point { id: 0, x: 0.31, y: None },
+            /// ];
+            /// db.write_txn_sync(|txn| txn.points().put_all(&mut points))?;
+            /// assert_eq!(db.points().query().filter(Point::X.eq(0.3)).count()?, 0);
+            /// assert_eq!(db.points().query().filter(Point::X.eq_within(0.3, 1e-9)).ids()?, [1]);
+            /// assert_eq!(db.points().query().filter(Point::Y.eq_within(1.0, 0.5)).ids()?, [1]);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn eq_within(self, value: $float, epsilon: $float) -> Condition<C> {
+                self.between(value - epsilon, value + epsilon)
             }
-            Some(&c) if c == '?' || c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                // Let the last `*` take one more character, and go on from there.
-                Some((after, tried)) => {
-                    p = after;
-                    t = tried + 1;
-                    star = Some((after, tried + 1));
-                }
-                None => return false,
-            },
         }
-    }
-    pattern[p..].iter().all(|&c| c == '*')
+
+        impl<C: Collection> Field<C, Option<$float>> {
+            /// The field is `Some` and lies within `epsilon` of `value` (see
+            /// `eq_within` on a plain float field).
+            pub fn eq_within(self, value: $float, epsilon: $float) -> Condition<C> {
+                self.between(Some(value - epsilon), Some(value + epsilon))
+            }
+        }
+    )*};
 }
 
-/// Text conditions on `Option<String>` fields: `None` matches none of them.
-impl<C: Collection> Field<C, Option<String>> {
-    /// The field is `Some` and starts with `prefix`.
-    ///
-    /// ```
-    /// # use insula::prelude::*;
-    /// # #[derive(Collection, Debug, Default)]
-    /// # pub struct User { #[id] pub id: Id, #[index] pub nick: Option<String> }
-    /// let db = Db::builder().collection::<User>().open_in_memory()?;
-    /// let mut users = vec![User { id: 0, nick: Some("ada".into()) }, User { id: 0, nick: None }];
-    /// db.write_txn_sync(|txn| txn.users().put_all(&mut users))?;
-    /// assert_eq!(db.users().query().filter(User::NICK.starts_with("a")).ids()?, [1]);
-    /// assert_eq!(db.users().query().filter(User::NICK.starts_with("")).ids()?, [1]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn starts_with(self, prefix: &str) -> Condition<C> {
-        // An `Option`'s key is `01` then the string's key.
-        let mut key = vec![1];
-        key.extend(prefix_key(prefix));
-        let text = format!("{} starts with {prefix:?}", self.name());
-        let prefix = prefix.to_owned();
-        self.leaf(text, Some(Probe::Prefix(key)), move |field| {
-            field.is_some_and(|field| field.starts_with(prefix.as_str()))
-        })
-    }
-
-    /// The field is `Some` and ends with `suffix`.
-    pub fn ends_with(self, suffix: &str) -> Condition<C> {
-        let text = format!("{} ends with {suffix:?}", self.name());
-        let suffix = suffix.to_owned();
-        self.leaf(text, None, move |field| field.is_some_and(|field| field.ends_with(suffix.as_str())))
-    }
-
-    /// The field is `Some` and contains `part`.
-    pub fn contains(self, part: &str) -> Condition<C> {
-        let text = format!("{} contains {part:?}", self.name());
-        let part = part.to_owned();
-        self.leaf(text, None, move |field| field.is_some_and(|field| field.contains(part.as_str())))
-    }
-
-    /// The field is `Some` and matches `pattern` (see [`Field::matches`] on `String`).
-    pub fn matches(self, pattern: &str) -> Condition<C> {
-        let text = format!("{} matches {pattern:?}", self.name());
-        let probe = literal_prefix(pattern).map(|prefix| {
-            // An `Option`'s key is `01` then the string's key.
-            let mut key = vec![1];
-            key.extend(prefix_key(prefix));
-            Probe::Prefix(key)
-        });
-        let pattern: Vec<char> = pattern.chars().collect();
-        self.leaf(text, probe, move |field| field.is_some_and(|field| wildcard_match(&pattern, field)))
-    }
-}
-
-/// Element conditions on list fields.
-impl<C: Collection, T: Element + KeyPart + Send + Sync + 'static> Field<C, Vec<T>> {
-    /// The list has an element equal to `element`.
-    pub fn contains(self, element: T::View<'_>) -> Condition<C> {
-        let element = T::from_view(element);
-        let probe = Probe::Eq(vec![eq_keys::<T>(element.as_view())]);
-        let text = format!("{} contains {:?}", self.name(), element.as_view());
-        self.leaf(text, Some(probe), move |list| {
-            list.iter().any(|item| T::compare(item, element.as_view()).is_eq())
-        })
-    }
-
-    /// The list is empty.
-    pub fn is_empty(self) -> Condition<C> {
-        let text = format!("{} is empty", self.name());
-        self.leaf(text, None, |list| list.is_empty())
-    }
-
-    /// The list has exactly `len` elements.
-    ///
-    /// ```
-    /// # use insula::prelude::*;
-    /// # #[derive(Collection, Debug, Default)]
-    /// # pub struct Post { #[id] pub id: Id, pub tags: Vec<String> }
-    /// let db = Db::builder().collection::<Post>().open_in_memory()?;
-    /// let mut posts: Vec<Post> = [0, 1, 2, 3]
-    ///     .into_iter()
-    ///     .map(|n| Post { id: 0, tags: (0..n).map(|i| i.to_string()).collect() })
-    ///     .collect();
-    /// db.write_txn_sync(|txn| txn.posts().put_all(&mut posts))?;
-    /// assert_eq!(db.posts().query().filter(Post::TAGS.len_eq(2)).ids()?, [3]);
-    /// assert_eq!(db.posts().query().filter(Post::TAGS.len_gt(1)).ids()?, [3, 4]);
-    /// assert_eq!(db.posts().query().filter(Post::TAGS.len_lt(1)).ids()?, [1]);
-    /// assert_eq!(db.posts().query().filter(Post::TAGS.len_between(1, 2)).ids()?, [2, 3]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn len_eq(self, len: usize) -> Condition<C> {
-        self.len_leaf(format!("length {len}"), move |n| n == len)
-    }
-
-    /// The list has more than `len` elements.
-    pub fn len_gt(self, len: usize) -> Condition<C> {
-        self.len_leaf(format!("length > {len}"), move |n| n > len)
-    }
-
-    /// The list has fewer than `len` elements.
-    pub fn len_lt(self, len: usize) -> Condition<C> {
-        self.len_leaf(format!("length < {len}"), move |n| n < len)
-    }
-
-    /// The list has from `lower` to `upper` elements, both included.
-    pub fn len_between(self, lower: usize, upper: usize) -> Condition<C> {
-        self.len_leaf(format!("length {lower}..={upper}"), move |n| (lower..=upper).contains(&n))
-    }
-
-    /// A condition on the list's length, said as `what`.
-    fn len_leaf(self, what: String, keep: impl Fn(usize) -> bool + Send + Sync + 'static) -> Condition<C> {
-        let text = format!("{} has {what}", self.name());
-        self.leaf(text, None, move |list| keep(list.len()))
-    }
-}
+within!(f32, f64);
 
 /// Presence conditions on `Option` fields.
 impl<C: Collection, T: Required + 'static> Field<C, Option<T>> {

@@ -9,10 +9,14 @@
 //! every candidate on the stored record, decoding only the objects it returns.
 
 mod condition;
+mod list;
 mod plan;
 mod request;
 mod sort;
+mod text;
 
 pub use condition::Condition;
+pub use list::Elements;
 pub(crate) use request::Request;
 pub use sort::Sort;
+pub use text::IgnoreCase;

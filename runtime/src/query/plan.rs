@@ -2,7 +2,7 @@
 //! conditions bound the id) or an index, and whether the reading order already is the
 //! query's order.
 
-use super::condition::{Leaf, Probe};
+use super::condition::{Leaf, Node, Probe};
 use super::request::Request;
 use crate::schema::{IndexDef, SchemaDef};
 use crate::store::{Flow, KeyRange, Source, prefix_end};
@@ -18,6 +18,17 @@ enum Route {
     /// when they are the entries of one whole key (equality on every field of the
     /// index), which come in id order.
     Index { number: usize, ranges: Vec<KeyRange>, found: Vec<FieldUse>, one_key: bool },
+    /// The ids found by several index reads, one per branch of an `or`.
+    Union(Vec<IndexRead>),
+}
+
+/// One read of an index: the ids in `ranges` of index number `number`, found as `found`
+/// says.
+#[derive(Debug, Clone)]
+struct IndexRead {
+    number: usize,
+    ranges: Vec<KeyRange>,
+    found: Vec<FieldUse>,
 }
 
 /// How a condition on one field of an index narrows the index's key ranges.
@@ -73,16 +84,33 @@ fn keeps_order(schema: &SchemaDef, field: &str) -> bool {
     schema.field(field).is_some_and(|field| field.ty.keys_keep_order())
 }
 
+/// The keys of an index, case-insensitive or not, that hold the values `probe` accepts,
+/// when it accepts a list of values.
+fn eq_keys_in(probe: &Probe, case_insensitive: bool) -> Option<Vec<&[u8]>> {
+    match probe {
+        Probe::Eq(keys) => {
+            Some(keys.iter().map(|key| key[usize::from(case_insensitive)].as_slice()).collect())
+        }
+        Probe::FoldedEq(keys) if case_insensitive => Some(keys.iter().map(Vec::as_slice).collect()),
+        _ => None,
+    }
+}
+
 /// The key ranges of `index` that hold every object meeting `leaves`, and how they were
 /// found; `None` when no required condition bears on the index's first field.
 fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, Vec<FieldUse>)> {
-    let folded = usize::from(index.case_insensitive);
+    let folded = index.case_insensitive;
     let mut prefix = Vec::new();
     let mut how = Vec::new();
     for (position, field) in index.fields.iter().enumerate() {
-        let on_field = || leaves.iter().filter(|leaf| !leaf.is_id && leaf.field == field.as_str());
-        let single = on_field().find_map(|leaf| match &leaf.probe {
-            Some(Probe::Eq(keys)) if keys.len() == 1 => Some(keys[0][folded].clone()),
+        let on_field = || {
+            leaves
+                .iter()
+                .filter(|leaf| !leaf.is_id && leaf.field == field.as_str())
+                .filter_map(|leaf| leaf.probe.as_ref())
+        };
+        let single = on_field().find_map(|probe| match eq_keys_in(probe, folded)?.as_slice() {
+            [key] => Some(key.to_vec()),
             _ => None,
         });
         if let Some(key) = single {
@@ -90,18 +118,12 @@ fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, Ve
             how.push(FieldUse::Equality(field.clone()));
             continue;
         }
-        let ranges = on_field().find_map(|leaf| match &leaf.probe {
-            Some(Probe::Eq(keys)) => Some((
-                keys.iter()
-                    .map(|key| {
-                        let mut start = prefix.clone();
-                        start.extend_from_slice(&key[folded]);
-                        KeyRange::prefix(start)
-                    })
-                    .collect::<Vec<_>>(),
+        let ranges = on_field().find_map(|probe| match (probe, eq_keys_in(probe, folded)) {
+            (_, Some(keys)) => Some((
+                keys.iter().map(|key| KeyRange::prefix([prefix.as_slice(), key].concat())).collect(),
                 FieldUse::Values(keys.len(), field.clone()),
             )),
-            Some(Probe::Range { lower, upper }) if !index.case_insensitive => {
+            (Probe::Range { lower, upper }, None) if !folded => {
                 let mut start = prefix.clone();
                 start.extend_from_slice(lower.as_deref().unwrap_or_default());
                 let end = match upper {
@@ -110,7 +132,11 @@ fn index_ranges(index: &IndexDef, leaves: &[&Leaf]) -> Option<(Vec<KeyRange>, Ve
                 };
                 Some((vec![KeyRange { start, end }], FieldUse::Range(field.clone())))
             }
-            Some(Probe::Prefix(start)) if !index.case_insensitive => Some((
+            (Probe::Prefix(start), None) if !folded => Some((
+                vec![KeyRange::prefix([prefix.as_slice(), start].concat())],
+                FieldUse::Prefix(field.clone()),
+            )),
+            (Probe::FoldedPrefix(start), None) if folded => Some((
                 vec![KeyRange::prefix([prefix.as_slice(), start].concat())],
                 FieldUse::Prefix(field.clone()),
             )),
@@ -138,6 +164,42 @@ fn one_key(schema: &SchemaDef, number: usize, ranges: &[KeyRange], found: &[Fiel
     ranges.len() == 1 && only_equalities(found) && found.len() == schema.indexes[number].fields.len()
 }
 
+/// Appends the ids in `ranges` of index `number` to `ids`.
+fn gather_ids(source: &dyn Source, number: usize, ranges: &[KeyRange], ids: &mut Vec<Id>) -> Result<()> {
+    for range in ranges {
+        source.index_ids(number, range, false, &mut |_, id| {
+            ids.push(id);
+            Ok(Flow::Continue(()))
+        })?;
+    }
+    Ok(())
+}
+
+/// Calls `visit` with the record of each id, in id order (sorted first, duplicates
+/// dropped, when `sort`), until it breaks.
+fn visit_ids(
+    source: &dyn Source,
+    mut ids: Vec<Id>,
+    sort: bool,
+    visit: &mut dyn FnMut(Id, &[u8]) -> Result<Flow>,
+) -> Result<()> {
+    if sort {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    for id in ids {
+        let mut flow = Flow::Continue(());
+        source.record(id, &mut |record| {
+            flow = visit(id, record)?;
+            Ok(())
+        })?;
+        if flow.is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Counts the ids in `ranges`, stopping at `cap`.
 fn count_ids(source: &dyn Source, number: usize, ranges: &[KeyRange], cap: u64) -> Result<u64> {
     let mut count = 0;
@@ -151,6 +213,37 @@ fn count_ids(source: &dyn Source, number: usize, ranges: &[KeyRange], cap: u64) 
         }
     }
     Ok(count)
+}
+
+/// The index reads whose union holds every object that meets `node`: one per branch of
+/// an `or` (nested `or`s flattened), each the index that the branch's required
+/// conditions narrow most by key; `None` when some branch no index serves.
+fn union_reads(schema: &SchemaDef, node: &Node) -> Option<Vec<IndexRead>> {
+    match node {
+        Node::Or(branches) => {
+            let reads: Option<Vec<Vec<IndexRead>>> =
+                branches.iter().map(|branch| union_reads(schema, branch)).collect();
+            reads.map(|reads| reads.into_iter().flatten().collect())
+        }
+        node => {
+            let leaves = node.required_leaves();
+            let reads = schema.indexes.iter().enumerate().filter_map(|(number, index)| {
+                index_ranges(index, &leaves).map(|(ranges, found)| IndexRead { number, ranges, found })
+            });
+            // The read that uses the most fields of its index, and of those the first.
+            let best = reads.rev().max_by_key(|read| read.found.len())?;
+            Some(vec![best])
+        }
+    }
+}
+
+/// The `or`s every match must meet: the root, or a part of a root `and`.
+fn required_ors(node: &Node) -> Vec<&Node> {
+    match node {
+        Node::Or(_) => vec![node],
+        Node::And(nodes) => nodes.iter().flat_map(required_ors).collect(),
+        Node::Leaf(_) | Node::Not(_) | Node::Xor(..) => Vec::new(),
+    }
 }
 
 impl Plan {
@@ -210,6 +303,22 @@ impl Plan {
                 best = Some((Route::Index { number, ranges, found, one_key }, count));
             }
         }
+        // An `or` whose every branch an index serves reads the union of those indexes.
+        let ors = spec.filter.as_ref().map(|filter| required_ors(&filter.node)).unwrap_or_default();
+        for or in ors {
+            let Some(reads) = union_reads(schema, or) else { continue };
+            let cap = best.as_ref().map_or(scan_estimate.saturating_add(1), |(_, count)| *count);
+            let mut count = 0;
+            for read in &reads {
+                count += count_ids(source, read.number, &read.ranges, cap - count)?;
+                if count >= cap {
+                    break;
+                }
+            }
+            if count < cap {
+                best = Some((Route::Union(reads), count));
+            }
+        }
         let (route, estimate) = best.unwrap_or((scan, scan_estimate));
         Ok(Plan::finish(spec, schema, route, estimate, total))
     }
@@ -219,7 +328,7 @@ impl Plan {
     pub(crate) fn scan_range(&self) -> Option<(Id, Id, u64)> {
         match self.route {
             Route::Scan { first, last } => Some((first, last, self.estimate)),
-            Route::Index { .. } => None,
+            Route::Index { .. } | Route::Union(_) => None,
         }
     }
 
@@ -345,31 +454,18 @@ impl Plan {
                 })
             }
             Route::Index { number, ranges, one_key, .. } => {
-                let one_key = *one_key;
                 let mut ids = Vec::new();
-                for range in ranges {
-                    source.index_ids(*number, range, false, &mut |_, id| {
-                        ids.push(id);
-                        Ok(Flow::Continue(()))
-                    })?;
-                }
+                gather_ids(source, *number, ranges, &mut ids)?;
                 // One key's entries are already in id order (the id ends each entry);
                 // several ranges, or a range of keys, need sorting.
-                if !one_key {
-                    ids.sort_unstable();
-                    ids.dedup();
+                visit_ids(source, ids, !*one_key, visit)
+            }
+            Route::Union(reads) => {
+                let mut ids = Vec::new();
+                for read in reads {
+                    gather_ids(source, read.number, &read.ranges, &mut ids)?;
                 }
-                for id in ids {
-                    let mut flow = Flow::Continue(());
-                    source.record(id, &mut |record| {
-                        flow = visit(id, record)?;
-                        Ok(())
-                    })?;
-                    if flow.is_break() {
-                        break;
-                    }
-                }
-                Ok(())
+                visit_ids(source, ids, true, visit)
             }
         }
     }
@@ -386,15 +482,21 @@ impl Plan {
                 C::SCHEMA.name(),
                 self.estimate
             )),
-            Route::Index { number, ranges, found, .. } => {
-                let schema = &C::SCHEMA;
-                let name =
-                    schema.indexes().get(*number).map(|index| index.display_name()).unwrap_or_default();
+            Route::Index { number, ranges, found, .. } => steps.push(format!(
+                "{}, about {} candidates of {})",
+                read_in_words::<C>(*number, ranges, found),
+                self.estimate,
+                self.total
+            )),
+            Route::Union(reads) => {
+                let reads: Vec<String> = reads
+                    .iter()
+                    .map(|read| format!("{})", read_in_words::<C>(read.number, &read.ranges, &read.found)))
+                    .collect();
                 steps.push(format!(
-                    "index `{name}` ({}; {} key range{}, about {} candidates of {})",
-                    found.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
-                    ranges.len(),
-                    if ranges.len() == 1 { "" } else { "s" },
+                    "union of {} index reads, one per branch of an `or`: {}; about {} candidates of {}",
+                    reads.len(),
+                    reads.join(", "),
                     self.estimate,
                     self.total
                 ));
@@ -427,4 +529,13 @@ impl Plan {
         }
         steps.join("; ")
     }
+}
+
+/// An index read in words, its parenthesis left open: "index `author` (equality on
+/// author; 1 key range".
+fn read_in_words<C: Collection>(number: usize, ranges: &[KeyRange], found: &[FieldUse]) -> String {
+    let name = C::SCHEMA.indexes().get(number).map(|index| index.display_name()).unwrap_or_default();
+    let uses: Vec<String> = found.iter().map(ToString::to_string).collect();
+    let plural = if ranges.len() == 1 { "" } else { "s" };
+    format!("index `{name}` ({}; {} key range{plural}", uses.join(", "), ranges.len())
 }
