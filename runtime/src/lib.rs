@@ -113,12 +113,12 @@ mod watch;
 pub use collection::{Collection, Embedded, Enumerated, Id, MAX_RECORD_LEN};
 pub use db::{
     Access, Compaction, DEFAULT_NAME, Db, DbBuilder, DbCollection, Durability, Query, ReadCollection,
-    ReadTxn, WriteCollection, WriteTxn,
+    ReadTxn, Select, WriteCollection, WriteTxn,
 };
 pub use error::{Error, Result};
 pub use field::Field;
 pub use insula_macros::{Collection, Embedded, Enumerated};
-pub use query::{Condition, Elements, IgnoreCase, Sort};
+pub use query::{Condition, Cursor, Elements, IgnoreCase, Page, Sort};
 pub use store::{Action, CollectionStats, IndexStats, MigrationProgress, Stats};
 pub use watch::{WatchGuard, Watcher};
 

@@ -35,6 +35,7 @@ mod layout_evolution;
 mod migrations;
 mod objects;
 mod operations;
+mod pages;
 mod parallel_scan;
 mod public_face;
 mod queries;

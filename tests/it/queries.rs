@@ -495,7 +495,8 @@ impl QuerySpec {
         found.into_iter().skip(self.offset).take(self.limit.unwrap_or(usize::MAX)).collect()
     }
 
-    fn run(&self, db: &Db) -> insula::Result<(Vec<Item>, usize)> {
+    /// The query, built on `db`.
+    fn query<'d>(&self, db: &'d Db) -> insula::Query<'d, Item, Db> {
         let mut query = db.items().query();
         if let Some(cond) = &self.cond {
             query = query.filter(cond.condition());
@@ -510,6 +511,11 @@ impl QuerySpec {
         if let Some(limit) = self.limit {
             query = query.limit(limit);
         }
+        query
+    }
+
+    fn run(&self, db: &Db) -> insula::Result<(Vec<Item>, usize)> {
+        let query = self.query(db);
         Ok((query.find_all()?, query.count()?))
     }
 }
@@ -569,6 +575,18 @@ proptest! {
             let (found, count) = spec.run(&db).unwrap();
             prop_assert!(same(&found, &expected), "{:?}\nplan: {}\nfound {:?}\nexpected {:?}", spec, explain(&db, &spec), found, expected);
             prop_assert_eq!(count, expected.len());
+            // Property queries: one field of each result, and each value once.
+            let names = spec.query(&db).select(Item::NAME).find_all().unwrap();
+            prop_assert_eq!(names, expected.iter().map(|item| item.name.clone()).collect::<Vec<_>>());
+            let mut groups: Vec<u8> = Vec::new();
+            for item in &expected {
+                if !groups.contains(&item.group) {
+                    groups.push(item.group);
+                }
+            }
+            prop_assert_eq!(spec.query(&db).select(Item::GROUP).distinct().find_all().unwrap(), groups);
+            let first = spec.query(&db).select(Item::PARENT).find_first().unwrap();
+            prop_assert_eq!(first, expected.first().map(|item| item.parent));
         }
     }
 }

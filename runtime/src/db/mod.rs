@@ -11,6 +11,7 @@ mod instance;
 mod operations;
 mod query;
 mod registry;
+mod select;
 mod txn;
 mod watchers;
 
@@ -19,4 +20,5 @@ pub use database::{DEFAULT_NAME, Db};
 pub use handles::{Access, DbCollection, ReadCollection, WriteCollection};
 pub use operations::Compaction;
 pub use query::Query;
+pub use select::Select;
 pub use txn::{Durability, ReadTxn, WriteTxn};

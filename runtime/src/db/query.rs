@@ -6,10 +6,11 @@ use super::handles::Access;
 use super::instance::Instance;
 use super::txn::{ReadTxn, WriteTxn};
 use super::watchers::{Committed, Interest};
+use crate::codec::RecordReader;
 use crate::codec::Value;
 use crate::codec::key::{KeyPart, Numeric};
 use crate::guard::storage;
-use crate::query::{Condition, Request, Sort};
+use crate::query::{Condition, Cursor, Page, Request, Sort};
 use crate::store::{Flow, Source, Tables};
 use crate::watch::Watcher;
 use crate::{Collection, Field, Id, Result};
@@ -121,10 +122,55 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
         self
     }
 
+    /// Only the results that come after `cursor` in the query's order: the next page
+    /// after the one that `cursor` ended (see [`page`](Self::page)). A cursor fits a query
+    /// with the same order; another order is [`Error::InvalidFilter`](crate::Error::InvalidFilter)
+    /// when the query runs. `offset` and `limit` count from the cursor on.
+    pub fn after(mut self, cursor: &Cursor) -> Self {
+        self.request.after(cursor.clone());
+        self
+    }
+
+    /// At most `size` results, decoded, and the cursor of the last one when there are
+    /// results after it: keyset pagination. Pass the cursor to [`after`](Self::after)
+    /// for the next page, which starts after that object however the objects before it
+    /// changed in the meantime: an object no write touched comes exactly once. (An
+    /// object that an edit moves across the cursor may come twice, or not at all, as in
+    /// any keyset pagination.) The cursor bounds the ids of a scan in id order, and the range of an index
+    /// that serves the sort, so a late page costs what the first one does.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Task { #[id] pub id: Id, #[index] pub priority: u8 }
+    /// let db = Db::builder().collection::<Task>().open_in_memory()?;
+    /// let mut tasks: Vec<Task> = (0..10).map(|i| Task { id: 0, priority: i % 3 }).collect();
+    /// db.write_txn_sync(|txn| txn.tasks().put_all(&mut tasks))?;
+    /// let by_priority = || db.tasks().query().sort_by(Task::PRIORITY.desc());
+    /// let first = by_priority().page(4)?;
+    /// assert_eq!(first.items.iter().map(|task| task.id).collect::<Vec<_>>(), [3, 6, 9, 2]);
+    /// // A new task of priority 2 lands before the cursor: the next page does not shift.
+    /// db.write_txn_sync(|txn| txn.tasks().put(&mut Task { id: 0, priority: 2 }))?;
+    /// let second = by_priority().after(first.next.as_ref().unwrap()).page(4)?;
+    /// assert_eq!(second.items.iter().map(|task| task.id).collect::<Vec<_>>(), [5, 8, 1, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn page(&self, size: usize) -> Result<Page<C>> {
+        self.reach(|request, source| page(request, source, size))
+    }
+
     /// Runs `f` on the request and the collection's tables where the query reads, inside
     /// the panic guard.
     fn reach<R>(&self, f: impl FnOnce(&Request<C>, &dyn Source) -> Result<R>) -> Result<R> {
-        let request = &self.request;
+        self.reach_with(&self.request, f)
+    }
+
+    /// [`reach`](Self::reach) with another request.
+    fn reach_with<R>(
+        &self,
+        request: &Request<C>,
+        f: impl FnOnce(&Request<C>, &dyn Source) -> Result<R>,
+    ) -> Result<R> {
         match self.from {
             Origin::Db(db) => db.read_txn_sync(|txn| read_source::<C, R>(txn, |source| f(request, source))),
             Origin::Read(txn) => read_source::<C, R>(txn, |source| f(request, source)),
@@ -176,11 +222,24 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
     }
 
     /// Folds `field` over the objects the query returns.
-    fn fold<T: Value, A>(
+    pub(super) fn fold<T: Value, A>(
         &self,
         field: Field<C, T>,
         acc: A,
-        step: impl FnMut(&mut A, T::View<'_>),
+        mut step: impl FnMut(&mut A, T::View<'_>),
+    ) -> Result<A> {
+        self.fold_until(field, acc, |acc, view| {
+            step(acc, view);
+            false
+        })
+    }
+
+    /// Folds `field` over the objects the query returns until `step` says to stop.
+    pub(super) fn fold_until<T: Value, A>(
+        &self,
+        field: Field<C, T>,
+        acc: A,
+        step: impl FnMut(&mut A, T::View<'_>) -> bool,
     ) -> Result<A> {
         self.reach(|request, source| request.fold(source, field, acc, step))
     }
@@ -302,6 +361,63 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
     }
 }
 
+/// A page of at most `size` results of `request`, and the cursor of its last one when
+/// more follow.
+fn page<C: Collection>(request: &Request<C>, source: &dyn Source, size: usize) -> Result<Page<C>> {
+    let layouts = &source.collection().layouts;
+    let corrupted = crate::error::corrupted(C::SCHEMA.name());
+    let (mut items, mut last, mut more) = (Vec::with_capacity(size.min(4096)), None, false);
+    request.run(source, &mut |id, record| {
+        if items.len() == size {
+            more = true;
+            return Ok(Flow::Break(()));
+        }
+        items.push(C::decode_record(id, record, layouts)?);
+        if items.len() == size {
+            let reader = RecordReader::open(record, &C::LAYOUT, layouts).map_err(&corrupted)?;
+            last = Some(request.cursor(id, &reader).map_err(&corrupted)?);
+        }
+        Ok(Flow::Continue(()))
+    })?;
+    Ok(Page { items, next: last.filter(|_| more) })
+}
+
+/// The results of `query`, a page at a time: pages of 256 objects, each twice as large
+/// as the last up to 65,536, so a query whose order needs sorting sorts its matches
+/// about `log2(matches / 256)` times, not once per page.
+fn pages<'q, C: Collection, O>(query: &'q Query<'_, C, O>) -> impl Iterator<Item = Result<C>> + 'q {
+    let mut request = query.request.clone();
+    let mut size = 256;
+    let mut buffer = std::collections::VecDeque::new();
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if buffer.is_empty() && !done {
+            let want = request.limit.map_or(size, |limit| limit.min(size));
+            match query.reach_with(&request, |request, source| page(request, source, want)) {
+                Ok(page) => {
+                    buffer.extend(page.items);
+                    match page.next {
+                        Some(cursor) if request.limit != Some(want) => {
+                            // The next page counts from the cursor: no offset, and what is
+                            // left of the limit.
+                            request.offset = 0;
+                            request.limit = request.limit.map(|limit| limit - want);
+                            request.after(cursor);
+                            size = (size * 2).min(1 << 16);
+                        }
+                        _ => done = true,
+                    }
+                }
+                Err(error) => {
+                    done = true;
+                    return Some(Err(error));
+                }
+            }
+        }
+        buffer.pop_front().map(Ok)
+    })
+}
+
 /// Opens the tables of `C` in a read transaction and runs `f` on them.
 fn read_source<C: Collection, R>(txn: &ReadTxn<'_>, f: impl FnOnce(&dyn Source) -> Result<R>) -> Result<R> {
     storage(txn.path(), || {
@@ -311,7 +427,40 @@ fn read_source<C: Collection, R>(txn: &ReadTxn<'_>, f: impl FnOnce(&dyn Source) 
     })
 }
 
+impl<'t, C: Collection> Query<'_, C, ReadTxn<'t>> {
+    /// The results one by one, in the query's order, decoded as the iterator reaches
+    /// them; all from the transaction's snapshot. It reads a page at a time (256 results,
+    /// then twice as many each time up to 65,536) and goes on after the last one, as
+    /// [`page`](Self::page) and [`after`](Self::after) do, so a loop that stops early
+    /// reads little, and memory stays within one page.
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// # #[derive(Collection, Debug, Default)]
+    /// # pub struct Task { #[id] pub id: Id, pub done: bool }
+    /// let db = Db::builder().collection::<Task>().open_in_memory()?;
+    /// let mut tasks: Vec<Task> = (0..1000).map(|i| Task { id: 0, done: i % 2 == 0 }).collect();
+    /// db.write_txn_sync(|txn| txn.tasks().put_all(&mut tasks))?;
+    /// let first_open = db.read_txn_sync(|txn| {
+    ///     let query = txn.tasks().query().filter(Task::DONE.eq(false));
+    ///     query.iter().take(3).map(|task| task.map(|task| task.id)).collect::<insula::Result<Vec<_>>>()
+    /// })?;
+    /// assert_eq!(first_open, [2, 4, 6]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = Result<C>> + '_ {
+        pages(self)
+    }
+}
+
 impl<C: Collection> Query<'_, C, WriteTxn<'_>> {
+    /// The results one by one, in the query's order, as [`iter`](Query::iter) on a read
+    /// transaction gives them; each page sees the transaction's writes made before it
+    /// was read.
+    pub fn iter(&self) -> impl Iterator<Item = Result<C>> + '_ {
+        pages(self)
+    }
+
     /// Deletes the objects the query returns; how many.
     pub fn delete_all(&self) -> Result<usize> {
         let ids = self.ids()?;

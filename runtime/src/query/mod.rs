@@ -10,6 +10,7 @@
 
 mod condition;
 mod list;
+mod page;
 mod plan;
 mod request;
 mod sort;
@@ -17,6 +18,7 @@ mod text;
 
 pub use condition::Condition;
 pub use list::Elements;
+pub use page::{Cursor, Page};
 pub(crate) use request::Request;
 pub use sort::Sort;
 pub use text::IgnoreCase;

@@ -44,6 +44,8 @@ enum FieldUse {
     Prefix(String),
     /// Every entry, read for the order of the field.
     Order(String),
+    /// The entries after a page's cursor, read for the order of the field.
+    OrderAfter(String),
 }
 
 impl fmt::Display for FieldUse {
@@ -54,6 +56,9 @@ impl fmt::Display for FieldUse {
             FieldUse::Range(field) => write!(f, "range on {field}"),
             FieldUse::Prefix(field) => write!(f, "prefix of {field}"),
             FieldUse::Order(field) => write!(f, "every entry, for the order of {field}"),
+            FieldUse::OrderAfter(field) => {
+                write!(f, "the entries after the cursor, for the order of {field}")
+            }
         }
     }
 }
@@ -249,6 +254,7 @@ fn required_ors(node: &Node) -> Vec<&Node> {
 impl Plan {
     /// Plans `spec` on `source`.
     pub(crate) fn make<C: Collection>(spec: &Request<C>, source: &dyn Source, explain: bool) -> Result<Plan> {
+        spec.check_cursor()?;
         let schema = &source.collection().schema;
         let leaves = spec.filter.as_ref().map(|filter| filter.node.required_leaves()).unwrap_or_default();
 
@@ -365,8 +371,11 @@ impl Plan {
                     (Route::Scan { first: 0, last: Id::MAX }, Some(sorted)) => {
                         route = Route::Index {
                             number: sorted,
-                            ranges: vec![KeyRange { start: Vec::new(), end: None }],
-                            found: vec![FieldUse::Order(sort.field.to_owned())],
+                            ranges: vec![spec.walk_from.clone().unwrap_or_else(KeyRange::all)],
+                            found: vec![match spec.walk_from {
+                                Some(_) => FieldUse::OrderAfter(sort.field.to_owned()),
+                                None => FieldUse::Order(sort.field.to_owned()),
+                            }],
                             one_key: false,
                         };
                         estimate = total;

@@ -7,13 +7,14 @@ use super::plan::Plan;
 use super::sort::{KeyFn, Sort};
 use crate::codec::RecordReader;
 use crate::codec::Value;
-use crate::codec::key::KeyPart;
+use crate::codec::key::{KeyMode, KeyPart};
 use crate::store::{Flow, Part, Source};
 use crate::{Collection, Field, Id, Result};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// A closure filter over the zero-copy view.
-type ViewFilter<C> = Box<dyn for<'a> Fn(&<C as Collection>::View<'a>) -> bool + Send + Sync>;
+type ViewFilter<C> = Arc<dyn for<'a> Fn(&<C as Collection>::View<'a>) -> bool + Send + Sync>;
 
 /// What a query asks, apart from where it reads.
 pub(crate) struct Request<C: Collection> {
@@ -23,6 +24,25 @@ pub(crate) struct Request<C: Collection> {
     pub(crate) distinct: Vec<(&'static str, KeyFn)>,
     pub(crate) offset: usize,
     pub(crate) limit: Option<usize>,
+    /// The order of the cursor that [`Request::after`] was given, if it was.
+    pub(crate) cursor_order: Option<String>,
+    /// Where a walk of an index on the first sort field starts: after the cursor.
+    pub(crate) walk_from: Option<crate::store::KeyRange>,
+}
+
+impl<C: Collection> Clone for Request<C> {
+    fn clone(&self) -> Self {
+        Request {
+            filter: self.filter.clone(),
+            view_filters: self.view_filters.clone(),
+            sort: self.sort.clone(),
+            distinct: self.distinct.clone(),
+            offset: self.offset,
+            limit: self.limit,
+            cursor_order: self.cursor_order.clone(),
+            walk_from: self.walk_from.clone(),
+        }
+    }
 }
 
 impl<C: Collection> Default for Request<C> {
@@ -34,6 +54,8 @@ impl<C: Collection> Default for Request<C> {
             distinct: Vec::new(),
             offset: 0,
             limit: None,
+            cursor_order: None,
+            walk_from: None,
         }
     }
 }
@@ -52,7 +74,7 @@ impl<C: Collection> Request<C> {
         &mut self,
         keep: impl for<'v> Fn(&C::View<'v>) -> bool + Send + Sync + 'static,
     ) {
-        self.view_filters.push(Box::new(keep));
+        self.view_filters.push(Arc::new(keep));
     }
 
     /// Keeps only the first object for each value of `field`.
@@ -103,7 +125,7 @@ impl<C: Collection> Request<C> {
                 let reader =
                     RecordReader::open(record, &C::LAYOUT, &collection.layouts).map_err(&corrupted)?;
                 let id_bytes = id.to_le_bytes();
-                fns.map(|key| key(&id_bytes, &reader).map_err(&corrupted)).collect()
+                fns.map(|key| key(&id_bytes, &reader, KeyMode::Full).map_err(&corrupted)).collect()
             };
         let mut seen: HashSet<Vec<Vec<u8>>> = HashSet::new();
         let mut distinct = |id: Id, record: &[u8]| -> Result<bool> {
@@ -263,7 +285,7 @@ impl<C: Collection> Request<C> {
             let keys = self
                 .sort
                 .iter()
-                .map(|sort| (sort.key)(&id_bytes, &reader).map_err(&corrupted))
+                .map(|sort| (sort.key)(&id_bytes, &reader, KeyMode::Full).map_err(&corrupted))
                 .collect::<Result<Vec<_>>>()?;
             part.keep_with(id, |bytes| {
                 for key in keys {
@@ -340,20 +362,21 @@ impl<C: Collection> Request<C> {
     }
 
     /// Folds `field` over the objects the query returns.
+    /// `step` returns whether to stop there.
     pub(crate) fn fold<T: Value, A>(
         &self,
         source: &dyn Source,
         field: Field<C, T>,
         mut acc: A,
-        mut step: impl FnMut(&mut A, T::View<'_>),
+        mut step: impl FnMut(&mut A, T::View<'_>) -> bool,
     ) -> Result<A> {
         let layouts = &source.collection().layouts;
         let corrupted = crate::error::corrupted(C::SCHEMA.name());
         self.run(source, &mut |id, record| {
             let reader = RecordReader::open(record, &C::LAYOUT, layouts).map_err(&corrupted)?;
             let id_bytes = id.to_le_bytes();
-            step(&mut acc, field.read(&id_bytes, &reader).map_err(&corrupted)?);
-            Ok(Flow::Continue(()))
+            let stop = step(&mut acc, field.read(&id_bytes, &reader).map_err(&corrupted)?);
+            Ok(if stop { Flow::Break(()) } else { Flow::Continue(()) })
         })?;
         Ok(acc)
     }

@@ -3,10 +3,12 @@
 use crate::codec::key::{KeyMode, KeyPart};
 use crate::codec::{Corrupt, RecordReader};
 use crate::{Collection, Field, Result};
+use std::sync::Arc;
 
-/// Computes a field's key from a record, for sorting and `distinct_by`.
+/// Computes a field's key from a record, in a [`KeyMode`]: whole (`Full`) for sorting and
+/// `distinct_by`, or as an index's bound (`Lower`, `Upper`) for a page's start.
 pub(crate) type KeyFn =
-    Box<dyn for<'a> Fn(&'a [u8; 8], &RecordReader<'a>) -> Result<Vec<u8>, Corrupt> + Send + Sync>;
+    Arc<dyn for<'a> Fn(&'a [u8; 8], &RecordReader<'a>, KeyMode) -> Result<Vec<u8>, Corrupt> + Send + Sync>;
 
 /// A sort order: a field, ascending or descending. Made by [`Field::asc`] and
 /// [`Field::desc`].
@@ -18,6 +20,12 @@ pub struct Sort<C> {
     marker: std::marker::PhantomData<fn() -> C>,
 }
 
+impl<C> Clone for Sort<C> {
+    fn clone(&self) -> Self {
+        Sort { key: Arc::clone(&self.key), marker: std::marker::PhantomData, ..*self }
+    }
+}
+
 impl<C> std::fmt::Debug for Sort<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.field, if self.descending { "desc" } else { "asc" })
@@ -26,9 +34,9 @@ impl<C> std::fmt::Debug for Sort<C> {
 
 impl<C: Collection, T: KeyPart + 'static> Field<C, T> {
     pub(crate) fn key_fn(self) -> KeyFn {
-        Box::new(move |id, record| {
+        Arc::new(move |id, record, mode| {
             let mut key = Vec::new();
-            T::write_key(self.read(id, record)?, KeyMode::Full, &mut key);
+            T::write_key(self.read(id, record)?, mode, &mut key);
             Ok(key)
         })
     }
