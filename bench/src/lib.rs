@@ -24,6 +24,25 @@ pub struct Message {
     pub tags: Vec<String>,
 }
 
+/// A user of W10, whose email a case-insensitive index covers.
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+pub struct User {
+    /// The id.
+    #[id]
+    pub id: Id,
+    /// `First.Last<n>@Example.com`, in mixed case.
+    #[index(case_insensitive)]
+    pub email: String,
+}
+
+/// User number `i`'s email, as stored: mixed case.
+pub fn email(i: u64) -> String {
+    const FIRST: [&str; 8] = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken"];
+    const LAST: [&str; 8] =
+        ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson"];
+    format!("{}.{}{i}@Example.com", FIRST[(i % 8) as usize], LAST[(i / 8 % 8) as usize])
+}
+
 /// Message number `i`, the same in every run.
 pub fn message(i: u64) -> Message {
     // A small multiplicative hash spreads the values without a random number generator.

@@ -274,11 +274,6 @@ impl Plan {
                 _ => {}
             }
         }
-        let total = source.len()?;
-        let scan = Route::Scan { first, last };
-        let scan_estimate =
-            if first > last { 0 } else { total.min(last - first).saturating_add(1).min(total) };
-
         // The index with the fewest candidates, if it is no worse than the scan (an
         // index entry costs about what a record does, and says more).
         let candidates: Vec<(usize, Vec<KeyRange>, Vec<FieldUse>)> = schema
@@ -298,8 +293,13 @@ impl Plan {
             let one_key = one_key(schema, *number, ranges, found);
             let route =
                 Route::Index { number: *number, ranges: ranges.clone(), found: found.clone(), one_key };
-            return Ok(Plan::finish(spec, schema, route, u64::MAX, total));
+            // The collection's size only serves `explain`, which never comes here.
+            return Ok(Plan::finish(spec, schema, route, u64::MAX, 0));
         }
+        let total = source.len()?;
+        let scan = Route::Scan { first, last };
+        let scan_estimate =
+            if first > last { 0 } else { total.min(last - first).saturating_add(1).min(total) };
         let mut best: Option<(Route, u64)> = None;
         for (number, ranges, found) in candidates {
             let cap = best.as_ref().map_or(scan_estimate.saturating_add(1), |(_, count)| *count);

@@ -2,7 +2,7 @@
 
 use super::{Contender, Plain};
 use insula::prelude::*;
-use insula_bench::{Message, MessageAccessor};
+use insula_bench::{Message, MessageAccessor, User, UserAccessor};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -42,6 +42,7 @@ impl Insula {
         let db = Db::builder()
             .name("bench")
             .collection::<Message>()
+            .collection::<User>()
             .cache_size(super::cache_bytes())
             .open(dir)
             .expect("opens");
@@ -95,6 +96,23 @@ impl Contender for Insula {
 
     fn count_likes_over(&self, likes: u32) -> usize {
         self.db().messages().query().filter(Message::LIKES.gt(likes)).count().expect("scans")
+    }
+
+    fn stage_users(&mut self, users: &[(u64, String)]) -> bool {
+        let mut users: Vec<User> =
+            users.iter().map(|(id, email)| User { id: *id, email: email.clone() }).collect();
+        self.db().write_txn_sync(|txn| txn.users().put_all(&mut users)).expect("writes");
+        true
+    }
+
+    fn users_by_email(&self, email: &str) -> Vec<u64> {
+        let found = self.db().users().query().filter(User::EMAIL.ignore_case().eq(email)).find_all();
+        found.expect("queries").into_iter().map(|user| user.id).collect()
+    }
+
+    fn authors_with_likes_over(&self, likes: u32) -> Vec<String> {
+        let query = self.db().messages().query().filter(Message::LIKES.gt(likes));
+        query.select(Message::AUTHOR).find_all().expect("selects")
     }
 
     fn watch_latency(&mut self, commits: u64, first_id: u64) -> Option<(Vec<Duration>, bool)> {

@@ -13,7 +13,11 @@
 //! (commits/s, p50/p99; `INSULA_W8_COMMITS` sets the count), against SQLite's one
 //! `synchronous=FULL` connection shared by the threads and raw redb; W9, Insula's alone,
 //! the async forms under tokio against `spawn_blocking` around the sync forms, and a
-//! watcher stream's latency (beside W6's blocking watcher).
+//! watcher stream's latency (beside W6's blocking watcher); W10 1,000 lookups of a user
+//! by email ignoring case, among N / 10 users, on a case-insensitive index (Insula's
+//! `#[index(case_insensitive)]` and `ignore_case().eq`, SQLite's `COLLATE NOCASE`
+//! column and its index; the redb peers have none); W11 the authors of the messages
+//! with more than 899 likes (Insula's `select`, SQLite's `SELECT author`).
 //!
 //! `--cache MIB` sets the page cache of Insula, raw redb and SQLite (1 GiB by default).
 //!
@@ -56,6 +60,19 @@ pub trait Contender {
     fn by_author(&self, author: &str) -> Vec<Plain>;
     /// W5: how many messages have more than `likes` likes.
     fn count_likes_over(&self, likes: u32) -> usize;
+    /// W10, untimed: stores `users` (id, email) with a case-insensitive index on the
+    /// email; `false` for a peer without case-insensitive indexes.
+    fn stage_users(&mut self, users: &[(u64, String)]) -> bool {
+        let _ = users;
+        false
+    }
+    /// W10: the ids of the users whose email equals `email`, ignoring case.
+    fn users_by_email(&self, email: &str) -> Vec<u64> {
+        let _ = email;
+        Vec::new()
+    }
+    /// W11: the author of each message with more than `likes` likes, in id order.
+    fn authors_with_likes_over(&self, likes: u32) -> Vec<String>;
     /// W6: latencies from commit return to receipt, and whether every receipt saw its
     /// commit; `None` for a peer without watchers.
     fn watch_latency(&mut self, commits: u64, first_id: u64) -> Option<(Vec<Duration>, bool)>;
@@ -214,6 +231,8 @@ struct Samples {
     w3: Vec<f64>,
     w4: Vec<f64>,
     w5: Vec<f64>,
+    w10: Vec<f64>,
+    w11: Vec<f64>,
     w6_50: Vec<f64>,
     w6_99: Vec<f64>,
     w6_visible: Option<bool>,
@@ -376,6 +395,47 @@ impl Round<'_> {
                 samples.w5.push(median(scans));
             }
         }
+        if runs("W10") {
+            let users: Vec<(u64, String)> =
+                (0..(n / 10).max(1)).map(|i| (i + 1, insula_bench::email(i))).collect();
+            let able: Vec<bool> = self.dbs.iter_mut().map(|db| db.stage_users(&users)).collect();
+            let mut totals = vec![Duration::ZERO; self.dbs.len()];
+            for q in 0..1000u64 {
+                let (id, email) = &users[(q.wrapping_mul(0x9E37_79B9) % users.len() as u64) as usize];
+                let asked = if q % 2 == 0 { email.to_lowercase() } else { email.to_uppercase() };
+                let times = self.turn(|db| {
+                    // A peer without the index finds nothing here, and is not counted.
+                    let found = db.users_by_email(&asked);
+                    assert!(found.is_empty() || found == [*id], "{}: {found:?} for {asked}", db.name());
+                });
+                totals.iter_mut().zip(times).for_each(|(total, time)| *total += time);
+            }
+            for (k, able) in able.into_iter().enumerate() {
+                if able {
+                    let (id, email) = &users[0];
+                    assert_eq!(
+                        self.dbs[k].users_by_email(&email.to_uppercase()),
+                        [*id],
+                        "{}",
+                        self.dbs[k].name()
+                    );
+                    self.samples[k].w10.push(totals[k].as_secs_f64());
+                }
+            }
+        }
+        if runs("W11") {
+            // Five selections each, in turns, as W5's scans; the median is the sample.
+            let mut runs = vec![Vec::new(); self.dbs.len()];
+            for _ in 0..5 {
+                let times = self.turn(|db| {
+                    assert!(!db.authors_with_likes_over(899).is_empty(), "{}: no hits", db.name())
+                });
+                runs.iter_mut().zip(times).for_each(|(runs, time)| runs.push(time.as_secs_f64()));
+            }
+            for (samples, runs) in self.samples.iter_mut().zip(runs) {
+                samples.w11.push(median(runs));
+            }
+        }
         if runs("W6") {
             for (db, samples) in self.dbs.iter_mut().zip(self.samples.iter_mut()) {
                 if let Some((mut latencies, visible)) = db.watch_latency(1000, n + 3000) {
@@ -416,6 +476,8 @@ impl Samples {
             Figure::new(name, "W3 N random gets (s)", self.w3, false),
             Figure::new(name, "W4 1000 author queries (s)", self.w4, false),
             Figure::new(name, "W5 scan likes > 899 (s)", self.w5, false),
+            Figure::new(name, "W10 1000 email lookups ignoring case (s)", self.w10, false),
+            Figure::new(name, "W11 select author where likes > 899 (s)", self.w11, false),
             Figure::new(name, "W6 watcher latency p50 (s)", self.w6_50, false),
             Figure::new(name, "W6 watcher latency p99 (s)", self.w6_99, false),
             Figure::new(

@@ -112,6 +112,13 @@ impl Contender for Native {
         scan.all().expect("iterates").filter(|item| item.as_ref().expect("decodes").likes > likes).count()
     }
 
+    fn authors_with_likes_over(&self, likes: u32) -> Vec<String> {
+        let r = self.db.r_transaction().expect("begins");
+        let scan = r.scan().primary::<NativeMessage>().expect("scans");
+        let all = scan.all().expect("iterates").map(|item| item.expect("decodes"));
+        all.filter(|message| message.likes > likes).map(|message| message.author).collect()
+    }
+
     fn watch_latency(&mut self, commits: u64, first_id: u64) -> Option<(Vec<Duration>, bool)> {
         let (events, _id) = self.db.watch().scan().primary().all::<NativeMessage>().expect("watches");
         let (received, receipts) = mpsc::channel();

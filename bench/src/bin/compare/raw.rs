@@ -144,6 +144,23 @@ impl Contender for Raw {
             .count()
     }
 
+    /// Reads the author in place from each record whose likes pass: the least a layer
+    /// can do.
+    fn authors_with_likes_over(&self, likes: u32) -> Vec<String> {
+        let txn = self.db.begin_read().expect("begins");
+        let table = txn.open_table(MESSAGES).expect("opens");
+        let mut authors = Vec::new();
+        for entry in table.iter().expect("iterates") {
+            let (_, record) = entry.expect("reads");
+            let bytes = record.value();
+            if u32_at(bytes, 0) > likes {
+                let len = u32_at(bytes, 12) as usize;
+                authors.push(String::from_utf8(bytes[16..16 + len].to_vec()).expect("utf-8"));
+            }
+        }
+        authors
+    }
+
     fn watch_latency(&mut self, _: u64, _: u64) -> Option<(Vec<Duration>, bool)> {
         None
     }

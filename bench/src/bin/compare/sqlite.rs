@@ -51,7 +51,9 @@ impl Sqlite {
             .execute_batch(
                 "CREATE TABLE messages (id INTEGER PRIMARY KEY, author TEXT NOT NULL, content TEXT NOT NULL,
                  created_at INTEGER NOT NULL, likes INTEGER NOT NULL, tags TEXT NOT NULL);
-                 CREATE INDEX messages_author ON messages(author);",
+                 CREATE INDEX messages_author ON messages(author);
+                 CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL COLLATE NOCASE);
+                 CREATE INDEX users_email ON users(email);",
             )
             .expect("creates");
         Sqlite { connection: Some(connection), staged: Vec::new(), path, relaxed: false }
@@ -143,6 +145,37 @@ impl Contender for Sqlite {
             .prepare_cached("SELECT COUNT(*) FROM messages WHERE likes > ?1")
             .expect("prepares");
         count.query_row([likes], |row| row.get::<_, i64>(0)).expect("counts") as usize
+    }
+
+    fn stage_users(&mut self, users: &[(u64, String)]) -> bool {
+        let txn = self.connection.as_mut().expect("open").transaction().expect("begins");
+        {
+            let mut insert =
+                txn.prepare_cached("INSERT INTO users (id, email) VALUES (?1, ?2)").expect("prepares");
+            for (id, email) in users {
+                insert.execute(params![*id as i64, email]).expect("inserts");
+            }
+        }
+        txn.commit().expect("commits");
+        true
+    }
+
+    /// The column's `COLLATE NOCASE` makes `=` ignore case, and its index serves it.
+    fn users_by_email(&self, email: &str) -> Vec<u64> {
+        let mut select = self
+            .connection()
+            .prepare_cached("SELECT id, email FROM users WHERE email = ?1")
+            .expect("prepares");
+        let rows = select.query_map([email], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)));
+        rows.expect("queries").map(|row| row.expect("reads").0 as u64).collect()
+    }
+
+    fn authors_with_likes_over(&self, likes: u32) -> Vec<String> {
+        let mut select = self
+            .connection()
+            .prepare_cached("SELECT author FROM messages WHERE likes > ?1")
+            .expect("prepares");
+        select.query_map([likes], |row| row.get(0)).expect("queries").map(|row| row.expect("reads")).collect()
     }
 
     fn watch_latency(&mut self, _: u64, _: u64) -> Option<(Vec<Duration>, bool)> {
