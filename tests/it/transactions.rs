@@ -92,6 +92,22 @@ fn nested_write() {
 }
 
 #[test]
+fn a_read_inside_a_read_reads_on() {
+    with_watchdog(QUICK, || {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir, "nested-read");
+        db.write_txn_sync(|txn| txn.messages().put(&mut message("one"))).unwrap();
+        let counts = db
+            .read_txn_sync(|outer| {
+                let inner = db.read_txn_sync(|inner| inner.messages().count())?;
+                Ok::<_, Error>((outer.messages().count()?, inner, db.messages().count()?))
+            })
+            .unwrap();
+        assert_eq!(counts, (1, 1, 1));
+    });
+}
+
+#[test]
 fn writes_from_other_threads_wait_their_turn() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(&dir, "turns");
