@@ -158,6 +158,10 @@ pub(crate) fn encode_stored<C: Collection>(object: &C, id: Id, out: &mut Vec<u8>
 pub trait Embedded: Value + Sized + 'static {
     /// The embedded struct's fields.
     const SCHEMA: EmbeddedSchema<'static>;
+
+    /// The layout of its nested record.
+    #[doc(hidden)]
+    const LAYOUT: crate::codec::CurrentLayout<'static>;
 }
 
 /// A fieldless enum stored by the name of its variant. Derive it with

@@ -54,6 +54,21 @@ impl<C, T> Field<C, T> {
     }
 }
 
+impl<C, T: crate::codec::Value> Field<C, T> {
+    /// The record nested in this field of `record`: an embedded struct's, or an `Option`
+    /// of one when `optional`.
+    pub(crate) fn nested<'a>(
+        &self,
+        record: &crate::codec::RecordReader<'a>,
+        optional: bool,
+    ) -> Result<crate::codec::Nested<'a>, crate::codec::Corrupt> {
+        match self.slot {
+            Some(slot) => record.nested(slot, self.offset, T::WIDTH, optional),
+            None => Err(crate::codec::Corrupt("the id holds no embedded struct")),
+        }
+    }
+}
+
 impl<C, T: crate::codec::key::KeyPart> Field<C, T> {
     /// Whether the field of a record equals `value`, compared as
     /// [`crate::codec::key::KeyPart::slot_equals`] does.

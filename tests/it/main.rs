@@ -25,6 +25,7 @@ mod crash;
 mod damaged_files;
 mod defaults;
 mod dynamic;
+mod embedded_conditions;
 mod evolution;
 mod examples;
 mod fixture_file;

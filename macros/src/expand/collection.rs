@@ -2,9 +2,8 @@
 
 use super::{at, record};
 use crate::attr::IndexAttr;
-use crate::case::screaming_case;
 use crate::ctxt::Ctxt;
-use crate::model::{Field, Record, unraw};
+use crate::model::{Field, Record};
 use crate::{check, fallback};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -37,7 +36,7 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
     let (id_ident, id_ty, id_name) = (id.ident, id.ty, &id.stored);
 
     let view_type = record::view_type(record, &stored, Some(id));
-    let handles = field_handles(record, &stored, id);
+    let handles = record::field_handles(record, &stored, Some(id), &quote!(::insula::Collection));
     let fields = record::field_schemas(&stored);
     let indexes = index_schemas(record);
     let index_checks = index_checks(record);
@@ -165,38 +164,6 @@ fn defaults(stored: &[&Field<'_>]) -> TokenStream {
 
         fn set_defaults(&mut self, fields: &[&str]) {
             #(#sets)*
-        }
-    }
-}
-
-/// `Message::LIKES` and the like: one constant per stored field, the id included.
-fn field_handles(record: &Record<'_>, stored: &[&Field<'_>], id: &Field<'_>) -> TokenStream {
-    let (ident, vis) = (record.ident, record.vis);
-    let handle = |field: &Field<'_>, slot: TokenStream| {
-        let ty = field.ty;
-        let name = format_ident!("{}", screaming_case(&unraw(field.ident)), span = field.ident.span());
-        let stored = &field.stored;
-        let doc = format!("The stored field `{stored}`, for queries.");
-        quote! {
-            #[doc = #doc]
-            #vis const #name: ::insula::Field<#ident, #ty> = ::insula::Field::new(#stored, #slot);
-        }
-    };
-    let id_handle = handle(id, quote!(::core::option::Option::None, 0));
-    let handles = stored.iter().enumerate().map(|(slot, field)| {
-        handle(
-            field,
-            quote! {
-                ::core::option::Option::Some(#slot),
-                <#ident as ::insula::Collection>::LAYOUT.offset(#slot)
-            },
-        )
-    });
-    quote! {
-        #[automatically_derived]
-        impl #ident {
-            #id_handle
-            #(#handles)*
         }
     }
 }

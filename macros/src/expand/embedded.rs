@@ -31,6 +31,7 @@ fn generate(record: &Record<'_>) -> TokenStream {
     let encode_fields = record::encode_fields(&stored);
     let read_fields = record::read_fields(&stored, &quote!(::core::convert::identity));
     let from_view_fields = record::from_view_fields(record);
+    let handles = record::field_handles(record, &stored, None, &quote!(::insula::Embedded));
     let defaults = stored.iter().map(|field| {
         let (ident, ty) = (field.ident, field.ty);
         quote!(#ident: <#ty as ::insula::value::Value>::default_view(),)
@@ -38,6 +39,7 @@ fn generate(record: &Record<'_>) -> TokenStream {
 
     quote! {
         #view_type
+        #handles
 
         const _: () = {
             const __SCHEMA: ::insula::__private_0_1::EmbeddedSchema<'static> =
@@ -48,6 +50,7 @@ fn generate(record: &Record<'_>) -> TokenStream {
             #[automatically_derived]
             impl ::insula::Embedded for #ident {
                 const SCHEMA: ::insula::__private_0_1::EmbeddedSchema<'static> = __SCHEMA;
+                const LAYOUT: ::insula::__private_0_1::CurrentLayout<'static> = __LAYOUT;
             }
 
             #[automatically_derived]

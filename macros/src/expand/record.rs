@@ -2,13 +2,53 @@
 //! view type and its reader, and the conversion from a view to the owned struct.
 
 use super::at;
-use crate::model::{Field, Record};
+use crate::case::screaming_case;
+use crate::model::{Field, Record, unraw};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
 /// The name of the view type: `Message` -> `MessageView`.
 pub(crate) fn view_ident(record: &Record<'_>) -> Ident {
     format_ident!("{}View", record.ident)
+}
+
+/// `Message::LIKES` and the like: one constant per stored field, the id included when
+/// there is one, each a `Field` of the struct; `of` names the trait whose `LAYOUT` gives
+/// the slots' offsets (`Collection` or `Embedded`).
+pub(crate) fn field_handles(
+    record: &Record<'_>,
+    stored: &[&Field<'_>],
+    id: Option<&Field<'_>>,
+    of: &TokenStream,
+) -> TokenStream {
+    let (ident, vis) = (record.ident, record.vis);
+    let handle = |field: &Field<'_>, slot: TokenStream| {
+        let ty = field.ty;
+        let name = format_ident!("{}", screaming_case(&unraw(field.ident)), span = field.ident.span());
+        let stored = &field.stored;
+        let doc = format!("The stored field `{stored}`, for queries.");
+        quote! {
+            #[doc = #doc]
+            #vis const #name: ::insula::Field<#ident, #ty> = ::insula::Field::new(#stored, #slot);
+        }
+    };
+    let id_handle = id.map(|id| handle(id, quote!(::core::option::Option::None, 0)));
+    let handles = stored.iter().enumerate().map(|(slot, field)| {
+        handle(
+            field,
+            quote! {
+                ::core::option::Option::Some(#slot),
+                <#ident as #of>::LAYOUT.offset(#slot)
+            },
+        )
+    });
+    quote! {
+        #[automatically_derived]
+        impl #ident {
+            #id_handle
+            #(#handles)*
+        }
+    }
 }
 
 /// `&[FieldSchema::of::<T>("name"), ..]`, in slot order.

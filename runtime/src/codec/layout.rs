@@ -1,6 +1,6 @@
 //! Reading a record's slots, in the current layout or in an older one.
 
-use super::{Corrupt, Narrow, TAG_WIDTH, Value};
+use super::{Corrupt, Narrow, TAG_WIDTH, Value, read_ref};
 use crate::schema::{FieldDef, FieldSchema};
 use zerocopy::FromBytes;
 use zerocopy::byteorder::little_endian::U32;
@@ -190,6 +190,17 @@ impl Layouts {
     }
 }
 
+/// What a field that holds an embedded struct holds in one record.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Nested<'a> {
+    /// The nested record's bytes.
+    Record(&'a [u8]),
+    /// An `Option`'s `None`.
+    None,
+    /// The record's layout lacks the field: it reads as its default.
+    Missing,
+}
+
 /// A record being read: its bytes, its fixed part, and the way to find each slot.
 #[derive(Debug, Clone, Copy)]
 pub struct RecordReader<'a> {
@@ -270,6 +281,30 @@ impl<'a> RecordReader<'a> {
     #[inline]
     fn slot<T: Value>(&self, index: usize, offset: usize) -> Result<Option<(&'a [u8], Written)>, Corrupt> {
         self.slot_of_width(index, offset, T::WIDTH)
+    }
+
+    /// The record nested in field `index` (an embedded struct, or an `Option` of one when
+    /// `optional`), whose slot in the current layout is at `offset` and `width` bytes
+    /// wide; see [`Nested`].
+    pub(crate) fn nested(
+        &self,
+        index: usize,
+        offset: usize,
+        width: usize,
+        optional: bool,
+    ) -> Result<Nested<'a>, Corrupt> {
+        let Some((slot, written)) = self.slot_of_width(index, offset, width)? else {
+            return Ok(Nested::Missing);
+        };
+        let slot = match slot.split_first() {
+            // A slot written before the field became optional has no tag.
+            Some((0, _)) if optional && !written.as_some => return Ok(Nested::None),
+            Some((1, inner)) if optional && !written.as_some => inner,
+            _ if optional && !written.as_some => return Err(Corrupt("an option's tag is neither 0 nor 1")),
+            _ => slot,
+        };
+        let (record, _) = read_ref(slot, self.record, 1)?;
+        Ok(Nested::Record(record))
     }
 
     /// The whole record, from its tag: what tail references are relative to.

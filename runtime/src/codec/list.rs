@@ -105,6 +105,16 @@ impl<'a, T: Element> ListView<'a, T> {
         ListIter { list: *self, next: 0 }
     }
 
+    /// The nested record of each element, for a list of embedded structs (whose slots
+    /// refer to them).
+    pub(crate) fn nested_records(&self) -> impl Iterator<Item = Result<&'a [u8], Corrupt>> + use<'a, T> {
+        let (slots, record) = (self.slots, self.record);
+        slots
+            .chunks_exact(T::WIDTH.max(1))
+            .take(self.len)
+            .map(move |slot| read_ref(slot, record, 1).map(|(nested, _)| nested))
+    }
+
     fn slot(&self, index: usize) -> &'a [u8] {
         let start = index * T::WIDTH;
         self.slots.get(start..start + T::WIDTH).unwrap_or(&[])

@@ -22,6 +22,7 @@ pub use bytes::{
     CHECK_WIDTH, TAG_WIDTH, assert_distinct_tags, read_ref, read_u32, seal, variant_tag, write_ref, write_u32,
 };
 pub(crate) use bytes::{DEAD_FIELD, unseal};
+pub(crate) use layout::Nested;
 pub use layout::{CurrentLayout, LayoutError, Layouts, RecordReader, begin_record};
 pub use list::{List, ListIter, ListView};
 pub use scalar::Narrow;

@@ -5,10 +5,10 @@
 //! it needs, computed once. The index only narrows the candidates; every candidate is
 //! tested again, so an index never changes a result.
 
+use crate::Field;
 use crate::codec::key::{KeyMode, KeyPart};
 use crate::codec::{Corrupt, RecordReader};
 use crate::codec::{Required, Value};
-use crate::{Collection, Field};
 use std::cmp::Ordering;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -201,7 +201,7 @@ impl Node {
     }
 }
 
-impl<C: Collection, T: Value> Field<C, T> {
+impl<C: 'static, T: Value> Field<C, T> {
     /// A leaf condition on this field: `test` gets the field's value as read from the
     /// record.
     pub(super) fn leaf(
@@ -252,7 +252,7 @@ pub(super) fn bound_key<T: KeyPart>(value: T::View<'_>, mode: KeyMode) -> Vec<u8
 /// Comparisons, for every single-valued field type. Arguments take the field's type as a
 /// view reads it: `u32` for a `u32` field, `&str` for a `String` field, `Option<u64>`
 /// for an `Option<Id>` field; a condition of the wrong type does not compile.
-impl<C: Collection, T: KeyPart + Send + Sync + 'static> Field<C, T> {
+impl<C: 'static, T: KeyPart + Send + Sync + 'static> Field<C, T> {
     fn compare(self, op: &str, value: T, probe: Option<Probe>, accept: fn(Ordering) -> bool) -> Condition<C> {
         let text = format!("{} {op} {:?}", self.name(), value.as_view());
         self.leaf(text, probe, move |field| accept(T::compare(field, value.as_view())))
@@ -343,7 +343,7 @@ impl<C: Collection, T: KeyPart + Send + Sync + 'static> Field<C, T> {
 /// Equality within an epsilon, for floating-point fields.
 macro_rules! within {
     ($($float:ty),*) => {$(
-        impl<C: Collection> Field<C, $float> {
+        impl<C: 'static> Field<C, $float> {
             /// The field lies within `epsilon` of `value`: from `value - epsilon` to
             /// `value + epsilon`, both included (Isar's `equalTo` with an `epsilon`). A
             /// negative epsilon or a NaN value matches nothing but NaN, as
@@ -370,7 +370,7 @@ macro_rules! within {
             }
         }
 
-        impl<C: Collection> Field<C, Option<$float>> {
+        impl<C: 'static> Field<C, Option<$float>> {
             /// The field is `Some` and lies within `epsilon` of `value` (see
             /// `eq_within` on a plain float field).
             pub fn eq_within(self, value: $float, epsilon: $float) -> Condition<C> {
@@ -383,7 +383,7 @@ macro_rules! within {
 within!(f32, f64);
 
 /// Presence conditions on `Option` fields.
-impl<C: Collection, T: Required + 'static> Field<C, Option<T>> {
+impl<C: 'static, T: Required + 'static> Field<C, Option<T>> {
     /// The field is `None`.
     pub fn is_none(self) -> Condition<C> {
         let text = format!("{} is none", self.name());

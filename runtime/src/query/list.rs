@@ -4,9 +4,9 @@
 
 use super::condition::{Condition, Leaf, Node, Probe, bound_key, eq_keys};
 use super::text::{IgnoreCase, Strings, literal_prefix, prefix_key, wildcard_match};
+use crate::Field;
 use crate::codec::key::{KeyMode, KeyPart};
 use crate::codec::{Corrupt, Element, List, ListView, RecordReader, Value};
-use crate::{Collection, Field};
 use std::cmp::Ordering;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -65,7 +65,7 @@ impl<C, T: Element> std::fmt::Debug for Elements<C, T> {
 }
 
 /// Conditions on a list field as a whole: `Vec<T>` or `Option<Vec<T>>`.
-impl<C: Collection, L: List + 'static> Field<C, L> {
+impl<C: 'static, L: List + 'static> Field<C, L> {
     /// Conditions on the list's elements, each met when some element meets it (see
     /// [`Elements`]).
     pub fn element(self) -> Elements<C, L::Item> {
@@ -131,7 +131,7 @@ impl<C: Collection, L: List + 'static> Field<C, L> {
     }
 }
 
-impl<C: Collection, L: List + 'static> Field<C, L>
+impl<C: 'static, L: List + 'static> Field<C, L>
 where
     L::Item: KeyPart + Send + Sync + 'static,
 {
@@ -142,7 +142,7 @@ where
 }
 
 /// Comparisons of elements, for every element type.
-impl<C: Collection, T: Element + KeyPart + Send + Sync + 'static> Elements<C, T> {
+impl<C, T: Element + KeyPart + Send + Sync + 'static> Elements<C, T> {
     /// A condition met when `test` passes for some element.
     fn leaf(
         &self,
@@ -239,7 +239,7 @@ impl<C: Collection, T: Element + KeyPart + Send + Sync + 'static> Elements<C, T>
 }
 
 /// Text conditions on the elements of a string list.
-impl<C: Collection> Elements<C, String> {
+impl<C> Elements<C, String> {
     /// Some element starts with `prefix`.
     pub fn starts_with(&self, prefix: &str) -> Condition<C> {
         let probe = Probe::Prefix(prefix_key(prefix));

@@ -9,6 +9,7 @@
 //! every candidate on the stored record, decoding only the objects it returns.
 
 mod condition;
+mod embedded;
 mod list;
 mod page;
 mod plan;

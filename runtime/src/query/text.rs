@@ -3,9 +3,9 @@
 //! the elements of string lists.
 
 use super::condition::{Condition, Leaf, Node, Probe};
+use crate::Field;
 use crate::codec::key::{KeyMode, LONG_KEY_PREFIX, fold_case, write_bytes_key};
 use crate::codec::{Corrupt, RecordReader};
-use crate::{Collection, Field};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ pub(super) fn prefix_key(prefix: &str) -> Vec<u8> {
 }
 
 /// Text conditions on `String` fields.
-impl<C: Collection> Field<C, String> {
+impl<C: 'static> Field<C, String> {
     /// The field starts with `prefix`.
     pub fn starts_with(self, prefix: &str) -> Condition<C> {
         let probe = Probe::Prefix(prefix_key(prefix));
@@ -114,7 +114,7 @@ pub(super) fn wildcard_match(pattern: &[char], text: &str) -> bool {
 }
 
 /// Text conditions on `Option<String>` fields: `None` matches none of them.
-impl<C: Collection> Field<C, Option<String>> {
+impl<C: 'static> Field<C, Option<String>> {
     /// The field is `Some` and starts with `prefix`.
     ///
     /// ```
@@ -222,7 +222,7 @@ impl<C> std::fmt::Debug for IgnoreCase<C> {
     }
 }
 
-impl<C: Collection> Field<C, String> {
+impl<C: 'static> Field<C, String> {
     /// The text conditions of this field, ignoring case (see [`IgnoreCase`]).
     pub fn ignore_case(self) -> IgnoreCase<C> {
         let field = self;
@@ -230,7 +230,7 @@ impl<C: Collection> Field<C, String> {
     }
 }
 
-impl<C: Collection> Field<C, Option<String>> {
+impl<C: 'static> Field<C, Option<String>> {
     /// The text conditions of this field, ignoring case (see [`IgnoreCase`]); `None`
     /// matches none of them.
     pub fn ignore_case(self) -> IgnoreCase<C> {
@@ -243,7 +243,7 @@ impl<C: Collection> Field<C, Option<String>> {
     }
 }
 
-impl<C: Collection> IgnoreCase<C> {
+impl<C> IgnoreCase<C> {
     pub(super) fn new(field: &'static str, key_prefix: &'static [u8], strings: Strings) -> Self {
         IgnoreCase { field, key_prefix, strings, marker: PhantomData }
     }
