@@ -13,8 +13,13 @@ pub(crate) const PARTS: &[(&str, &[&str])] = &[
         "query engine",
         &[
             "runtime/src/query/condition.rs",
+            "runtime/src/query/embedded.rs",
+            "runtime/src/query/list.rs",
+            "runtime/src/query/page.rs",
             "runtime/src/query/request.rs",
             "runtime/src/query/sort.rs",
+            "runtime/src/query/text.rs",
+            "runtime/src/db/select.rs",
             "runtime/src/store/tables.rs",
         ],
     ),
