@@ -3,10 +3,9 @@
 //! record nested in a field, in an option of one, or in each element of a list, so
 //! conditions nest to any depth and every condition a field has works there too.
 
-use super::condition::{Condition, Leaf, Node};
+use super::condition::{Condition, Node};
 use crate::codec::{Corrupt, CurrentLayout, Layouts, List, Nested, RecordReader, Required, Value};
 use crate::{Embedded, Field};
-use std::sync::Arc;
 
 /// Whether the nested record `nested` of an `E` meets `node`; `id` is the object's.
 fn test_nested<E: Embedded>(node: &Node, id: &[u8; 8], nested: Nested<'_>) -> Result<bool, Corrupt> {
@@ -82,13 +81,7 @@ impl<C: 'static, T: Value + 'static> Field<C, T> {
         let test = move |id: &[u8; 8], record: &RecordReader<'_>| -> Result<bool, Corrupt> {
             test_nested::<E>(&node, id, field.nested(record, optional)?)
         };
-        Condition::from_node(Node::Leaf(Leaf {
-            field: self.name(),
-            is_id: false,
-            text,
-            probe: None,
-            test: Arc::new(test),
-        }))
+        self.leaf_on_record(text, None, test)
     }
 }
 
@@ -149,12 +142,6 @@ where
             }
             Ok(!any)
         };
-        Condition::from_node(Node::Leaf(Leaf {
-            field: self.name(),
-            is_id: false,
-            text,
-            probe: None,
-            test: Arc::new(test),
-        }))
+        self.leaf_on_record(text, None, test)
     }
 }
