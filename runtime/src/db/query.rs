@@ -137,7 +137,8 @@ impl<'a, C: Collection, O> Query<'a, C, O> {
     /// changed in the meantime: an object no write touched comes exactly once. (An
     /// object that an edit moves across the cursor may come twice, or not at all, as in
     /// any keyset pagination.) The cursor bounds the ids of a scan in id order, and the range of an index
-    /// that serves the sort, so a late page costs what the first one does.
+    /// that serves the sort, so a late page costs what the first one does. A
+    /// `distinct_by` keeps the first of each value within each page.
     ///
     /// ```
     /// # use insula::prelude::*;
@@ -386,6 +387,8 @@ fn page<C: Collection>(request: &Request<C>, source: &dyn Source, size: usize) -
 /// as the last up to 65,536, so a query whose order needs sorting sorts its matches
 /// about `log2(matches / 256)` times, not once per page.
 fn pages<'q, C: Collection, O>(query: &'q Query<'_, C, O>) -> impl Iterator<Item = Result<C>> + 'q {
+    // Each page is the query's request after the last page's cursor, with no offset and
+    // what is left of the limit.
     let mut request = query.request.clone();
     let mut size = 256;
     let mut buffer = std::collections::VecDeque::new();
@@ -398,10 +401,9 @@ fn pages<'q, C: Collection, O>(query: &'q Query<'_, C, O>) -> impl Iterator<Item
                     buffer.extend(page.items);
                     match page.next {
                         Some(cursor) if request.limit != Some(want) => {
-                            // The next page counts from the cursor: no offset, and what is
-                            // left of the limit.
-                            request.offset = 0;
-                            request.limit = request.limit.map(|limit| limit - want);
+                            let limit = request.limit.map(|limit| limit - want);
+                            request = query.request.clone();
+                            (request.offset, request.limit) = (0, limit);
                             request.after(cursor);
                             size = (size * 2).min(1 << 16);
                         }
