@@ -20,3 +20,4 @@ pub use handles::{Access, DbCollection, ReadCollection, WriteCollection};
 pub use operations::Compaction;
 pub use query::Query;
 pub use txn::{Durability, ReadTxn, WriteTxn};
+pub(crate) use watchers::{Changes, Interest, Watchers};
