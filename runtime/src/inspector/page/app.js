@@ -69,6 +69,7 @@ function showError(box, error) {
 async function loadInfo() {
   const info = await api("GET", "/api/info");
   state.info = info;
+  $("live").classList.add("on");
   state.generation = Math.max(state.generation, info.generation);
   $("file").textContent = info.path;
   $("mode").textContent = info.read_only ? "read-only" : "read-write";
@@ -290,7 +291,9 @@ async function loadPage(fresh) {
   state.next = page.next;
   renderTable(fresh ? before : null);
   const shown = page.objects.length;
-  $("summary").textContent = page.total.toLocaleString("en-US") + " objects" + (state.filter ? " in the collection; filtered" : "");
+  $("summary").textContent = state.filter
+    ? "filtered: " + page.total.toLocaleString("en-US") + " objects in the collection"
+    : page.total.toLocaleString("en-US") + " objects";
   $("page-info").textContent = "page " + state.pageNumber + " · " + shown + " shown";
   $("next-page").disabled = !page.next;
   $("first-page").disabled = !state.pageStart;
@@ -304,7 +307,7 @@ function cellText(value) {
 
 function renderTable(before) {
   const schema = state.schema;
-  const columns = [{ name: schema.id, type: "id" }].concat(schema.fields.map((field) => ({ name: field.name, type: field.type })));
+  const columns = [{ name: schema.id, type: "u64" }].concat(schema.fields.map((field) => ({ name: field.name, type: field.type })));
   const head = $("objects").tHead;
   head.textContent = "";
   const headRow = head.insertRow();
