@@ -312,3 +312,28 @@ fn offline_inspect_refuses_other_addresses_unless_asked() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).starts_with("insula: "));
 }
+
+#[test]
+fn in_app_read_only_refuses_writes_the_instance_would_take() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open("inspector-in-app-read-only", dir.path(), 4);
+    // The instance writes; the inspector alone says no.
+    let reader = insula::dynamic::Reader::of(&db);
+    assert!(reader.is_writable());
+    let inspector = insula::inspector::Inspector::serve(reader, "127.0.0.1:0", true).unwrap();
+    assert!(inspector.is_read_only());
+    let address = inspector.local_addr().to_string();
+    let token = inspector.token();
+    assert_eq!(request(&address, "GET", "/api/info", Some(token), "").json()["read_only"], true);
+    for (method, target, body) in [
+        ("PUT", "/api/collections/Message/objects/1", "{\"author\": \"zed\"}"),
+        ("DELETE", "/api/collections/Message/objects/1", ""),
+        ("POST", "/api/collections/Message/delete", ""),
+        ("POST", "/api/collections/Message/import", "{\"author\": \"zed\"}"),
+    ] {
+        let answer = request(&address, method, target, Some(token), body);
+        assert_eq!(answer.status, 403, "{method} {target}: {}", answer.body);
+    }
+    assert_eq!(db.messages().count().unwrap(), 4);
+    assert_eq!(db.messages().get(1).unwrap().unwrap().author, "ada");
+}
