@@ -105,11 +105,16 @@ fn in_app_endpoints() {
     assert_eq!(first["total"], 40);
     assert_eq!(all_pages(&address, &token, "", "", || {}), (1..=40).collect::<Vec<_>>());
     let all = db.messages().all().unwrap();
-    for (sort, descending) in [("likes", false), ("-likes", true)] {
+    // `author` has an index of its own, whose ranges the pages are; `likes` has none.
+    for (sort, descending) in [("likes", false), ("-likes", true), ("author", false), ("-author", true)] {
         let mut expected = all.clone();
         expected.sort_by(|a, b| {
-            let order = a.likes.cmp(&b.likes);
-            (if descending { order.reverse() } else { order }).then(a.id.cmp(&b.id))
+            let order = match sort.trim_start_matches('-') {
+                "likes" => a.likes.cmp(&b.likes),
+                _ => a.author.cmp(&b.author),
+            }
+            .then(a.id.cmp(&b.id));
+            if descending { order.reverse() } else { order }
         });
         let expected: Vec<u64> = expected.iter().map(|m| m.id).collect();
         assert_eq!(all_pages(&address, &token, sort, "", || {}), expected, "{sort}");
@@ -202,33 +207,39 @@ fn keyset_pages_stay_right_while_the_app_writes() {
     let db = open("inspector-keyset", dir.path(), 60);
     let inspector = db.serve_inspector("127.0.0.1:0").unwrap();
     let address = inspector.local_addr().to_string();
-    // Between pages, the app inserts objects that sort first (likes 0) and deletes
-    // one near the start: an offset would repeat or skip rows, a cursor does not.
+    // Between pages, the app inserts objects (likes 0: first by likes) and deletes one
+    // near the start: an offset would repeat or skip rows, a cursor does not. By
+    // `likes` the pages come from a scan, by `author` from its index.
     let mut round = 0;
-    let before: Vec<Message> = db.messages().all().unwrap();
-    let seen = all_pages(&address, inspector.token(), "likes", "", || {
-        round += 1;
-        db.write_txn_sync(|txn| {
-            txn.messages().put(&mut Message {
-                author: format!("new{round}"),
-                likes: 0,
-                ..Default::default()
-            })?;
-            txn.messages().delete(round)?;
-            Ok(())
-        })
-        .unwrap();
-    });
-    let mut unique = seen.clone();
-    unique.sort_unstable();
-    unique.dedup();
-    assert_eq!(unique.len(), seen.len(), "a row came twice: {seen:?}");
-    // Every object there from start to end was seen, in order.
-    let after: Vec<Id> = db.messages().all().unwrap().iter().map(|m| m.id).collect();
-    let mut expected: Vec<&Message> = before.iter().filter(|m| after.contains(&m.id)).collect();
-    expected.sort_by(|a, b| a.likes.cmp(&b.likes).then(a.id.cmp(&b.id)));
-    let kept: Vec<u64> = seen.iter().copied().filter(|id| expected.iter().any(|m| m.id == *id)).collect();
-    assert_eq!(kept, expected.iter().map(|m| m.id).collect::<Vec<_>>());
+    for sort in ["likes", "author"] {
+        let before: Vec<Message> = db.messages().all().unwrap();
+        let seen = all_pages(&address, inspector.token(), sort, "", || {
+            round += 1;
+            db.write_txn_sync(|txn| {
+                txn.messages().put(&mut Message {
+                    author: format!("new{round}"),
+                    likes: 0,
+                    ..Default::default()
+                })?;
+                txn.messages().delete(round)?;
+                Ok(())
+            })
+            .unwrap();
+        });
+        let mut unique = seen.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len(), "{sort}: a row came twice: {seen:?}");
+        // Every object there from start to end was seen, in order.
+        let after: Vec<Id> = db.messages().all().unwrap().iter().map(|m| m.id).collect();
+        let mut expected: Vec<&Message> = before.iter().filter(|m| after.contains(&m.id)).collect();
+        expected.sort_by(|a, b| match sort {
+            "likes" => a.likes.cmp(&b.likes).then(a.id.cmp(&b.id)),
+            _ => a.author.cmp(&b.author).then(a.id.cmp(&b.id)),
+        });
+        let kept: Vec<u64> = seen.iter().copied().filter(|id| expected.iter().any(|m| m.id == *id)).collect();
+        assert_eq!(kept, expected.iter().map(|m| m.id).collect::<Vec<_>>(), "{sort}");
+    }
 }
 
 #[test]

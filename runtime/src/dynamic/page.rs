@@ -1,11 +1,15 @@
 //! Paging through a collection by key: [`Snapshot::page`] returns the objects after a
 //! [`Cursor`] (the last row's sort value and id), never after an offset, so that a page
 //! stays right while objects are added or removed before it, and a page deep into a
-//! collection sorted by id costs what the first one does.
+//! collection sorted by id, or by a field with an index of its own, costs what the
+//! first one does.
 
 use super::filter::{Filter, resolve};
-use super::reader::{Snapshot, decode};
+use super::keys::field_keys;
+use super::reader::{Snapshot, Stored, decode};
 use super::value::{AnyValue, Object};
+use crate::schema::{FieldDef, SchemaDef, StoredType};
+use crate::store::{Flow, KeyRange, Source, Tables};
 use crate::{Error, Id, Result};
 use std::cmp::Ordering;
 
@@ -26,7 +30,8 @@ pub struct Cursor {
 pub struct PageRequest {
     /// The field path to sort by; `None` (or the id field) sorts by id.
     pub sort: Option<String>,
-    /// Largest values first. Objects of one value go by id, ascending, either way.
+    /// The exact reverse order: largest values first, and objects of one value by id,
+    /// largest first.
     pub descending: bool,
     /// Only the objects this keeps.
     pub filter: Option<Filter>,
@@ -77,9 +82,13 @@ impl Snapshot {
     /// `request.after` in the order of `request.sort`, then id.
     ///
     /// Sorted by id, a page reads its objects and no others (a range of the records
-    /// table, from the cursor's id), so page 1,000 costs what page 1 does. Sorted by
-    /// another field, each page reads the whole collection once and keeps the smallest
-    /// `limit` objects after the cursor (no index is used yet).
+    /// table, from the cursor's id), so page 1,000 costs what page 1 does. Sorted by a
+    /// field that an index covers alone (not a list, not case-insensitive), the same
+    /// holds: the page is a range of the index, from the cursor's key, in the index's
+    /// order, which is the values' order except that floats go by their bits (`-0.0`
+    /// before `0.0`) and strings sharing their first 256 bytes by a hash of the rest.
+    /// Sorted by another field, each page reads the whole collection once and keeps the
+    /// `limit` objects that come first after the cursor.
     ///
     /// ```
     /// # use insula::prelude::*;
@@ -113,9 +122,13 @@ impl Snapshot {
         let keep = |object: &Object| filter.as_ref().is_none_or(|filter| filter.matches(object));
         // One more than asked for tells whether another page follows.
         let wanted = request.limit.saturating_add(1);
-        let mut objects = match field {
-            None => self.page_by_id(name, request, &keep, wanted)?,
-            Some(path) => {
+        let index = field.and_then(|path| sort_index(schema, path));
+        let mut objects = match (field, index) {
+            (None, _) => self.page_by_id(name, request, &keep, wanted)?,
+            (Some(_), Some((number, field))) => {
+                self.page_by_index(name, request, number, field, &keep, wanted)?
+            }
+            (Some(path), None) => {
                 let order = |a: &Object, b: &Object| compare(a, b, path, request.descending);
                 let mut kept: Vec<Object> = Vec::new();
                 for object in self.records(name)? {
@@ -183,6 +196,139 @@ impl Snapshot {
         }
         Ok(objects)
     }
+
+    /// Up to `wanted` objects that `keep` keeps, in the order of index number `number`,
+    /// which covers `field` alone, from after the cursor's key and id.
+    fn page_by_index(
+        &self,
+        name: &str,
+        request: &PageRequest,
+        number: usize,
+        field: &FieldDef,
+        keep: &dyn Fn(&Object) -> bool,
+        wanted: usize,
+    ) -> Result<Vec<Object>> {
+        let stored: &Stored = self.stored(name)?;
+        let unique = stored.collection.schema.indexes[number].unique;
+        let range = match &request.after {
+            None => KeyRange::all(),
+            Some(cursor) => {
+                // The cursor's entry: a unique index's key alone, or a non-unique one's
+                // key and id (big-endian), as the index stores it.
+                let mut entry = cursor_key(field, &cursor.value).map_err(|reason| Error::InvalidFilter {
+                    collection: stored.collection.schema.name.clone(),
+                    field: field.name.clone(),
+                    reason: format!("the page's cursor: {reason}"),
+                })?;
+                if !unique {
+                    entry.extend_from_slice(&cursor.id.to_be_bytes());
+                }
+                if request.descending {
+                    KeyRange { start: Vec::new(), end: Some(entry) }
+                } else {
+                    // The first entry after it.
+                    entry.push(0);
+                    KeyRange { start: entry, end: None }
+                }
+            }
+        };
+        let tables = Tables::new(self.txn(), &stored.collection);
+        let records = tables.records()?;
+        let mut objects = Vec::new();
+        let mut failed = None;
+        tables.index_ids(number, &range, request.descending, &mut |_, id| {
+            let Some(bytes) = records.get(id)? else { return Ok(Flow::Continue(())) };
+            match decode(stored, self.path(), id, bytes.value()) {
+                Ok(object) if keep(&object) => objects.push(object),
+                Ok(_) => {}
+                Err(error) => {
+                    failed = Some(error);
+                    return Ok(Flow::Break(()));
+                }
+            }
+            Ok(if objects.len() >= wanted { Flow::Break(()) } else { Flow::Continue(()) })
+        })?;
+        failed.map_or(Ok(objects), Err)
+    }
+}
+
+/// The index that orders a collection by `path` alone, if it has one, and the field:
+/// an index of one top-level field that is not a list, and not case-insensitive (its
+/// keys would fold case).
+fn sort_index<'s>(schema: &'s SchemaDef, path: &str) -> Option<(usize, &'s FieldDef)> {
+    let field = schema.fields.iter().find(|field| field.name == path)?;
+    if matches!(field.ty, StoredType::List(_) | StoredType::Embedded { .. }) {
+        return None;
+    }
+    let number = schema
+        .indexes
+        .iter()
+        .position(|index| index.fields.len() == 1 && index.fields[0] == path && !index.case_insensitive)?;
+    Some((number, field))
+}
+
+/// The index key of `value` in a field of `field`'s type: the value is first made of
+/// that exact type (a cursor read back from JSON has a `u64` for a `u32`, say).
+fn cursor_key(field: &FieldDef, value: &AnyValue) -> Result<Vec<u8>, String> {
+    let value = match value {
+        AnyValue::Null => AnyValue::Null,
+        value => exact(&field.ty, value).ok_or_else(|| format!("{value} is not a `{}`", field.ty))?,
+    };
+    let mut keys = Vec::new();
+    field_keys(field, &value, false, &mut keys)?;
+    keys.pop().ok_or_else(|| "no key".to_owned())
+}
+
+/// `value` as a value of type `ty`, if it is one.
+fn exact(ty: &StoredType, value: &AnyValue) -> Option<AnyValue> {
+    let int = || -> Option<i128> {
+        Some(match *value {
+            AnyValue::U8(v) => v.into(),
+            AnyValue::U16(v) => v.into(),
+            AnyValue::U32(v) => v.into(),
+            AnyValue::U64(v) => v.into(),
+            AnyValue::I8(v) => v.into(),
+            AnyValue::I16(v) => v.into(),
+            AnyValue::I32(v) => v.into(),
+            AnyValue::I64(v) => v.into(),
+            _ => return None,
+        })
+    };
+    let float = || -> Option<f64> {
+        match *value {
+            AnyValue::F32(v) => Some(v.into()),
+            AnyValue::F64(v) => Some(v),
+            _ => int().map(|v| v as f64),
+        }
+    };
+    Some(match (ty, value) {
+        (StoredType::Bool, AnyValue::Bool(v)) => AnyValue::Bool(*v),
+        (StoredType::U8, _) => AnyValue::U8(int()?.try_into().ok()?),
+        (StoredType::U16, _) => AnyValue::U16(int()?.try_into().ok()?),
+        (StoredType::U32, _) => AnyValue::U32(int()?.try_into().ok()?),
+        (StoredType::U64, _) => AnyValue::U64(int()?.try_into().ok()?),
+        (StoredType::I8, _) => AnyValue::I8(int()?.try_into().ok()?),
+        (StoredType::I16, _) => AnyValue::I16(int()?.try_into().ok()?),
+        (StoredType::I32, _) => AnyValue::I32(int()?.try_into().ok()?),
+        (StoredType::I64, _) => AnyValue::I64(int()?.try_into().ok()?),
+        (StoredType::F32, AnyValue::F32(v)) => AnyValue::F32(*v),
+        (StoredType::F32, _) => AnyValue::F32(float()? as f32),
+        (StoredType::F64, _) => AnyValue::F64(float()?),
+        (StoredType::String, AnyValue::String(v)) => AnyValue::String(v.clone()),
+        (StoredType::Enum { .. }, AnyValue::Enum(v) | AnyValue::String(v)) => AnyValue::Enum(v.clone()),
+        (StoredType::Bytes, AnyValue::Bytes(v)) => AnyValue::Bytes(v.clone()),
+        (StoredType::Bytes, AnyValue::List(items)) => AnyValue::Bytes(
+            items
+                .iter()
+                .map(|item| exact(&StoredType::U8, item))
+                .map(|item| match item {
+                    Some(AnyValue::U8(byte)) => Some(byte),
+                    _ => None,
+                })
+                .collect::<Option<Vec<u8>>>()?,
+        ),
+        _ => return None,
+    })
 }
 
 /// The sort value of `object` at `path`: a path it lacks reads as `Null`.
@@ -190,19 +336,19 @@ fn sort_value<'o>(object: &'o Object, path: &str) -> &'o AnyValue {
     object.path(path).unwrap_or(&AnyValue::Null)
 }
 
-/// Values in the page's order: by value (values that do not compare, such as lists,
-/// as equal), reversed if `descending`.
-fn compare_values(a: &AnyValue, b: &AnyValue, descending: bool) -> Ordering {
-    let order = a.compare(b).unwrap_or(Ordering::Equal);
+/// By value (values that do not compare, such as lists, as equal), then by id; all
+/// reversed if `descending`.
+fn compare_keys(a: (&AnyValue, Id), b: (&AnyValue, Id), descending: bool) -> Ordering {
+    let order = a.0.compare(b.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1));
     if descending { order.reverse() } else { order }
 }
 
-/// Objects in the page's order: by value, then by id.
+/// Objects in the page's order.
 fn compare(a: &Object, b: &Object, path: &str, descending: bool) -> Ordering {
-    compare_values(sort_value(a, path), sort_value(b, path), descending).then(a.id.cmp(&b.id))
+    compare_keys((sort_value(a, path), a.id), (sort_value(b, path), b.id), descending)
 }
 
 /// Where `object` lies against `cursor` in the page's order.
 fn compare_to_cursor(object: &Object, cursor: &Cursor, path: &str, descending: bool) -> Ordering {
-    compare_values(sort_value(object, path), &cursor.value, descending).then(object.id.cmp(&cursor.id))
+    compare_keys((sort_value(object, path), object.id), (&cursor.value, cursor.id), descending)
 }
