@@ -321,6 +321,17 @@ fn walk(url: &str, prefix: &str, write: Arc<dyn Fn() + Send + Sync>) {
     browser.click("#save-object");
     browser.wait("the edit in the table", "[...document.querySelectorAll('#objects tbody td')].some(td => td.textContent === 'edited in the browser')");
 
+    // A field edited in its cell.
+    browser.run(
+        "document.querySelector(\"#objects tbody tr[data-id='3'] td[data-field=likes]\").dispatchEvent(new MouseEvent('dblclick', { bubbles: true }));",
+    );
+    browser.wait("the cell's input", "document.querySelector('.cell-input')");
+    browser.type_into(".cell-input", "777\u{E007}");
+    browser.wait(
+        "the edited cell",
+        "document.querySelector(\"#objects tbody tr[data-id='3'] td[data-field=likes]\")?.textContent === '777'",
+    );
+
     // Live: a filter being typed survives the refresh a commit brings.
     browser.type_into("#filter-text", "likes > 4");
     let stop = Arc::new(AtomicBool::new(false));
@@ -371,8 +382,9 @@ fn in_app_page() {
         app.write_txn_sync(|txn| txn.messages().put(&mut message)).unwrap();
     });
     walk(&inspector.url(), "in-app", write);
-    // The edit reached the app's data.
+    // The edits reached the app's data.
     assert_eq!(db.messages().get(2).unwrap().unwrap().content, "edited in the browser");
+    assert_eq!(db.messages().get(3).unwrap().unwrap().likes, 777);
 }
 
 #[test]
@@ -404,4 +416,6 @@ fn offline_page() {
     let snapshot = insula::dynamic::Reader::open(&path).unwrap().read().unwrap();
     let object = snapshot.get("Message", 2).unwrap().unwrap();
     assert_eq!(object.get("content"), Some(&insula::dynamic::AnyValue::from("edited in the browser")));
+    let object = snapshot.get("Message", 3).unwrap().unwrap();
+    assert_eq!(object.get("likes"), Some(&insula::dynamic::AnyValue::U32(777)));
 }

@@ -169,7 +169,8 @@ impl Db {
     /// with the URL can read and change the data). It shows the live instance, every
     /// collection of its file included, and updates as the app commits; it writes
     /// unless the instance is read-only. The server stops when the returned
-    /// [`Inspector`] drops. Needs the cargo feature `inspector`.
+    /// [`Inspector`] drops; until then it holds a handle of the instance, which stays
+    /// open. Needs the cargo feature `inspector`.
     pub fn serve_inspector(&self, address: impl ToSocketAddrs) -> Result<Inspector> {
         Inspector::serve(Reader::of(self), address, false)
     }

@@ -341,6 +341,12 @@ function renderTable(before) {
       if (value === null) cell.className = "null";
       else if (typeof value === "number") cell.className = "num";
       cell.title = cellText(value);
+      const field = schema.fields.find((field) => field.name === column.name);
+      if (field && editable(field)) {
+        cell.classList.add("editable");
+        cell.dataset.field = field.name;
+        cell.addEventListener("dblclick", (event) => { event.stopPropagation(); editCell(cell, id, field, value); });
+      }
     }
     row.addEventListener("click", () => openObject(id));
   }
@@ -350,6 +356,54 @@ function renderTable(before) {
     cell.className = "null";
     cell.textContent = state.filter ? "no object matches the filter" : "no objects";
   }
+}
+
+// A field edited in its cell: double-click, type, Enter saves (Escape leaves it).
+function editable(field) {
+  return !state.info.read_only && !/^(list|embedded)/.test(field.type) && field.type !== "bytes";
+}
+
+function cellValue(field, text) {
+  if (field.nullable && text === "") return null;
+  if (field.type === "bool") {
+    if (text !== "true" && text !== "false") throw new Error("`" + field.name + "` is true or false");
+    return text === "true";
+  }
+  if (/^[uif](8|16|32|64)$/.test(field.type)) {
+    const number = Number(text);
+    if (text.trim() === "" || Number.isNaN(number)) throw new Error("`" + text + "` is not a number");
+    return number;
+  }
+  return text;
+}
+
+function editCell(cell, id, field, value) {
+  if (cell.querySelector("input")) return;
+  const input = document.createElement("input");
+  input.className = "cell-input";
+  input.value = value === null ? "" : String(value);
+  input.placeholder = field.nullable ? "empty for none" : "";
+  cell.textContent = "";
+  cell.classList.remove("null");
+  cell.append(input);
+  input.focus();
+  input.select();
+  input.addEventListener("click", (event) => event.stopPropagation());
+  input.addEventListener("keydown", async (event) => {
+    if (event.key === "Escape") { renderTable(null); return; }
+    if (event.key !== "Enter") return;
+    try {
+      const object = await api("GET", collectionPath(state.collection, "objects/" + id));
+      object[field.name] = cellValue(field, input.value);
+      await api("PUT", collectionPath(state.collection, "objects/" + id), JSON.stringify(object));
+      status("saved " + field.name + " of #" + id);
+      showError("filter-error", null);
+      if (state.selected === id) await openObject(id);
+      await refresh();
+    } catch (error) {
+      showError("filter-error", error);
+    }
+  });
 }
 
 async function sortBy(name) {
@@ -495,8 +549,9 @@ async function follow() {
         state.generation = result.generation;
         $("live").classList.add("flash");
         setTimeout(() => $("live").classList.remove("flash"), 400);
-        // Counts and rows refresh; the filter box keeps what is being typed.
-        await refresh();
+        // Counts and rows refresh; the filter box keeps what is being typed, and a cell
+        // being edited keeps its rows until it is saved or left.
+        await (document.querySelector(".cell-input") ? loadInfo() : refresh());
       }
     } catch (error) {
       $("live").classList.remove("on");
