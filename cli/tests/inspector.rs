@@ -125,6 +125,17 @@ fn in_app_endpoints() {
     expected.reverse();
     assert_eq!(filtered, expected);
 
+    // Sorted by a field and filtered: the pages read whole objects to filter them.
+    let filtered = all_pages(&address, &token, "-likes", "mood = Happy", || {});
+    let mut expected: Vec<&Message> = all.iter().filter(|m| m.mood == common::Mood::Happy).collect();
+    expected.sort_by(|a, b| b.likes.cmp(&a.likes).then(b.id.cmp(&a.id)));
+    assert_eq!(filtered, expected.iter().map(|m| m.id).collect::<Vec<_>>());
+    // Sorted by a path into an embedded struct.
+    let by_age = all_pages(&address, &token, "profile.age", "", || {});
+    let mut expected = all.clone();
+    expected.sort_by(|a, b| a.profile.age.cmp(&b.profile.age).then(a.id.cmp(&b.id)));
+    assert_eq!(by_age, expected.iter().map(|m| m.id).collect::<Vec<_>>());
+
     // One object, nested values included.
     let object = get("/api/collections/Message/objects/3").json();
     assert_eq!(object["profile"]["name"], "P2");

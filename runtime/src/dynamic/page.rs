@@ -6,7 +6,7 @@
 
 use super::filter::{Filter, resolve};
 use super::keys::field_keys;
-use super::reader::{Snapshot, Stored, decode};
+use super::reader::{Snapshot, Stored, decode, decode_field};
 use super::value::{AnyValue, Object};
 use crate::schema::{FieldDef, SchemaDef, StoredType};
 use crate::store::{Flow, KeyRange, Source, Tables};
@@ -128,6 +128,9 @@ impl Snapshot {
             (Some(_), Some((number, field))) => {
                 self.page_by_index(name, request, number, field, &keep, wanted)?
             }
+            (Some(path), None) if filter.is_none() && wanted <= LIGHT_SCAN => {
+                self.page_by_scan(name, request, path, wanted)?
+            }
             (Some(path), None) => {
                 let order = |a: &Object, b: &Object| compare(a, b, path, request.descending);
                 let mut kept: Vec<Object> = Vec::new();
@@ -197,6 +200,58 @@ impl Snapshot {
         Ok(objects)
     }
 
+    /// The first `wanted` objects after the cursor in the order of `path`, which no
+    /// index gives: every record is read, but of each only the field `path` starts in,
+    /// and only the objects of the page are decoded whole.
+    fn page_by_scan(
+        &self,
+        name: &str,
+        request: &PageRequest,
+        path: &str,
+        wanted: usize,
+    ) -> Result<Vec<Object>> {
+        let stored = self.stored(name)?;
+        let Some(table) = self.table(stored)? else { return Ok(Vec::new()) };
+        let (top, rest) = path.split_once('.').map_or((path, None), |(top, rest)| (top, Some(rest)));
+        let Some(index) = stored.collection.schema.fields.iter().position(|field| field.name == top) else {
+            return Ok(Vec::new());
+        };
+        let order = |a: &(AnyValue, Id), b: &(AnyValue, Id)| {
+            compare_keys((&a.0, a.1), (&b.0, b.1), request.descending)
+        };
+        let mut kept: Vec<(AnyValue, Id)> = Vec::new();
+        for entry in table.range::<u64>(..)? {
+            let (id, bytes) = entry?;
+            let id = id.value();
+            let value = decode_field(stored, self.path(), id, bytes.value(), index)?;
+            let value = match rest {
+                Some(rest) => inner(value, rest),
+                None => value,
+            };
+            if let Some(after) = &request.after
+                && compare_keys((&value, id), (&after.value, after.id), request.descending)
+                    != Ordering::Greater
+            {
+                continue;
+            }
+            kept.push((value, id));
+            // Keep the first `wanted` of what was read, sorting rarely.
+            if kept.len() >= wanted.saturating_mul(2).max(1024) {
+                kept.sort_by(order);
+                kept.truncate(wanted);
+            }
+        }
+        kept.sort_by(order);
+        kept.truncate(wanted);
+        let mut objects = Vec::with_capacity(kept.len());
+        for (_, id) in kept {
+            if let Some(bytes) = table.get(id)? {
+                objects.push(decode(stored, self.path(), id, bytes.value())?);
+            }
+        }
+        Ok(objects)
+    }
+
     /// Up to `wanted` objects that `keep` keeps, in the order of index number `number`,
     /// which covers `field` alone, from after the cursor's key and id.
     fn page_by_index(
@@ -250,6 +305,21 @@ impl Snapshot {
         })?;
         failed.map_or(Ok(objects), Err)
     }
+}
+
+/// The most objects a page read by [`Snapshot::page_by_scan`] may hold: it reads the
+/// objects of the page again by id, which a longer one (an export) would rather not.
+const LIGHT_SCAN: usize = 100_000;
+
+/// The value at `path` inside `value`, an embedded struct: a path through a `None`, or
+/// one the value lacks, reads as `Null` (as [`Object::path`] sorts).
+fn inner(value: AnyValue, path: &str) -> AnyValue {
+    path.split('.').fold(value, |value, name| match value {
+        AnyValue::Embedded(fields) => {
+            fields.into_iter().find(|(field, _)| field == name).map_or(AnyValue::Null, |(_, value)| value)
+        }
+        _ => AnyValue::Null,
+    })
 }
 
 /// The index that orders a collection by `path` alone, if it has one, and the field:

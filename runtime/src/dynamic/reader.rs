@@ -4,7 +4,7 @@
 use super::decode::RecordPlan;
 use super::filter::Filter;
 use super::keys::SchemaKeys;
-use super::value::Object;
+use super::value::{AnyValue, Object};
 use crate::codec::{Corrupt, unseal};
 use crate::db::Watchers;
 use crate::schema::SchemaDef;
@@ -342,6 +342,24 @@ pub(super) fn decode(stored: &Stored, path: &Path, id: Id, bytes: &[u8]) -> Resu
             reason: format!("collection `{}`, object {id}: {reason}", stored.collection.schema.name),
         }),
     }
+}
+
+/// Decodes field number `index` alone of the stored bytes of object `id` of `stored`.
+pub(super) fn decode_field(
+    stored: &Stored,
+    path: &Path,
+    id: Id,
+    bytes: &[u8],
+    index: usize,
+) -> Result<AnyValue> {
+    let read = |bytes: &[u8]| -> Result<_, Corrupt> {
+        let record = unseal(id, bytes)?;
+        stored.plan.decode_field(record, &stored.collection.layouts, index)
+    };
+    read(bytes).map_err(|reason| Error::CorruptedFile {
+        path: path.to_owned(),
+        reason: format!("collection `{}`, object {id}: {reason}", stored.collection.schema.name),
+    })
 }
 
 /// The objects of one collection, in id order: [`Snapshot::records`] and
