@@ -243,7 +243,7 @@ fn numbers(cells: &[String]) -> Vec<i64> {
 /// The walk both modes take; `prefix` names the screenshots, `write` adds one message
 /// by another thread's route (the app, or the inspector's import), and `edited` tells
 /// whether the edit of object 2 reached the data.
-fn walk(url: &str, prefix: &str, write: Arc<dyn Fn() + Send + Sync>) {
+fn walk(url: &str, prefix: &str, write: Arc<dyn Fn() + Send + Sync>) -> Browser {
     let browser = Browser::start();
     browser.go(url);
     browser.wait("the collections", "document.querySelector('#collections li[data-name=Message]')");
@@ -366,6 +366,7 @@ fn walk(url: &str, prefix: &str, write: Arc<dyn Fn() + Send + Sync>) {
         "the verification",
         "document.getElementById('verify-result').textContent.includes('checks out')",
     );
+    browser
 }
 
 #[test]
@@ -381,7 +382,7 @@ fn in_app_page() {
         let mut message = Message { author: "live".into(), likes: 3, ..Default::default() };
         app.write_txn_sync(|txn| txn.messages().put(&mut message)).unwrap();
     });
-    walk(&inspector.url(), "in-app", write);
+    drop(walk(&inspector.url(), "in-app", write));
     // The edits reached the app's data.
     assert_eq!(db.messages().get(2).unwrap().unwrap().content, "edited in the browser");
     assert_eq!(db.messages().get(3).unwrap().unwrap().likes, 777);
@@ -401,7 +402,8 @@ fn offline_page() {
         let answer = request(&address, "POST", "/api/collections/Message/import", Some(&token), body);
         assert_eq!(answer.status, 200, "{}", answer.body);
     });
-    walk(&inspect.url, "offline", write);
+    // The page stays open, its change feed waiting, while the process gets Ctrl-C.
+    let browser = walk(&inspect.url, "offline", write);
     let filter = encode("author = \"live\"");
     let live = request(
         &inspect.address,
@@ -412,7 +414,9 @@ fn offline_page() {
     );
     assert!(live.json()["objects"].as_array().unwrap().len() >= 3);
     assert!(inspect.interrupt().success());
-    // The edit is in the file, read back through the runtime.
+    drop(browser);
+    // The edit is in the file, read back through the runtime (a file not closed cleanly
+    // would need a repair first).
     let snapshot = insula::dynamic::Reader::open(&path).unwrap().read().unwrap();
     let object = snapshot.get("Message", 2).unwrap().unwrap();
     assert_eq!(object.get("content"), Some(&insula::dynamic::AnyValue::from("edited in the browser")));

@@ -286,7 +286,11 @@ fn offline_inspect_edits_the_file_and_closes_it() {
     let changes = request(&address, "GET", &format!("/api/changes?since={since}"), Some(&token), "").json();
     assert!(changes["generation"].as_u64().unwrap() > since);
 
-    // Ctrl-C closes the file cleanly: a read-only open needs no repair.
+    // Ctrl-C closes the file cleanly, even with a request half sent: a read-only open
+    // needs no repair.
+    let mut stalled = std::net::TcpStream::connect(&address).unwrap();
+    std::io::Write::write_all(&mut stalled, b"GET /api/info HTTP/1.1\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
     assert!(inspect.interrupt().success());
     let snapshot = insula::dynamic::Reader::open(&path).unwrap().read().unwrap();
     let object = snapshot.get("Message", 2).unwrap().unwrap();

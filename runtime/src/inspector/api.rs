@@ -11,6 +11,7 @@ use crate::schema::{FieldDef, SchemaDef, StoredType};
 use crate::{Error, Id};
 use serde_json::{Value, json};
 use std::net::TcpStream;
+use std::sync::Weak;
 use std::time::Duration;
 
 const PAGE: &str = include_str!("page/index.html");
@@ -24,10 +25,13 @@ const FEED_WAIT: Duration = Duration::from_secs(20);
 /// The most objects one page holds.
 const MAX_PAGE: usize = 1000;
 
-/// Reads a request from `stream` and answers it.
-pub(super) fn answer(shared: &Shared, mut stream: TcpStream) {
+/// Reads a request from `stream` and answers it, if the server is still there.
+pub(super) fn answer(shared: &Weak<Shared>, mut stream: TcpStream) {
     let response = match read_request(&stream) {
-        Ok(request) => route(shared, &request),
+        Ok(request) => match shared.upgrade() {
+            Some(shared) => route(&shared, &request),
+            None => Response::error(503, "the inspector has stopped"),
+        },
         Err(response) => response,
     };
     // The client may have gone; there is no one to tell.

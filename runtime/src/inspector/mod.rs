@@ -144,8 +144,9 @@ impl Inspector {
         self.shared.read_only
     }
 
-    /// Stops the server and waits for its threads (a request being answered finishes
-    /// first; a change feed request that waits is answered at once).
+    /// Stops the server and waits for its threads and for the requests being answered
+    /// (a change feed request that waits is answered at once; a request still
+    /// arriving is answered 503 once it has).
     pub fn stop(self) {
         drop(self);
     }
@@ -159,6 +160,13 @@ impl Drop for Inspector {
         let _ = TcpStream::connect_timeout(&self.address, Duration::from_secs(1));
         for thread in self.threads.drain(..) {
             let _ = thread.join();
+        }
+        // Requests being answered hold the reader too (a request still arriving does
+        // not); once they are done, dropping this drops it, and a file the reader opened
+        // is closed cleanly. A change feed request answers at once.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while Arc::strong_count(&self.shared) > 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 }
@@ -196,7 +204,9 @@ fn accept(listener: TcpListener, shared: Arc<Shared>) {
             break;
         }
         let Ok(stream) = stream else { continue };
-        let shared = Arc::clone(&shared);
+        // A request holds the server (its reader) only once it has arrived, so a client
+        // that never finishes sending one cannot keep the file open past a stop.
+        let shared = Arc::downgrade(&shared);
         let _ = std::thread::Builder::new()
             .name("insula-inspector-request".to_owned())
             .spawn(move || api::answer(&shared, stream));
