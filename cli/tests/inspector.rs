@@ -97,6 +97,22 @@ fn in_app_endpoints() {
         405
     );
     assert_eq!(get("/api/collections/Message/objects/999").status, 404);
+    // A body over the limit is refused before it is read; a malformed request too.
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        format!("POST /api/collections/Message/import HTTP/1.1\r\nX-Insula-Token: {token}\r\nContent-Length: 300000000\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    std::io::Write::write_all(&mut stream, b"GARBAGE\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
     assert_eq!(get("/api/collections/Message/objects/x").status, 400);
 
     // Pages by key: by id, then by a field both ways, with a filter.
