@@ -311,6 +311,7 @@ fn walk(url: &str, prefix: &str, write: Arc<dyn Fn() + Send + Sync>) -> Browser 
     )
     .unwrap();
     assert_eq!(shown["profile"]["name"], "P1");
+    browser.run("document.querySelector('main').scrollTop = 0;");
     browser.screenshot(&format!("{prefix}-object"));
     let mut edited = shown.clone();
     edited["content"] = "edited in the browser".into();

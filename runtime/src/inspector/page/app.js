@@ -292,7 +292,7 @@ async function loadPage(fresh) {
   renderTable(fresh ? before : null);
   const shown = page.objects.length;
   $("summary").textContent = state.filter
-    ? "filtered: " + page.total.toLocaleString("en-US") + " objects in the collection"
+    ? "filtered, of " + page.total.toLocaleString("en-US") + " objects"
     : page.total.toLocaleString("en-US") + " objects";
   $("page-info").textContent = "page " + state.pageNumber + " · " + shown + " shown";
   $("next-page").disabled = !page.next;
