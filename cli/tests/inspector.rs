@@ -92,10 +92,7 @@ fn in_app_endpoints() {
     assert_eq!(unknown_field.status, 400);
     assert_eq!(get("/api/nothing").status, 404);
     assert_eq!(request(&address, "POST", "/api/info", Some(&token), "").status, 405);
-    assert_eq!(
-        request(&address, "PATCH", "/api/collections/Message/objects/1", Some(&token), "").status,
-        405
-    );
+    assert_eq!(request(&address, "POST", "/api/collections/Message/objects/1", Some(&token), "").status, 405);
     assert_eq!(get("/api/collections/Message/objects/999").status, 404);
     // A body over the limit is refused before it is read; a malformed request too.
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
@@ -170,6 +167,19 @@ fn in_app_endpoints() {
         request(&address, "PUT", "/api/collections/Message/objects/3", Some(&token), "{\"likes\": \"many\"}");
     assert_eq!(bad.status, 400, "{}", bad.body);
     assert_eq!(db.messages().get(3).unwrap().unwrap(), stored);
+
+    // A patch sets the fields it names and keeps the others exactly, an integer above
+    // 2^53 (which a JavaScript number would round) included.
+    let mut big = db.messages().get(5).unwrap().unwrap();
+    big.reply_to = Some((1 << 60) + 1);
+    db.write_txn_sync(|txn| txn.messages().put(&mut big)).unwrap();
+    let patch =
+        request(&address, "PATCH", "/api/collections/Message/objects/5", Some(&token), "{\"likes\": 3}");
+    assert_eq!(patch.status, 200, "{}", patch.body);
+    assert!(patch.body.contains("\"reply_to\":1152921504606846977"), "{}", patch.body);
+    assert_eq!(db.messages().get(5).unwrap().unwrap(), Message { likes: 3, ..big });
+    let missing = request(&address, "PATCH", "/api/collections/Message/objects/999", Some(&token), "{}");
+    assert_eq!(missing.status, 404);
 
     // Delete one, then the results of a query; import.
     let deleted = request(&address, "DELETE", "/api/collections/Message/objects/3", Some(&token), "");
@@ -322,6 +332,7 @@ fn offline_read_only_refuses_writes() {
     assert_eq!(request(&address, "GET", "/api/info", Some(&token), "").json()["read_only"], true);
     for (method, target, body) in [
         ("PUT", "/api/collections/Message/objects/1", "{\"author\": \"zed\"}"),
+        ("PATCH", "/api/collections/Message/objects/1", "{\"author\": \"zed\"}"),
         ("DELETE", "/api/collections/Message/objects/1", ""),
         ("POST", "/api/collections/Message/delete", ""),
         ("POST", "/api/collections/Message/import", "{\"author\": \"zed\"}"),
@@ -369,6 +380,7 @@ fn in_app_read_only_refuses_writes_the_instance_would_take() {
     assert_eq!(request(&address, "GET", "/api/info", Some(token), "").json()["read_only"], true);
     for (method, target, body) in [
         ("PUT", "/api/collections/Message/objects/1", "{\"author\": \"zed\"}"),
+        ("PATCH", "/api/collections/Message/objects/1", "{\"author\": \"zed\"}"),
         ("DELETE", "/api/collections/Message/objects/1", ""),
         ("POST", "/api/collections/Message/delete", ""),
         ("POST", "/api/collections/Message/import", "{\"author\": \"zed\"}"),

@@ -83,14 +83,17 @@ fn route(shared: &Shared, request: &Request) -> Response {
         (["api", "verify"], "POST") => verify(shared),
         (["api", "collections", name, "schema"], "GET") => schema(shared, name),
         (["api", "collections", name, "objects"], "GET") => page(shared, request, name),
-        (["api", "collections", name, "objects", id], "GET" | "PUT" | "DELETE") => match id.parse::<Id>() {
-            Err(_) => Ok(Response::error(400, &format!("`{id}` is not an object id"))),
-            Ok(id) => match method {
-                "GET" => object(shared, name, id),
-                "PUT" => writing(shared).and_then(|()| put(shared, request, name, id)),
-                _ => writing(shared).and_then(|()| delete(shared, name, id)),
-            },
-        },
+        (["api", "collections", name, "objects", id], "GET" | "PUT" | "PATCH" | "DELETE") => {
+            match id.parse::<Id>() {
+                Err(_) => Ok(Response::error(400, &format!("`{id}` is not an object id"))),
+                Ok(id) => match method {
+                    "GET" => object(shared, name, id),
+                    "PUT" => writing(shared).and_then(|()| put(shared, request, name, id, false)),
+                    "PATCH" => writing(shared).and_then(|()| put(shared, request, name, id, true)),
+                    _ => writing(shared).and_then(|()| delete(shared, name, id)),
+                },
+            }
+        }
         (["api", "collections", name, "delete"], "POST") => {
             writing(shared).and_then(|()| delete_where(shared, request, name))
         }
@@ -113,7 +116,7 @@ fn allowed(path: &[&str]) -> Option<&'static str> {
         [] | ["app.js" | "app.css"] | ["api", "info" | "changes"] => "GET",
         ["api", "verify"] => "POST",
         ["api", "collections", _, "schema" | "objects" | "export"] => "GET",
-        ["api", "collections", _, "objects", _] => "GET, PUT, DELETE",
+        ["api", "collections", _, "objects", _] => "GET, PUT, PATCH, DELETE",
         ["api", "collections", _, "delete" | "import"] => "POST",
         _ => return None,
     })
@@ -427,21 +430,33 @@ fn object(shared: &Shared, name: &str, id: Id) -> Answer {
 }
 
 /// `PUT /api/collections/{name}/objects/{id}`: replaces the object with the JSON of the
-/// body (its id is the path's), in one write transaction; answers the object stored.
-fn put(shared: &Shared, request: &Request, name: &str, id: Id) -> Answer {
+/// body (its id is the path's); `PATCH`: sets the fields the body names and keeps the
+/// others (the object must exist). One write transaction; answers the object stored.
+fn put(shared: &Shared, request: &Request, name: &str, id: Id, patch: bool) -> Answer {
     if id == 0 {
         return Err(Response::error(400, "0 is not an object id"));
     }
-    let mut body: Value = serde_json::from_slice(&request.body)
+    let body: Value = serde_json::from_slice(&request.body)
         .map_err(|error| Response::error(400, &format!("the body is not JSON: {error}")))?;
-    let id_name = snapshot(shared)?.schema(name).map_err(|error| failed(&error))?.id.clone();
-    let Some(fields) = body.as_object_mut() else {
+    let Value::Object(given) = body else {
         return Err(Response::error(400, "the body is not a JSON object"));
     };
+    let mut fields = if patch {
+        // The stored object as JSON (every integer exact), with the given fields over it.
+        let stored = object_answer(&snapshot(shared)?, name, id)?;
+        match serde_json::from_slice(&stored.body) {
+            Ok(Value::Object(fields)) => fields,
+            _ => return Err(Response::error(500, "the stored object did not read back as JSON")),
+        }
+    } else {
+        serde_json::Map::new()
+    };
+    fields.extend(given);
+    let id_name = snapshot(shared)?.schema(name).map_err(|error| failed(&error))?.id.clone();
     fields.insert(id_name, json!(id));
     shared
         .reader
-        .import_json(name, body.to_string().as_bytes(), &Import::new())
+        .import_json(name, Value::Object(fields).to_string().as_bytes(), &Import::new())
         .map_err(|error| failed(&error))?;
     object_answer(&snapshot(shared)?, name, id)
 }

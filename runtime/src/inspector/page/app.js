@@ -20,13 +20,14 @@ const state = {
   generation: 0,
 };
 
-async function api(method, path, body) {
+async function api(method, path, body, raw) {
   const response = await fetch(path, {
     method,
     headers: { "X-Insula-Token": token },
     body,
   });
   const text = await response.text();
+  if (raw && response.ok) return text;
   let json = null;
   try { json = JSON.parse(text); } catch (_) { json = { error: text }; }
   if (!response.ok) {
@@ -393,9 +394,10 @@ function editCell(cell, id, field, value) {
     if (event.key === "Escape") { renderTable(null); return; }
     if (event.key !== "Enter") return;
     try {
-      const object = await api("GET", collectionPath(state.collection, "objects/" + id));
-      object[field.name] = cellValue(field, input.value);
-      await api("PUT", collectionPath(state.collection, "objects/" + id), JSON.stringify(object));
+      // Only this field is sent: the others stay as stored.
+      const change = {};
+      change[field.name] = cellValue(field, input.value);
+      await api("PATCH", collectionPath(state.collection, "objects/" + id), JSON.stringify(change));
       status("saved " + field.name + " of #" + id);
       showError("filter-error", null);
       if (state.selected === id) await openObject(id);
@@ -434,10 +436,11 @@ async function firstPage() {
 async function openObject(id) {
   state.selected = id;
   for (const row of $("objects").tBodies[0].rows) row.classList.toggle("selected", row.dataset.id === String(id));
-  const object = await api("GET", collectionPath(state.collection, "objects/" + id));
+  // The text as the server wrote it: JSON.parse would round integers above 2^53.
+  const text = await api("GET", collectionPath(state.collection, "objects/" + id), undefined, true);
   $("detail").hidden = false;
   $("detail-title").textContent = state.collection + " #" + id;
-  $("detail-json").value = JSON.stringify(object, null, 2);
+  $("detail-json").value = pretty(text);
   showError("detail-error", null);
 }
 
@@ -446,17 +449,53 @@ function closeDetail() {
   $("detail").hidden = true;
 }
 
+// JSON text indented, its numbers and strings left exactly as written.
+function pretty(text) {
+  let out = "", depth = 0, at = 0;
+  const indent = () => "\n" + "  ".repeat(depth);
+  while (at < text.length) {
+    const c = text[at];
+    if (c === '"') {
+      let end = at + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      out += text.slice(at, end + 1);
+      at = end + 1;
+      continue;
+    }
+    if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      let next = at + 1;
+      while (/\s/.test(text[next] || "")) next++;
+      if (text[next] === close) { out += c + close; at = next + 1; continue; }
+      depth++;
+      out += c + indent();
+    } else if (c === "}" || c === "]") {
+      depth--;
+      out += indent() + c;
+    } else if (c === ",") {
+      out += "," + indent();
+    } else if (c === ":") {
+      out += ": ";
+    } else if (!/\s/.test(c)) {
+      out += c;
+    }
+    at++;
+  }
+  return out;
+}
+
 async function saveObject() {
-  let body;
+  const body = $("detail-json").value;
   try {
-    body = JSON.parse($("detail-json").value);
+    JSON.parse(body);
   } catch (error) {
     showError("detail-error", new Error("not JSON: " + error.message));
     return;
   }
   try {
-    const saved = await api("PUT", collectionPath(state.collection, "objects/" + state.selected), JSON.stringify(body));
-    $("detail-json").value = JSON.stringify(saved, null, 2);
+    // The text goes as it is, so that integers above 2^53 keep their digits.
+    const saved = await api("PUT", collectionPath(state.collection, "objects/" + state.selected), body, true);
+    $("detail-json").value = pretty(saved);
     showError("detail-error", null);
     status("saved #" + state.selected);
     await refresh();
