@@ -364,18 +364,20 @@ function editable(field) {
   return !state.info.read_only && !/^(list|embedded)/.test(field.type) && field.type !== "bytes";
 }
 
-function cellValue(field, text) {
-  if (field.nullable && text === "") return null;
+// The JSON of a cell's new value, numbers as typed (a JavaScript number would round
+// integers above 2^53).
+function cellJson(field, text) {
+  if (field.nullable && text === "") return "null";
   if (field.type === "bool") {
     if (text !== "true" && text !== "false") throw new Error("`" + field.name + "` is true or false");
-    return text === "true";
+    return text;
   }
   if (/^[uif](8|16|32|64)$/.test(field.type)) {
-    const number = Number(text);
-    if (text.trim() === "" || Number.isNaN(number)) throw new Error("`" + text + "` is not a number");
+    const number = text.trim();
+    if (!/^-?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+)$/.test(number)) throw new Error("`" + text + "` is not a number");
     return number;
   }
-  return text;
+  return JSON.stringify(text);
 }
 
 function editCell(cell, id, field, value) {
@@ -395,9 +397,8 @@ function editCell(cell, id, field, value) {
     if (event.key !== "Enter") return;
     try {
       // Only this field is sent: the others stay as stored.
-      const change = {};
-      change[field.name] = cellValue(field, input.value);
-      await api("PATCH", collectionPath(state.collection, "objects/" + id), JSON.stringify(change));
+      const change = "{" + JSON.stringify(field.name) + ":" + cellJson(field, input.value) + "}";
+      await api("PATCH", collectionPath(state.collection, "objects/" + id), change);
       status("saved " + field.name + " of #" + id);
       showError("filter-error", null);
       if (state.selected === id) await openObject(id);
