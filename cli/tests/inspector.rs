@@ -218,7 +218,18 @@ fn in_app_endpoints() {
     assert_eq!(verified["ok"], true, "{verified}");
 
     // The change feed answers when the app commits (and not before).
-    let since = get("/api/info").json()["generation"].as_u64().unwrap();
+    // The commits above reach the feed through a watcher, on another thread: wait until
+    // the generation stops moving.
+    let generation = || get("/api/info").json()["generation"].as_u64().unwrap();
+    let mut since = generation();
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = generation();
+        if now == since {
+            break;
+        }
+        since = now;
+    }
     let (feed_address, feed_token) = (address.clone(), token.clone());
     let waiting = std::thread::spawn(move || {
         let started = Instant::now();
