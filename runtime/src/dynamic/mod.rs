@@ -12,7 +12,7 @@
 //! - [`Snapshot`], [`Records`]: one read transaction, and the objects of a collection.
 //! - [`Object`], [`AnyValue`]: the value tree of an object.
 //! - [`Filter`]: a filter by stored field path.
-//! - [`PageRequest`], [`Page`], [`Cursor`]: paging by key, for a table of objects.
+//! - [`PageRequest`], [`ObjectPage`], [`Position`]: paging by key, for a table of objects.
 //! - Writes without the types: [`Reader::open_writable`], [`Reader::delete`],
 //!   [`Reader::delete_where`], [`Reader::import_json`], and [`Reader::watch`].
 
@@ -45,6 +45,6 @@ pub use filter::Filter;
 pub const FORMAT_VERSION: u64 = crate::store::FORMAT_VERSION;
 #[cfg(feature = "json")]
 pub use import::import_json;
-pub use page::{Cursor, Page, PageRequest};
+pub use page::{ObjectPage, PageRequest, Position};
 pub use reader::{Reader, Records, Snapshot};
 pub use value::{AnyValue, Object};

@@ -1,5 +1,5 @@
 //! Paging through a collection by key: [`Snapshot::page`] returns the objects after a
-//! [`Cursor`] (the last row's sort value and id), never after an offset, so that a page
+//! [`Position`] (the last row's sort value and id), never after an offset, so that a page
 //! stays right while objects are added or removed before it, and a page deep into a
 //! collection sorted by id, or by a field with an index of its own, costs what the
 //! first one does.
@@ -16,7 +16,7 @@ use std::cmp::Ordering;
 /// Where a page starts: the sort value and the id of the last object of the page
 /// before. Objects sort by their value, then by id, so a cursor names one place.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Cursor {
+pub struct Position {
     /// The value of the sort field of the last object shown (ignored when sorting by
     /// id).
     pub value: AnyValue,
@@ -36,7 +36,7 @@ pub struct PageRequest {
     /// Only the objects this keeps.
     pub filter: Option<Filter>,
     /// The objects after this place; `None` for the first page.
-    pub after: Option<Cursor>,
+    pub after: Option<Position>,
     /// How many objects at most.
     pub limit: usize,
 }
@@ -61,7 +61,7 @@ impl PageRequest {
     }
 
     /// The page after `cursor`.
-    pub fn after(mut self, cursor: Cursor) -> Self {
+    pub fn after(mut self, cursor: Position) -> Self {
         self.after = Some(cursor);
         self
     }
@@ -70,11 +70,11 @@ impl PageRequest {
 /// One page of objects, and where the next one starts.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct Page {
+pub struct ObjectPage {
     /// The objects, in the page's order.
     pub objects: Vec<Object>,
     /// The cursor of the next page; `None` when this page is the last.
-    pub next: Option<Cursor>,
+    pub next: Option<Position>,
 }
 
 impl Snapshot {
@@ -108,7 +108,7 @@ impl Snapshot {
     /// assert_eq!(second.next, None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn page(&self, name: &str, request: &PageRequest) -> Result<Page> {
+    pub fn page(&self, name: &str, request: &PageRequest) -> Result<ObjectPage> {
         let schema = self.schema(name)?;
         let field = request.sort.as_deref().filter(|path| *path != schema.id);
         if let Some(path) = field {
@@ -158,14 +158,14 @@ impl Snapshot {
         };
         let next = if objects.len() > request.limit {
             objects.truncate(request.limit);
-            objects.last().map(|last| Cursor {
+            objects.last().map(|last| Position {
                 value: field.and_then(|path| last.path(path)).cloned().unwrap_or(AnyValue::U64(last.id)),
                 id: last.id,
             })
         } else {
             None
         };
-        Ok(Page { objects, next })
+        Ok(ObjectPage { objects, next })
     }
 
     /// Up to `wanted` objects that `keep` keeps, in id order from after the cursor's id.
@@ -419,6 +419,6 @@ fn compare(a: &Object, b: &Object, path: &str, descending: bool) -> Ordering {
 }
 
 /// Where `object` lies against `cursor` in the page's order.
-fn compare_to_cursor(object: &Object, cursor: &Cursor, path: &str, descending: bool) -> Ordering {
+fn compare_to_cursor(object: &Object, cursor: &Position, path: &str, descending: bool) -> Ordering {
     compare_keys((sort_value(object, path), object.id), (&cursor.value, cursor.id), descending)
 }

@@ -5,7 +5,7 @@
 
 use super::Shared;
 use super::http::{Request, Response, read_request};
-use crate::dynamic::{AnyValue, Cursor, Filter, Object, PageRequest, Snapshot};
+use crate::dynamic::{AnyValue, Filter, Object, PageRequest, Position, Snapshot};
 use crate::json::{Import, Writer};
 use crate::schema::{FieldDef, SchemaDef, StoredType};
 use crate::{Error, Id};
@@ -386,7 +386,7 @@ fn page(shared: &Shared, request: &Request, name: &str) -> Answer {
             }
             None => AnyValue::U64(id),
         };
-        page = page.after(Cursor { value, id });
+        page = page.after(Position { value, id });
     }
     let found = snapshot.page(name, &page).map_err(|error| failed(&error))?;
     let total = snapshot.count(name).map_err(|error| failed(&error))?;
