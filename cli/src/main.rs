@@ -97,6 +97,23 @@ enum Command {
         /// The database file; no app may have it open.
         file: PathBuf,
     },
+    /// Serves the web inspector of the file on a local address, and prints its URL
+    /// (with the token every request needs); serves until Ctrl-C.
+    Inspect {
+        /// The database file; no app may have it open (attach to a running app with
+        /// `Db::serve_inspector` instead).
+        file: PathBuf,
+        /// The port; a free one when absent.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Open the file read-only and refuse every write.
+        #[arg(long)]
+        read_only: bool,
+        /// The address to listen on. Anyone who can reach it and has the URL can read
+        /// and change the data: keep the loopback unless you mean it.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
     /// Writes a compacted copy of the file, from one snapshot, to a new file.
     Backup {
         /// The database file.
@@ -228,6 +245,22 @@ fn run(command: Command, out: &mut impl Write, terminal: bool) -> Result<(), Fai
                 output::bytes(compaction.bytes_before),
                 output::bytes(compaction.bytes_after)
             )?;
+        }
+        Command::Inspect { file, port, read_only, bind } => {
+            let reader = if read_only { Reader::open(&file)? } else { Reader::open_writable(&file)? };
+            let (stop, stopped) = std::sync::mpsc::channel();
+            ctrlc::set_handler(move || {
+                let _ = stop.send(());
+            })?;
+            let inspector = insula::inspector::Inspector::serve(reader, (bind, port), read_only)?;
+            let mode = if inspector.is_read_only() { " (read-only)" } else { "" };
+            writeln!(out, "inspecting {}{mode} at {}", file.display(), inspector.url())?;
+            writeln!(out, "press Ctrl-C to stop")?;
+            out.flush()?;
+            let _ = stopped.recv();
+            // Dropping the inspector ends its threads; the file closes with the reader.
+            drop(inspector);
+            writeln!(out, "stopped; {} is closed", file.display())?;
         }
         Command::Backup { file, to } => {
             let bytes = insula::dynamic::backup(&file, &to)?;

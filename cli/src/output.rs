@@ -1,7 +1,7 @@
 //! How the command line shows what it read: sizes, the `info` report, a table for a
 //! terminal, JSON and CSV.
 
-use insula::dynamic::{AnyValue, Object, Snapshot};
+use insula::dynamic::{Object, Snapshot, cell_text};
 use insula::schema::SchemaDef;
 use std::io::{self, Write};
 use std::path::Path;
@@ -80,47 +80,13 @@ pub(crate) fn json(
     Ok(())
 }
 
-/// A value as one CSV or table cell: text as it is, `null` empty, lists, bytes and
-/// embedded structs as their JSON.
-fn cell(value: &AnyValue) -> String {
-    match value {
-        AnyValue::Null => String::new(),
-        AnyValue::String(text) | AnyValue::Enum(text) => text.clone(),
-        AnyValue::List(_) | AnyValue::Bytes(_) | AnyValue::Embedded(_) => {
-            let mut json = Vec::new();
-            // Writing to a Vec cannot fail.
-            let _ = insula::json::write_value(&mut json, value);
-            String::from_utf8_lossy(&json).into_owned()
-        }
-        other => other.to_string(),
-    }
-}
-
 /// Objects as CSV (RFC 4180): a header of the id and the fields, then one line each.
 pub(crate) fn csv(
     out: &mut impl Write,
     schema: &SchemaDef,
     objects: impl Iterator<Item = insula::Result<Object>>,
 ) -> Result<(), crate::Failed> {
-    let quote = |text: &str| -> String {
-        if text.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", text.replace('"', "\"\""))
-        } else {
-            text.to_owned()
-        }
-    };
-    let header: Vec<String> = std::iter::once(&schema.id)
-        .chain(schema.fields.iter().map(|field| &field.name))
-        .map(|name| quote(name))
-        .collect();
-    write!(out, "{}\r\n", header.join(","))?;
-    for object in objects {
-        let object = object?;
-        let row: Vec<String> = std::iter::once(object.id.to_string())
-            .chain(object.fields.iter().map(|(_, value)| quote(&cell(value))))
-            .collect();
-        write!(out, "{}\r\n", row.join(","))?;
-    }
+    insula::dynamic::write_csv(out, schema, objects)?;
     Ok(())
 }
 
@@ -143,7 +109,7 @@ pub(crate) fn table(out: &mut impl Write, schema: &SchemaDef, objects: &[Object]
     for object in objects {
         rows.push(
             std::iter::once(object.id.to_string())
-                .chain(object.fields.iter().map(|(_, value)| cut(cell(value))))
+                .chain(object.fields.iter().map(|(_, value)| cut(cell_text(value))))
                 .collect(),
         );
     }

@@ -321,6 +321,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// The web inspector could not listen on its address, or start its threads
+    /// ([`Db::serve_inspector`](crate::Db::serve_inspector)).
+    #[error("the inspector cannot serve: {source}; pick another address or port")]
+    Serve {
+        /// The network's or the system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The writer given to an export failed.
     #[error("the export could not be written: {source}")]
     Output {

@@ -3,10 +3,11 @@
 //! layouts included; damaged records are errors in both; dynamic conditions select the
 //! objects typed queries select.
 
-use crate::common::{self, Address, Everything, Mood, everything, proptest_config};
-use insula::dynamic::{AnyValue, Filter, Object, Reader};
+use crate::common::{Address, Everything, Mood, everything, proptest_config};
+use insula::dynamic::{AnyValue, Filter, Object, PageRequest, Reader};
 use insula::prelude::*;
 use insula::{Condition as TypedCondition, Error};
+use insula_workspace::model::Message;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -196,11 +197,11 @@ fn the_schemas_are_listed_sorted_with_every_collection_of_the_file() {
         let db = Db::builder()
             .name(&name)
             .collection::<Everything>()
-            .collection::<common::Message>()
+            .collection::<Message>()
             .open(dir.path())
             .unwrap();
-        let mut message = common::Message { author: "ada".into(), likes: 3, ..Default::default() };
-        db.write_txn_sync(|txn| txn.collection::<common::Message>().put(&mut message)).unwrap();
+        let mut message = Message { author: "ada".into(), likes: 3, ..Default::default() };
+        db.write_txn_sync(|txn| txn.collection::<Message>().put(&mut message)).unwrap();
     }
     // Opened with one of the two: a reader of the live instance still sees both.
     let db = Db::builder().name(&name).collection::<Everything>().open(dir.path()).unwrap();
@@ -607,4 +608,158 @@ fn a_file_that_needs_a_repair_is_refused_read_only_with_a_way_out() {
     drop(redb::Database::create(&copy).unwrap());
     let snapshot = Reader::open(&copy).unwrap().read().unwrap();
     assert_same(&snapshot.get("Everything", 1).unwrap().unwrap(), &expected(&object));
+}
+
+proptest! {
+    #![proptest_config(proptest_config(16))]
+
+    /// Following the cursors from page to page gives every object once, in the order of
+    /// a full sort (by value, then id), whatever the page's length.
+    #[test]
+    fn pages_by_key_follow_the_full_sort(
+        objects in prop::collection::vec(everything(), 1..14),
+        limit in 1usize..5,
+        descending: bool,
+    ) {
+        let objects = distinct(objects);
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_everything(dir.path(), &unique("pages"), &objects);
+        let snapshot = Reader::open(&path).unwrap().read().unwrap();
+        let all: Vec<Object> = snapshot.records("Everything").unwrap().map(Result::unwrap).collect();
+        for field in ["id", "single", "double", "text", "maybe_int", "address.number", "mood"] {
+            let mut wanted = all.clone();
+            let value = |object: &Object| match field {
+                "id" => AnyValue::U64(object.id),
+                path => object.path(path).cloned().unwrap_or(AnyValue::Null),
+            };
+            wanted.sort_by(|a, b| {
+                let order = value(a).compare(&value(b)).unwrap().then(a.id.cmp(&b.id));
+                if descending { order.reverse() } else { order }
+            });
+            let wanted: Vec<Id> = wanted.iter().map(|object| object.id).collect();
+            let mut found = Vec::new();
+            let mut request = PageRequest::new(limit).sort(field, descending);
+            loop {
+                let page = snapshot.page("Everything", &request).unwrap();
+                prop_assert!(page.objects.len() <= limit);
+                found.extend(page.objects.iter().map(|object| object.id));
+                match page.next {
+                    Some(cursor) => request = request.after(cursor),
+                    None => break,
+                }
+                prop_assert!(found.len() <= wanted.len(), "{field}: {found:?}");
+            }
+            prop_assert_eq!(&found, &wanted, "{}", field);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(proptest_config(16))]
+
+    /// Sorted by a field with an index of its own, pages are ranges of the index, and
+    /// give what a full sort gives, a page at a time, whatever the page's length.
+    #[test]
+    fn pages_sorted_by_an_indexed_field_follow_the_full_sort(
+        authors in prop::collection::vec("[a-c]{0,2}", 1..30),
+        limit in 1usize..6,
+        descending: bool,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let name = unique("index-pages");
+        let db = Db::builder().name(&name).collection::<Message>().open(dir.path()).unwrap();
+        let mut messages: Vec<Message> =
+            authors.iter().map(|author| Message { author: author.clone(), ..Default::default() }).collect();
+        db.write_txn_sync(|txn| txn.collection::<Message>().put_all(&mut messages)).unwrap();
+        let mut wanted: Vec<(String, Id)> = messages.iter().map(|m| (m.author.clone(), m.id)).collect();
+        wanted.sort();
+        if descending {
+            wanted.reverse();
+        }
+        let wanted: Vec<Id> = wanted.into_iter().map(|(_, id)| id).collect();
+        let reader = Reader::of(&db);
+        let mut found = Vec::new();
+        let mut request = PageRequest::new(limit).sort("author", descending);
+        loop {
+            // A snapshot a page, as the inspector reads.
+            let page = reader.read().unwrap().page("Message", &request).unwrap();
+            found.extend(page.objects.iter().map(|object| object.id));
+            match page.next {
+                Some(cursor) => request = request.after(cursor),
+                None => break,
+            }
+            prop_assert!(found.len() <= wanted.len(), "{:?}", found);
+        }
+        prop_assert_eq!(found, wanted);
+    }
+}
+
+#[test]
+fn a_writable_file_reader_deletes_and_imports_keeping_the_indexes_and_tells_its_watchers() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("writes");
+    let db = Db::builder().name(&name).collection::<Message>().open(dir.path()).unwrap();
+    let mut messages: Vec<Message> = (0..20)
+        .map(|i| Message { author: ["ada", "bob"][i % 2].into(), likes: i as u32, ..Default::default() })
+        .collect();
+    db.write_txn_sync(|txn| txn.collection::<Message>().put_all(&mut messages)).unwrap();
+    let path = db.path().to_owned();
+    drop(db);
+
+    let reader = Reader::open_writable(&path).unwrap();
+    assert!(reader.is_writable());
+    let changes = reader.watch();
+    assert!(reader.delete("Message", 2).unwrap());
+    assert!(!reader.delete("Message", 2).unwrap());
+    changes.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let bob = Filter::eq("author", "bob").and(Filter::lt("likes", 10u32));
+    assert_eq!(reader.delete_where("Message", Some(&bob)).unwrap(), 4); // 4, 6, 8, 10 (2 went)
+    let imported = reader
+        .import_json(
+            "Message",
+            "{\"id\": 1, \"author\": \"cyd\"}\n{\"author\": \"dee\"}".as_bytes(),
+            &Default::default(),
+        )
+        .unwrap();
+    assert_eq!(imported, 2);
+    let refused = reader.delete("Nope", 1).unwrap_err();
+    assert!(matches!(refused, Error::NoSuchCollection { .. }), "{refused}");
+    let snapshot = reader.read().unwrap();
+    snapshot.verify("Message").unwrap();
+    assert_eq!(snapshot.count("Message").unwrap(), 20 - 5 + 1);
+    assert_eq!(snapshot.get("Message", 1).unwrap().unwrap().get("author"), Some(&AnyValue::from("cyd")));
+    drop(snapshot);
+    drop(reader);
+
+    // A read-only reader refuses, and says why.
+    let reader = Reader::open(&path).unwrap();
+    assert!(!reader.is_writable());
+    let refused = reader.delete("Message", 1).unwrap_err();
+    assert!(matches!(refused, Error::ReadOnly { .. }), "{refused}");
+    assert!(refused.to_string().contains("read-only"), "{refused}");
+    drop(reader);
+
+    // The app sees it all, its index included.
+    let db = Db::builder().name(&name).collection::<Message>().open(dir.path()).unwrap();
+    let bobs = db.collection::<Message>().query().filter(Message::AUTHOR.eq("bob")).ids().unwrap();
+    assert_eq!(bobs, [12, 14, 16, 18, 20]);
+    db.collection::<Message>().verify().unwrap();
+}
+
+#[test]
+fn a_reader_of_an_instance_writes_through_it_and_its_watchers_hear() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::builder().name(unique("instance-writes")).collection::<Message>().open(dir.path()).unwrap();
+    let mut message = Message { author: "ada".into(), ..Default::default() };
+    db.write_txn_sync(|txn| txn.collection::<Message>().put(&mut message)).unwrap();
+    let typed = db.collection::<Message>().watch_lazy();
+    let reader = Reader::of(&db);
+    let any = reader.watch();
+    assert!(reader.delete("Message", message.id).unwrap());
+    typed.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    any.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    assert_eq!(db.collection::<Message>().count().unwrap(), 0);
+    // The app's own commits reach the reader's watcher too.
+    db.write_txn_sync(|txn| txn.collection::<Message>().put(&mut Message::default())).unwrap();
+    any.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
 }

@@ -22,3 +22,4 @@ pub use operations::Compaction;
 pub use query::Query;
 pub use select::Select;
 pub use txn::{Durability, ReadTxn, WriteTxn};
+pub(crate) use watchers::{Changes, Interest, Watchers};

@@ -9,6 +9,7 @@
 use super::txn::ReadTxn;
 use crate::watch::{Mailbox, Unsubscribe, Watcher};
 use crate::{Id, Result};
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,6 +43,9 @@ pub(crate) enum Interest {
     Object(Id),
     /// Whatever the function says.
     Query(Touches),
+    /// Any change in any collection of the file (the collection it subscribes with is
+    /// not looked at).
+    Any,
 }
 
 struct Subscription {
@@ -154,10 +158,12 @@ impl Unsubscribe for Watchers {
     }
 }
 
-/// What a write transaction touched, per collection.
+/// What a write transaction touched, per collection. A collection of the app's types
+/// is named by its schema's `&'static str`; one written without them (the dynamic
+/// writes) by a name it owns.
 #[derive(Debug, Default)]
 pub(crate) struct Changes {
-    collections: Vec<(&'static str, Touched)>,
+    collections: Vec<(Cow<'static, str>, Touched)>,
 }
 
 #[derive(Debug, Default)]
@@ -169,7 +175,7 @@ struct Touched {
 }
 
 impl Changes {
-    fn entry(&mut self, collection: &'static str) -> &mut Touched {
+    fn entry(&mut self, collection: Cow<'static, str>) -> &mut Touched {
         let at = match self.collections.iter().position(|(name, _)| *name == collection) {
             Some(at) => at,
             None => {
@@ -181,16 +187,20 @@ impl Changes {
     }
 
     /// Records that objects `ids` of `collection` were written or deleted.
-    pub(crate) fn touch(&mut self, collection: &'static str, ids: impl IntoIterator<Item = Id>) {
-        self.entry(collection).ids.extend(ids);
+    pub(crate) fn touch(
+        &mut self,
+        collection: impl Into<Cow<'static, str>>,
+        ids: impl IntoIterator<Item = Id>,
+    ) {
+        self.entry(collection.into()).ids.extend(ids);
     }
 
     /// Records that every object of `collection` may have changed.
-    pub(crate) fn touch_all(&mut self, collection: &'static str) {
-        self.entry(collection).all = true;
+    pub(crate) fn touch_all(&mut self, collection: impl Into<Cow<'static, str>>) {
+        self.entry(collection.into()).all = true;
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.collections.iter().all(|(_, touched)| !touched.all && touched.ids.is_empty())
     }
 
@@ -204,12 +214,16 @@ impl Changes {
     /// Whether the changes touched `interest` in `collection`; a query reads the
     /// committed state to tell.
     fn touches(&self, committed: &Committed<'_, '_>, collection: &str, interest: &Interest) -> bool {
+        if let Interest::Any = interest {
+            return !self.is_empty();
+        }
         let Some((_, touched)) = self.collections.iter().find(|(name, _)| *name == collection) else {
             return false;
         };
         match interest {
             Interest::Collection => touched.all || !touched.ids.is_empty(),
             Interest::Object(id) => touched.all || touched.ids.binary_search(id).is_ok(),
+            Interest::Any => true,
             Interest::Query(touches) => {
                 // A read failure counts as a change: better an extra event than a lost one.
                 let Some(txn) = committed.txn() else { return true };

@@ -97,19 +97,33 @@ impl RecordPlan {
     /// order.
     pub(crate) fn decode_values(&self, record: &[u8], layouts: &Layouts) -> Result<Vec<AnyValue>, Corrupt> {
         let reader = RecordReader::open_tagged(record, self.tag, self.fixed_len, layouts)?;
-        let mut values = Vec::with_capacity(self.fields.len());
-        for (index, field) in self.fields.iter().enumerate() {
-            values.push(match reader.slot_of_width(index, field.offset, field.width)? {
-                None => field.default_value(),
-                Some((slot, written)) => match written.narrower {
-                    Some(from) => field.read_widened(slot, from, written.as_some)?,
-                    // Written as `T`, read as `Option<T>`: the value is there.
-                    None if written.as_some => field.ty.read(slot, reader.record())?,
-                    None => field.read(slot, reader.record())?,
-                },
-            });
-        }
-        Ok(values)
+        (0..self.fields.len()).map(|index| self.value_of(&reader, index)).collect()
+    }
+
+    /// The value of field number `index` (in slot order) of `record` alone, as
+    /// [`decode_values`](Self::decode_values) reads it, the others not read.
+    pub(crate) fn decode_field(
+        &self,
+        record: &[u8],
+        layouts: &Layouts,
+        index: usize,
+    ) -> Result<AnyValue, Corrupt> {
+        let reader = RecordReader::open_tagged(record, self.tag, self.fixed_len, layouts)?;
+        self.value_of(&reader, index)
+    }
+
+    /// The value of field number `index` of the record `reader` reads.
+    fn value_of(&self, reader: &RecordReader<'_>, index: usize) -> Result<AnyValue, Corrupt> {
+        let field = &self.fields[index];
+        Ok(match reader.slot_of_width(index, field.offset, field.width)? {
+            None => field.default_value(),
+            Some((slot, written)) => match written.narrower {
+                Some(from) => field.read_widened(slot, from, written.as_some)?,
+                // Written as `T`, read as `Option<T>`: the value is there.
+                None if written.as_some => field.ty.read(slot, reader.record())?,
+                None => field.read(slot, reader.record())?,
+            },
+        })
     }
 
     /// Every field at its default: what a record that lacks them reads as.

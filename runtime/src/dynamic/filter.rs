@@ -248,7 +248,7 @@ impl Node {
 
 /// The type at `path` in `schema`, and whether it can be `None` (it is an `Option`, or
 /// lies inside one).
-fn resolve(schema: &SchemaDef, path: &str) -> Result<(StoredType, bool), String> {
+pub(super) fn resolve(schema: &SchemaDef, path: &str) -> Result<(StoredType, bool), String> {
     if path == schema.id {
         return Ok((StoredType::U64, false));
     }

@@ -2,16 +2,14 @@
 //! checked against the collection's stored schema, encoded and indexed from it, and
 //! written in one write transaction that commits only if every object went in.
 
-use super::decode::RecordPlan;
 use super::encode::encode_record;
 use super::keys::{SchemaKeys, index_keys};
 use super::value::AnyValue;
 use crate::codec::seal;
 use crate::json::{Import, read_objects};
 use crate::schema::SchemaDef;
-use crate::store::{self, LAYOUTS, SCHEMAS, StoredCollection, Writer};
+use crate::store::{self, Writer};
 use crate::{Error, Id, MAX_RECORD_LEN, Result};
-use redb::ReadableDatabase;
 use std::io::Read;
 use std::path::Path;
 
@@ -53,63 +51,22 @@ pub fn import_json(
     input: impl Read,
     options: &Import,
 ) -> Result<u64> {
-    let path = path.as_ref();
-    let database = redb::Database::builder().open(path).map_err(|error| store::open_error(error, path))?;
-    let imported = crate::guard::storage(path, || import_into(&database, path, collection, input, options));
-    store::close(store::Storage::Writable(database));
-    imported
+    super::Reader::open_writable(path)?.import_json(collection, input, options)
 }
 
-fn import_into(
-    database: &redb::Database,
-    path: &Path,
-    collection: &str,
+/// Reads the objects of `input` and puts each through `writer`, encoded and indexed
+/// from the collection's stored schema (`keys`).
+pub(super) fn import_into(
+    writer: &mut Writer<'_>,
+    keys: &SchemaKeys<'_>,
     input: impl Read,
     options: &Import,
 ) -> Result<u64> {
-    let stored = {
-        let read = database.begin_read()?;
-        store::check_format(&read, path)?;
-        let schemas = store::open_optional(&read, SCHEMAS)?;
-        let text = match schemas.as_ref().map(|schemas| schemas.get(collection)).transpose()?.flatten() {
-            Some(text) => text.value().to_owned(),
-            None => {
-                let stored = match &schemas {
-                    Some(schemas) => store::stored_collections(schemas, path)?
-                        .into_iter()
-                        .map(|stored| stored.schema.name)
-                        .collect(),
-                    None => Vec::new(),
-                };
-                return Err(Error::NoSuchCollection {
-                    path: path.to_owned(),
-                    collection: collection.to_owned(),
-                    stored,
-                });
-            }
-        };
-        let schema = store::parse_stored(path, &format!("the schema of `{collection}`"), &text)?;
-        let layouts = store::open_optional(&read, LAYOUTS)?;
-        let history = store::history(path, layouts.as_ref(), collection, &schema, None)?;
-        StoredCollection::new(schema, history)
-    };
-    let damaged = |reason: String| Error::CorruptedFile { path: path.to_owned(), reason };
-    let plan = RecordPlan::new(&stored.schema.fields)
-        .map_err(|reason| damaged(format!("the schema of `{collection}`: {reason}")))?;
-    let keys = SchemaKeys { schema: &stored.schema, plan: &plan, path };
-    let write = crate::guard::SafeDrop::new(database.begin_write()?);
-    let count = {
-        let mut writer = Writer::open(&write, &stored)?;
-        let mut buffer = Vec::new();
-        let count = read_objects(input, &stored.schema, options, |(id, values)| {
-            let object = Untyped { schema: &stored.schema, id: id.unwrap_or(0), values };
-            writer.put_object(&object, &keys, &mut buffer).map(drop)
-        })?;
-        writer.finish()?;
-        count
-    };
-    write.into_inner().commit()?;
-    Ok(count)
+    let mut buffer = Vec::new();
+    read_objects(input, keys.schema, options, |(id, values)| {
+        let object = Untyped { schema: keys.schema, id: id.unwrap_or(0), values };
+        writer.put_object(&object, keys, &mut buffer).map(drop)
+    })
 }
 
 /// An object read from JSON, as values of its collection's stored fields.

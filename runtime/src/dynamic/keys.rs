@@ -33,7 +33,7 @@ pub(crate) fn index_keys(
 }
 
 /// Pushes the keys of one field's value.
-fn field_keys(
+pub(super) fn field_keys(
     field: &FieldDef,
     value: &AnyValue,
     case_insensitive: bool,

@@ -12,7 +12,12 @@
 //! - [`Snapshot`], [`Records`]: one read transaction, and the objects of a collection.
 //! - [`Object`], [`AnyValue`]: the value tree of an object.
 //! - [`Filter`]: a filter by stored field path.
+//! - [`PageRequest`], [`ObjectPage`], [`Position`]: paging by key, for a table of objects.
+//! - Writes without the types: [`Reader::open_writable`], [`Reader::delete`],
+//!   [`Reader::delete_where`], [`Reader::import_json`], and [`Reader::watch`].
 
+#[cfg(feature = "json")]
+mod csv;
 mod decode;
 #[cfg(feature = "json")]
 mod encode;
@@ -21,10 +26,14 @@ mod filter;
 #[cfg(feature = "json")]
 mod import;
 mod keys;
+mod page;
 mod parse;
 mod reader;
 mod value;
+mod write;
 
+#[cfg(feature = "json")]
+pub use csv::{cell_text, write_csv};
 #[cfg(feature = "json")]
 pub(crate) use decode::RecordPlan;
 #[cfg(feature = "json")]
@@ -36,5 +45,6 @@ pub use filter::Filter;
 pub const FORMAT_VERSION: u64 = crate::store::FORMAT_VERSION;
 #[cfg(feature = "json")]
 pub use import::import_json;
+pub use page::{ObjectPage, PageRequest, Position};
 pub use reader::{Reader, Records, Snapshot};
 pub use value::{AnyValue, Object};

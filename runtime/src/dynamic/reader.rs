@@ -4,14 +4,16 @@
 use super::decode::RecordPlan;
 use super::filter::Filter;
 use super::keys::SchemaKeys;
-use super::value::Object;
+use super::value::{AnyValue, Object};
 use crate::codec::{Corrupt, unseal};
+use crate::db::Watchers;
 use crate::schema::SchemaDef;
 use crate::store::{self, LAYOUTS, SCHEMAS, StoredCollection, Tables};
 use crate::{Db, Error, Id, Result};
 use redb::{ReadableDatabase, ReadableTableMetadata};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// A database file read without the app's types: every collection it stores, with its
 /// schema, and every object as a [`AnyValue`](super::AnyValue) tree.
@@ -49,12 +51,18 @@ use std::path::{Path, PathBuf};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Reader {
-    source: Source,
-    path: PathBuf,
+    pub(super) source: Source,
+    pub(super) path: PathBuf,
+    /// The watchers of a file's commits ([`Reader::watch`]); an instance has its own.
+    pub(super) watchers: Arc<Watchers>,
+    /// Held by each write to a file from its start to the end of its notifications.
+    pub(super) write_lock: Mutex<()>,
 }
 
-enum Source {
+pub(super) enum Source {
     File(redb::ReadOnlyDatabase),
+    /// A file opened for writing too ([`Reader::open_writable`]).
+    Writable(crate::guard::SafeDrop<redb::Database>),
     /// The instance stays open while the reader lives, as with any handle.
     Instance(Db),
 }
@@ -63,6 +71,7 @@ impl fmt::Debug for Reader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let source = match &self.source {
             Source::File(_) => "file",
+            Source::Writable(_) => "writable file",
             Source::Instance(_) => "instance",
         };
         f.debug_struct("Reader").field("path", &self.path).field("source", &source).finish()
@@ -84,13 +93,17 @@ impl Reader {
             }
             Err(error) => return Err(store::open_error(error, path)),
         };
-        Ok(Reader { source: Source::File(database), path: path.to_owned() })
+        Ok(Reader::new(Source::File(database), path.to_owned()))
+    }
+
+    pub(super) fn new(source: Source, path: PathBuf) -> Reader {
+        Reader { source, path, watchers: Arc::default(), write_lock: Mutex::new(()) }
     }
 
     /// A reader of the open instance `db`, sharing its file: it sees every collection
     /// the file stores, the ones `db` was not opened with included.
     pub fn of(db: &Db) -> Reader {
-        Reader { source: Source::Instance(db.clone()), path: db.path().to_owned() }
+        Reader::new(Source::Instance(db.clone()), db.path().to_owned())
     }
 
     /// The database file.
@@ -103,6 +116,7 @@ impl Reader {
     pub fn read(&self) -> Result<Snapshot> {
         let txn = match &self.source {
             Source::File(database) => database.begin_read()?,
+            Source::Writable(database) => database.begin_read()?,
             Source::Instance(db) => db.instance.begin_read()?,
         };
         Snapshot::new(txn, self.path.clone())
@@ -116,9 +130,9 @@ impl Reader {
 }
 
 /// One collection as a snapshot reads it.
-struct Stored {
-    collection: StoredCollection,
-    plan: RecordPlan,
+pub(super) struct Stored {
+    pub(super) collection: StoredCollection,
+    pub(super) plan: RecordPlan,
 }
 
 /// One read of a file: every collection's schema, and its objects as they were when the
@@ -179,7 +193,7 @@ impl Snapshot {
         self.stored(name).map(|stored| &stored.collection.schema)
     }
 
-    fn stored(&self, name: &str) -> Result<&Stored> {
+    pub(super) fn stored(&self, name: &str) -> Result<&Stored> {
         match self.collections.binary_search_by(|stored| stored.collection.schema.name.as_str().cmp(name)) {
             Ok(at) => Ok(&self.collections[at]),
             Err(_) => Err(Error::NoSuchCollection {
@@ -191,7 +205,7 @@ impl Snapshot {
     }
 
     /// The records table of `stored`, if the file has it.
-    fn table(&self, stored: &Stored) -> Result<Option<redb::ReadOnlyTable<u64, &'static [u8]>>> {
+    pub(super) fn table(&self, stored: &Stored) -> Result<Option<redb::ReadOnlyTable<u64, &'static [u8]>>> {
         store::open_optional(&self.txn, stored.collection.records())
     }
 
@@ -316,7 +330,7 @@ impl Snapshot {
 }
 
 /// Decodes the stored bytes of object `id` of `stored`.
-fn decode(stored: &Stored, path: &Path, id: Id, bytes: &[u8]) -> Result<Object> {
+pub(super) fn decode(stored: &Stored, path: &Path, id: Id, bytes: &[u8]) -> Result<Object> {
     let read = |bytes: &[u8]| -> Result<_, Corrupt> {
         let record = unseal(id, bytes)?;
         stored.plan.decode(record, &stored.collection.layouts)
@@ -328,6 +342,24 @@ fn decode(stored: &Stored, path: &Path, id: Id, bytes: &[u8]) -> Result<Object> 
             reason: format!("collection `{}`, object {id}: {reason}", stored.collection.schema.name),
         }),
     }
+}
+
+/// Decodes field number `index` alone of the stored bytes of object `id` of `stored`.
+pub(super) fn decode_field(
+    stored: &Stored,
+    path: &Path,
+    id: Id,
+    bytes: &[u8],
+    index: usize,
+) -> Result<AnyValue> {
+    let read = |bytes: &[u8]| -> Result<_, Corrupt> {
+        let record = unseal(id, bytes)?;
+        stored.plan.decode_field(record, &stored.collection.layouts, index)
+    };
+    read(bytes).map_err(|reason| Error::CorruptedFile {
+        path: path.to_owned(),
+        reason: format!("collection `{}`, object {id}: {reason}", stored.collection.schema.name),
+    })
 }
 
 /// The objects of one collection, in id order: [`Snapshot::records`] and

@@ -34,4 +34,4 @@ pub(crate) use verify::verify;
 pub(crate) use write::{StoredKeys, Typed, TypedKeys, Writer, clear};
 // What the dynamic import writes with.
 #[cfg(feature = "json")]
-pub(crate) use {catalog::stored_collections, write::Object};
+pub(crate) use write::Object;
