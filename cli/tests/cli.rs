@@ -6,32 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-#[derive(Enumerated, Debug, Clone, Copy, Default, PartialEq)]
-pub enum Mood {
-    #[default]
-    Happy,
-    Sad,
-}
+mod common;
 
-#[derive(Embedded, Debug, Clone, Default, PartialEq)]
-pub struct Profile {
-    pub name: String,
-    pub age: Option<u8>,
-}
-
-#[derive(Collection, Debug, Clone, Default, PartialEq)]
-pub struct Message {
-    #[id]
-    pub id: Id,
-    #[index]
-    pub author: String,
-    pub content: String,
-    pub likes: u32,
-    pub tags: Vec<String>,
-    pub reply_to: Option<Id>,
-    pub mood: Mood,
-    pub profile: Profile,
-}
+use common::{Message, MessageAccessor, Mood, Profile};
 
 /// A file `<name>.insula` in a new directory, with ten messages. Tests run in parallel
 /// in one process, so each names its own instance.

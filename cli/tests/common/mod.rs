@@ -1,5 +1,5 @@
-//! What the inspector's suites share: the collection they store, a file of it, a
-//! minimal HTTP client, and the `insula inspect` process.
+//! What the command line's and the inspector's suites share: the collection they store,
+//! a file of it, a minimal HTTP client, and the `insula inspect` process.
 
 #![allow(dead_code)]
 
