@@ -44,6 +44,7 @@ mod query_api;
 mod schema_hash;
 mod schema_lock;
 mod stress;
+mod time_types;
 mod transactions;
 mod watchers;
 mod widening;

@@ -41,8 +41,8 @@ pub(crate) const LONG_KEY_PREFIX: usize = 256;
 #[diagnostic::on_unimplemented(
     message = "a field of type `{Self}` cannot be indexed",
     label = "not indexable",
-    note = "indexable: bool, integers, f32, f64, String, Vec<u8>, enums that derive \
-            `Enumerated`, Option of those, and Vec of those (one entry per element)"
+    note = "indexable: bool, integers, f32, f64, String, Vec<u8>, SystemTime, Duration, enums \
+            that derive `Enumerated`, Option of those, and Vec of those (one entry per element)"
 )]
 pub trait Indexable: Value {
     /// Pushes the key of each index entry `view` makes: one for a single value, one per
@@ -162,7 +162,23 @@ macro_rules! single_key {
     )*};
 }
 
-single_key!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64, String, Vec<u8>);
+single_key!(
+    bool,
+    u8,
+    u16,
+    u32,
+    u64,
+    i8,
+    i16,
+    i32,
+    i64,
+    f32,
+    f64,
+    String,
+    Vec<u8>,
+    std::time::SystemTime,
+    std::time::Duration
+);
 
 macro_rules! unsigned_key {
     ($($ty:ty),*) => {$(

@@ -16,6 +16,7 @@ mod layout;
 mod list;
 mod scalar;
 mod text;
+pub(crate) mod time;
 mod value;
 
 pub use bytes::{

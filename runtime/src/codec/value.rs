@@ -23,8 +23,8 @@ impl core::fmt::Display for Corrupt {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in an Insula collection",
     label = "unsupported field type",
-    note = "supported: bool, u8..u64, i8..i64, f32, f64, String, Vec<u8>, Vec<T> of those \
-            scalars or String, Option<T> of any of them, structs that derive `Embedded` \
+    note = "supported: bool, u8..u64, i8..i64, f32, f64, String, Vec<u8>, SystemTime, Duration, \
+            Vec<T> of those scalars or String, Option<T> of any of them, structs that derive `Embedded` \
             (and Vec of them), enums that derive `Enumerated`",
     note = "to keep a field out of the database, mark it `#[field(ignore)]`"
 )]
@@ -90,8 +90,8 @@ pub trait Value: Sized {
 /// (`Vec<u8>` is stored as bytes), `String`, and the user's embedded and enumerated types.
 #[diagnostic::on_unimplemented(
     message = "`Vec<{Self}>` cannot be stored in an Insula collection",
-    note = "list elements may be bool, u16..u64, i8..i64, f32, f64, String, or types that \
-            derive `Embedded` or `Enumerated`; `Vec<u8>` is stored as bytes"
+    note = "list elements may be bool, u16..u64, i8..i64, f32, f64, String, SystemTime, \
+            Duration, or types that derive `Embedded` or `Enumerated`; `Vec<u8>` is stored as bytes"
 )]
 pub trait Element: Value {}
 

@@ -51,6 +51,8 @@ enum TypePlan {
     F64,
     String,
     Bytes,
+    Timestamp,
+    Duration,
     /// The element's plan and the width of its slot.
     List(Box<TypePlan>, usize),
     /// Each variant's tag and stored name, the first variant (the default) first.
@@ -203,6 +205,8 @@ impl TypePlan {
             StoredType::F64 => TypePlan::F64,
             StoredType::String => TypePlan::String,
             StoredType::Bytes => TypePlan::Bytes,
+            StoredType::Timestamp => TypePlan::Timestamp,
+            StoredType::Duration => TypePlan::Duration,
             StoredType::List(element) => TypePlan::List(Box::new(TypePlan::new(element)?), element.width()),
             StoredType::Enum { name, variants } => {
                 if variants.is_empty() {
@@ -232,6 +236,8 @@ impl TypePlan {
             TypePlan::F64 => scalar::<f64>(slot, record, AnyValue::F64),
             TypePlan::String => scalar::<String>(slot, record, AnyValue::String),
             TypePlan::Bytes => scalar::<Vec<u8>>(slot, record, AnyValue::Bytes),
+            TypePlan::Timestamp => scalar::<std::time::SystemTime>(slot, record, AnyValue::Timestamp),
+            TypePlan::Duration => scalar::<std::time::Duration>(slot, record, AnyValue::Duration),
             TypePlan::List(element, width) => {
                 // `read_ref` checked that the slots lie in the record, so the list is
                 // allocated once, bounded by the record's size.
@@ -274,6 +280,8 @@ impl TypePlan {
             TypePlan::F64 => AnyValue::F64(0.0),
             TypePlan::String => AnyValue::String(String::new()),
             TypePlan::Bytes => AnyValue::Bytes(Vec::new()),
+            TypePlan::Timestamp => AnyValue::Timestamp(std::time::UNIX_EPOCH),
+            TypePlan::Duration => AnyValue::Duration(std::time::Duration::ZERO),
             TypePlan::List(..) => AnyValue::List(Vec::new()),
             TypePlan::Enum(variants) => AnyValue::Enum(variants[0].1.clone()),
             TypePlan::Embedded(plan) => AnyValue::Embedded(plan.default_fields()),

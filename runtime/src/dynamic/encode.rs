@@ -72,6 +72,8 @@ fn encode_value(
         (StoredType::F64, AnyValue::F64(value)) => value.encode(out, slot, record),
         (StoredType::String, AnyValue::String(value)) => value.encode(out, slot, record),
         (StoredType::Bytes, AnyValue::Bytes(value)) => value.encode(out, slot, record),
+        (StoredType::Timestamp, AnyValue::Timestamp(value)) => value.encode(out, slot, record),
+        (StoredType::Duration, AnyValue::Duration(value)) => value.encode(out, slot, record),
         (StoredType::List(element), AnyValue::List(items)) => {
             let start = out.len();
             write_ref(out, slot, start - record, items.len());

@@ -344,6 +344,10 @@ pub(crate) fn compare(field: &AnyValue, value: &AnyValue) -> Option<Ordering> {
         (AnyValue::Bool(a), AnyValue::Bool(b)) => Some(a.cmp(b)),
         (AnyValue::String(a), AnyValue::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
         (AnyValue::Bytes(a), AnyValue::Bytes(b)) => Some(a.cmp(b)),
+        (AnyValue::Timestamp(a), AnyValue::Timestamp(b)) => Some(a.cmp(b)),
+        (AnyValue::Timestamp(a), AnyValue::String(b)) => Some(a.cmp(&super::time::parse_rfc3339(b)?)),
+        (AnyValue::Duration(a), AnyValue::Duration(b)) => Some(a.cmp(b)),
+        (AnyValue::Duration(a), AnyValue::String(b)) => Some(a.cmp(&super::time::parse_iso_duration(b)?)),
         (AnyValue::Enum(a), AnyValue::Enum(b) | AnyValue::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
         (a, b) => Some(compare_numbers(number(a)?, number(b)?)),
     }
@@ -430,6 +434,25 @@ fn comparable(ty: &StoredType, nullable: bool, value: &AnyValue) -> Result<(), S
         }
         (StoredType::Bool, AnyValue::Bool(_)) | (StoredType::String, AnyValue::String(_)) => true,
         (StoredType::Bytes, AnyValue::Bytes(_)) => true,
+        (StoredType::Timestamp, AnyValue::Timestamp(_)) | (StoredType::Duration, AnyValue::Duration(_)) => {
+            true
+        }
+        (StoredType::Timestamp, AnyValue::String(text)) => {
+            if super::time::parse_rfc3339(text).is_some() {
+                return Ok(());
+            }
+            return Err(format!(
+                "a `timestamp` is compared with an RFC 3339 time, such as \"2024-05-01T12:30:00Z\", not {value}"
+            ));
+        }
+        (StoredType::Duration, AnyValue::String(text)) => {
+            if super::time::parse_iso_duration(text).is_some() {
+                return Ok(());
+            }
+            return Err(format!(
+                "a `duration` is compared with ISO 8601 seconds, such as \"PT90.5S\", not {value}"
+            ));
+        }
         (
             StoredType::U8
             | StoredType::U16

@@ -86,6 +86,8 @@ fn write_key(value: &AnyValue, mode: KeyMode, out: &mut Vec<u8>) -> std::result:
         AnyValue::F64(value) => f64::write_key(*value, mode, out),
         AnyValue::String(value) => String::write_key(value, mode, out),
         AnyValue::Bytes(value) => <Vec<u8>>::write_key(value, mode, out),
+        AnyValue::Timestamp(value) => std::time::SystemTime::write_key(*value, mode, out),
+        AnyValue::Duration(value) => std::time::Duration::write_key(*value, mode, out),
         // Enums are indexed by their variant's stored name, never case-insensitively.
         AnyValue::Enum(variant) => {
             write_bytes_key(variant.as_bytes(), KeyMode::Index { case_insensitive: false }, out)

@@ -29,6 +29,9 @@ mod keys;
 mod page;
 mod parse;
 mod reader;
+mod time;
+#[cfg(feature = "json")]
+pub(crate) use time::{parse_iso_duration, parse_rfc3339};
 mod value;
 mod write;
 

@@ -387,6 +387,12 @@ fn exact(ty: &StoredType, value: &AnyValue) -> Option<AnyValue> {
         (StoredType::String, AnyValue::String(v)) => AnyValue::String(v.clone()),
         (StoredType::Enum { .. }, AnyValue::Enum(v) | AnyValue::String(v)) => AnyValue::Enum(v.clone()),
         (StoredType::Bytes, AnyValue::Bytes(v)) => AnyValue::Bytes(v.clone()),
+        (StoredType::Timestamp, AnyValue::Timestamp(v)) => AnyValue::Timestamp(*v),
+        (StoredType::Timestamp, AnyValue::String(v)) => AnyValue::Timestamp(super::time::parse_rfc3339(v)?),
+        (StoredType::Duration, AnyValue::Duration(v)) => AnyValue::Duration(*v),
+        (StoredType::Duration, AnyValue::String(v)) => {
+            AnyValue::Duration(super::time::parse_iso_duration(v)?)
+        }
         (StoredType::Bytes, AnyValue::List(items)) => AnyValue::Bytes(
             items
                 .iter()

@@ -71,6 +71,10 @@ pub enum AnyValue {
     String(String),
     /// `Vec<u8>`.
     Bytes(Vec<u8>),
+    /// `SystemTime`: written as RFC 3339 in UTC (`2024-05-01T12:30:00.25Z`).
+    Timestamp(std::time::SystemTime),
+    /// `Duration`: written as ISO 8601 seconds (`PT90.5S`).
+    Duration(std::time::Duration),
     /// `Vec<T>` of any other element type.
     List(Vec<AnyValue>),
     /// An enum that derives `Enumerated`: the stored name of its variant.
@@ -156,6 +160,8 @@ impl PartialEq for AnyValue {
             (F64(a), F64(b)) => a.to_bits() == b.to_bits(),
             (String(a), String(b)) | (Enum(a), Enum(b)) => a == b,
             (Bytes(a), Bytes(b)) => a == b,
+            (Timestamp(a), Timestamp(b)) => a == b,
+            (Duration(a), Duration(b)) => a == b,
             (List(a), List(b)) => a == b,
             (Embedded(a), Embedded(b)) => a == b,
             _ => false,
@@ -176,6 +182,7 @@ macro_rules! from_scalar {
 from_scalar! {
     bool => Bool, u8 => U8, u16 => U16, u32 => U32, u64 => U64, i8 => I8, i16 => I16,
     i32 => I32, i64 => I64, f32 => F32, f64 => F64, String => String, Vec<u8> => Bytes,
+    std::time::SystemTime => Timestamp, std::time::Duration => Duration,
 }
 
 impl From<&str> for AnyValue {
@@ -244,6 +251,8 @@ impl fmt::Display for AnyValue {
                 }
                 f.write_str("]")
             }
+            AnyValue::Timestamp(time) => f.write_str(&super::time::rfc3339(*time)),
+            AnyValue::Duration(span) => f.write_str(&super::time::iso_duration(*span)),
             AnyValue::Enum(variant) => f.write_str(variant),
             AnyValue::Embedded(fields) => write_fields(f, fields),
         }

@@ -222,6 +222,7 @@ fn kind(ty: &StoredType) -> &'static str {
         StoredType::Bool => "bool",
         StoredType::String => "string",
         StoredType::Bytes => "bytes",
+        StoredType::Timestamp | StoredType::Duration => "time",
         StoredType::List(_) => "list",
         StoredType::Enum { .. } => "enum",
         StoredType::Embedded { .. } => "embedded",

@@ -19,6 +19,8 @@
 //! | `f32`, `f64` | the shortest decimal that reads back as the same value of that width (`-0.0` kept); `"NaN"`, `"Infinity"`, `"-Infinity"` as strings (a NaN's payload is not kept) |
 //! | `String` | a string |
 //! | `Vec<u8>` | an array of numbers 0 to 255 |
+//! | `SystemTime` | RFC 3339 in UTC, the fraction as long as it needs to be: `"2024-05-01T12:30:00.25Z"` (an import takes any offset, `+02:00`) |
+//! | `Duration` | ISO 8601 seconds: `"PT90.5S"` |
 //! | `Vec<T>` | an array |
 //! | enum | the variant's stored name, as a string |
 //! | embedded struct | an object of its stored fields |

@@ -321,6 +321,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             }
             StoredType::String => "a string".to_owned(),
             StoredType::Bytes => "an array of bytes (numbers 0 to 255)".to_owned(),
+            StoredType::Timestamp => "an RFC 3339 time (\"2024-05-01T12:30:00Z\")".to_owned(),
+            StoredType::Duration => "ISO 8601 seconds (\"PT90.5S\")".to_owned(),
             StoredType::List(_) => "an array".to_owned(),
             StoredType::Enum { variants, .. } => format!("one of the variants {}", quoted(variants)),
             StoredType::Embedded { .. } => "an object".to_owned(),
@@ -380,6 +382,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             }
             (StoredType::F32, Some(special)) => Ok(AnyValue::F32(special as f32)),
             (StoredType::F64, Some(special)) => Ok(AnyValue::F64(special)),
+            (StoredType::Timestamp, _) => crate::dynamic::parse_rfc3339(value)
+                .map(AnyValue::Timestamp)
+                .ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self)),
+            (StoredType::Duration, _) => crate::dynamic::parse_iso_duration(value)
+                .map(AnyValue::Duration)
+                .ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self)),
             (StoredType::Enum { .. }, _) => Err(E::invalid_value(de::Unexpected::Str(value), &self)),
             _ => Err(E::invalid_type(de::Unexpected::Str(value), &self)),
         }

@@ -129,6 +129,13 @@ pub enum ValueType<'a> {
     String,
     /// `Vec<u8>`: raw bytes in the tail.
     Bytes,
+    /// A point in time (`std::time::SystemTime`): whole seconds since the Unix epoch as
+    /// an `i64` (negative before it), then nanoseconds as a `u32` below 10⁹, both
+    /// little-endian.
+    Timestamp,
+    /// A span of time (`std::time::Duration`): whole seconds as a `u64`, then nanoseconds
+    /// as a `u32` below 10⁹, both little-endian.
+    Duration,
     /// `Vec<T>`: elements in the tail.
     List(&'a ValueType<'a>),
     /// A fieldless enum that derives `Enumerated`, stored by variant name.
@@ -145,6 +152,7 @@ impl ValueType<'_> {
             ValueType::U16 | ValueType::I16 => 2,
             ValueType::U32 | ValueType::I32 | ValueType::F32 | ValueType::Enum(_) => 4,
             ValueType::U64 | ValueType::I64 | ValueType::F64 => 8,
+            ValueType::Timestamp | ValueType::Duration => 12,
             // A tail reference: u32 offset and u32 length (or element count).
             ValueType::String | ValueType::Bytes | ValueType::List(_) | ValueType::Embedded(_) => 8,
         }
@@ -166,6 +174,8 @@ impl ValueType<'_> {
             ValueType::F64 => "f64",
             ValueType::String => "string",
             ValueType::Bytes => "bytes",
+            ValueType::Timestamp => "timestamp",
+            ValueType::Duration => "duration",
             ValueType::List(_) => "list",
             ValueType::Enum(_) => "enum",
             ValueType::Embedded(_) => "embedded",
@@ -273,6 +283,8 @@ const fn type_hash(seed: u64, ty: &ValueType<'_>) -> u64 {
         ValueType::List(_) => 14,
         ValueType::Enum(_) => 15,
         ValueType::Embedded(_) => 16,
+        ValueType::Timestamp => 17,
+        ValueType::Duration => 18,
     };
     let seed = mix(seed, code);
     match ty {
@@ -368,6 +380,8 @@ fn stored_type_hash(seed: u64, ty: &StoredType) -> u64 {
         StoredType::List(_) => 14,
         StoredType::Enum { .. } => 15,
         StoredType::Embedded { .. } => 16,
+        StoredType::Timestamp => 17,
+        StoredType::Duration => 18,
     };
     let seed = mix(seed, code);
     match ty {

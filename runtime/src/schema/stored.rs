@@ -77,6 +77,10 @@ pub enum StoredType {
     String,
     /// `Vec<u8>`.
     Bytes,
+    /// A point in time (`SystemTime`), see [`ValueType::Timestamp`].
+    Timestamp,
+    /// A span of time (`Duration`), see [`ValueType::Duration`].
+    Duration,
     /// `Vec<T>`.
     List(Box<StoredType>),
     /// An enum that derives `Enumerated`: its Rust name and its variants' stored names.
@@ -111,6 +115,8 @@ impl From<&ValueType<'_>> for StoredType {
             ValueType::F64 => StoredType::F64,
             ValueType::String => StoredType::String,
             ValueType::Bytes => StoredType::Bytes,
+            ValueType::Timestamp => StoredType::Timestamp,
+            ValueType::Duration => StoredType::Duration,
             ValueType::List(element) => StoredType::List(Box::new(StoredType::from(*element))),
             ValueType::Enum(schema) => StoredType::Enum {
                 name: schema.name.to_owned(),
@@ -133,6 +139,7 @@ impl StoredType {
             StoredType::U16 | StoredType::I16 => 2,
             StoredType::U32 | StoredType::I32 | StoredType::F32 | StoredType::Enum { .. } => 4,
             StoredType::U64 | StoredType::I64 | StoredType::F64 => 8,
+            StoredType::Timestamp | StoredType::Duration => 12,
             StoredType::String | StoredType::Bytes | StoredType::List(_) | StoredType::Embedded { .. } => 8,
         }
     }
@@ -209,6 +216,8 @@ impl StoredType {
             StoredType::F64 => "f64",
             StoredType::String => "string",
             StoredType::Bytes => "bytes",
+            StoredType::Timestamp => "timestamp",
+            StoredType::Duration => "duration",
             StoredType::List(_) | StoredType::Enum { .. } | StoredType::Embedded { .. } => return None,
         })
     }
@@ -318,6 +327,8 @@ impl<'t> TypeParser<'t> {
             "f64" => StoredType::F64,
             "string" => StoredType::String,
             "bytes" => StoredType::Bytes,
+            "timestamp" => StoredType::Timestamp,
+            "duration" => StoredType::Duration,
             other => return Err(format!("unknown type `{other}`")),
         })
     }

@@ -1,0 +1,162 @@
+//! `SystemTime` and `Duration`: twelve bytes each, whole seconds then nanoseconds, so
+//! that every value either type holds on any platform fits, and their keys sort in time
+//! order.
+//!
+//! | type | slot | key |
+//! | --- | --- | --- |
+//! | `SystemTime` | seconds since the Unix epoch, `i64` (negative before it), then nanoseconds, `u32` below 10⁹; little-endian | the seconds with the sign bit flipped, then the nanoseconds; big-endian |
+//! | `Duration` | seconds, `u64`, then nanoseconds, `u32` below 10⁹; little-endian | the seconds, then the nanoseconds; big-endian |
+
+use super::key::{KeyMode, KeyPart};
+use super::{Corrupt, Element, Required, Value};
+use crate::schema::ValueType;
+use std::cmp::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use zerocopy::byteorder::little_endian::{I64, U32, U64};
+use zerocopy::{FromBytes, IntoBytes};
+
+const NANOS_PER_SECOND: u32 = 1_000_000_000;
+
+/// A point in time as whole seconds since the Unix epoch (floored: negative before it)
+/// and the nanoseconds after them. Seconds beyond `i64` (no platform's `SystemTime`
+/// reaches them) are clamped.
+pub(crate) fn split(time: SystemTime) -> (i64, u32) {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => (i64::try_from(after.as_secs()).unwrap_or(i64::MAX), after.subsec_nanos()),
+        Err(before) => {
+            let before = before.duration();
+            let seconds = i64::try_from(before.as_secs()).map_or(i64::MIN, |seconds| -seconds);
+            match before.subsec_nanos() {
+                0 => (seconds, 0),
+                nanos => (seconds.saturating_sub(1), NANOS_PER_SECOND - nanos),
+            }
+        }
+    }
+}
+
+/// The point in time [`split`] made `(seconds, nanos)` of; `None` where this platform's
+/// `SystemTime` cannot hold it, or the nanoseconds are not below 10⁹.
+pub(crate) fn join(seconds: i64, nanos: u32) -> Option<SystemTime> {
+    if nanos >= NANOS_PER_SECOND {
+        return None;
+    }
+    let whole = if seconds >= 0 {
+        UNIX_EPOCH.checked_add(Duration::from_secs(seconds.unsigned_abs()))?
+    } else {
+        UNIX_EPOCH.checked_sub(Duration::from_secs(seconds.unsigned_abs()))?
+    };
+    whole.checked_add(Duration::from_nanos(u64::from(nanos)))
+}
+
+/// Reads the twelve bytes of a slot as `(seconds, nanos)` of a given seconds type.
+fn read_parts<S: FromBytes + zerocopy::KnownLayout + zerocopy::Immutable>(
+    slot: &[u8],
+) -> Result<(S, u32), Corrupt> {
+    let wrong = |_| Corrupt("a time's slot has the wrong width");
+    let (seconds, nanos) = slot.split_at_checked(8).ok_or(Corrupt("a time's slot has the wrong width"))?;
+    let seconds = S::read_from_bytes(seconds).map_err(|_| Corrupt("a time's slot has the wrong width"))?;
+    let nanos = U32::read_from_bytes(nanos).map_err(wrong)?.get();
+    if nanos >= NANOS_PER_SECOND {
+        return Err(Corrupt("a time has 10⁹ nanoseconds or more"));
+    }
+    Ok((seconds, nanos))
+}
+
+impl Value for SystemTime {
+    const TYPE: ValueType<'static> = ValueType::Timestamp;
+    type View<'a> = SystemTime;
+
+    fn encode(&self, out: &mut Vec<u8>, slot: usize, _record: usize) {
+        let (seconds, nanos) = split(*self);
+        out[slot..slot + 8].copy_from_slice(I64::new(seconds).as_bytes());
+        out[slot + 8..slot + 12].copy_from_slice(U32::new(nanos).as_bytes());
+    }
+
+    fn read<'a>(slot: &'a [u8], _record: &'a [u8]) -> Result<SystemTime, Corrupt> {
+        let (seconds, nanos) = read_parts::<I64>(slot)?;
+        join(seconds.get(), nanos).ok_or(Corrupt("a timestamp lies beyond this platform's SystemTime"))
+    }
+
+    fn default_view<'a>() -> Self::View<'a> {
+        UNIX_EPOCH
+    }
+
+    fn from_view(view: SystemTime) -> SystemTime {
+        view
+    }
+}
+
+impl Value for Duration {
+    const TYPE: ValueType<'static> = ValueType::Duration;
+    type View<'a> = Duration;
+
+    fn encode(&self, out: &mut Vec<u8>, slot: usize, _record: usize) {
+        out[slot..slot + 8].copy_from_slice(U64::new(self.as_secs()).as_bytes());
+        out[slot + 8..slot + 12].copy_from_slice(U32::new(self.subsec_nanos()).as_bytes());
+    }
+
+    fn read<'a>(slot: &'a [u8], _record: &'a [u8]) -> Result<Duration, Corrupt> {
+        let (seconds, nanos) = read_parts::<U64>(slot)?;
+        Ok(Duration::new(seconds.get(), nanos))
+    }
+
+    fn default_view<'a>() -> Self::View<'a> {
+        Duration::ZERO
+    }
+
+    fn from_view(view: Duration) -> Duration {
+        view
+    }
+}
+
+impl Required for SystemTime {}
+impl Required for Duration {}
+impl Element for SystemTime {}
+impl Element for Duration {}
+
+impl KeyPart for SystemTime {
+    fn write_key(view: SystemTime, _: KeyMode, out: &mut Vec<u8>) {
+        let (seconds, nanos) = split(view);
+        out.extend_from_slice(&((seconds as u64) ^ (1 << 63)).to_be_bytes());
+        out.extend_from_slice(&nanos.to_be_bytes());
+    }
+
+    fn compare(a: SystemTime, b: SystemTime) -> Ordering {
+        a.cmp(&b)
+    }
+
+    fn as_view(&self) -> SystemTime {
+        *self
+    }
+}
+
+impl KeyPart for Duration {
+    fn write_key(view: Duration, _: KeyMode, out: &mut Vec<u8>) {
+        out.extend_from_slice(&view.as_secs().to_be_bytes());
+        out.extend_from_slice(&view.subsec_nanos().to_be_bytes());
+    }
+
+    fn compare(a: Duration, b: Duration) -> Ordering {
+        a.cmp(&b)
+    }
+
+    fn as_view(&self) -> Duration {
+        *self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_and_join_round_trip_on_both_sides_of_the_epoch() {
+        for (seconds, nanos) in [(0, 0), (1, 5), (-1, 0), (-1, 999_999_999), (-86_400, 1), (1 << 40, 7)] {
+            let time = join(seconds, nanos).unwrap();
+            assert_eq!(split(time), (seconds, nanos));
+        }
+        let before = UNIX_EPOCH - Duration::new(2, 250_000_000);
+        assert_eq!(split(before), (-3, 750_000_000));
+        assert_eq!(join(0, NANOS_PER_SECOND), None);
+    }
+}

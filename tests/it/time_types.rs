@@ -1,0 +1,160 @@
+//! `SystemTime` and `Duration` as fields: stored exactly on both sides of the epoch,
+//! indexed and sorted in time order, queried, and written and read as JSON and by the
+//! dynamic reader in RFC 3339 and ISO 8601.
+
+use crate::common::proptest_config;
+use insula::dynamic::{AnyValue, Filter, Reader};
+use insula::prelude::*;
+use proptest::prelude::*;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Collection, Debug, Clone, PartialEq)]
+pub struct Event {
+    #[id]
+    pub id: Id,
+    #[index]
+    pub at: SystemTime,
+    pub took: Duration,
+    pub ended: Option<SystemTime>,
+    pub laps: Vec<Duration>,
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event { id: 0, at: UNIX_EPOCH, took: Duration::ZERO, ended: None, laps: Vec::new() }
+    }
+}
+
+/// `seconds` after the epoch (before it when negative) and `nanos`.
+fn time(seconds: i64, nanos: u32) -> SystemTime {
+    let whole = if seconds >= 0 {
+        UNIX_EPOCH + Duration::from_secs(seconds as u64)
+    } else {
+        UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs())
+    };
+    whole + Duration::from_nanos(u64::from(nanos))
+}
+
+fn events() -> Vec<Event> {
+    vec![
+        Event {
+            at: time(1_714_566_600, 250_000_000),
+            took: Duration::new(90, 500_000_000),
+            ..Default::default()
+        },
+        Event {
+            at: time(-1, 999_999_999),
+            took: Duration::from_nanos(1),
+            ended: Some(time(0, 0)),
+            ..Default::default()
+        },
+        Event {
+            at: time(-86_400 * 365 * 100, 0),
+            laps: vec![Duration::from_secs(3), Duration::ZERO],
+            ..Default::default()
+        },
+        Event { at: time(0, 1), took: Duration::new(u64::MAX, 999_999_999), ..Default::default() },
+        Event {
+            at: time(1_714_566_600, 250_000_001),
+            ended: Some(time(1_714_570_000, 0)),
+            ..Default::default()
+        },
+    ]
+}
+
+fn open(dir: &tempfile::TempDir, name: &str) -> (Db, Vec<Event>) {
+    let db = Db::builder().name(name).collection::<Event>().open(dir.path()).unwrap();
+    let mut events = events();
+    db.write_txn_sync(|txn| txn.events().put_all(&mut events)).unwrap();
+    (db, events)
+}
+
+#[test]
+fn times_are_stored_exactly_and_indexed_in_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, events) = open(&dir, "time-order");
+    for event in &events {
+        assert_eq!(db.events().get(event.id).unwrap().as_ref(), Some(event));
+    }
+    // Sorted through the index, and by a sort of the matches: the same, in time order.
+    let by_index = db.events().query().sort_by(Event::AT.asc()).ids().unwrap();
+    assert_eq!(by_index, [3, 2, 4, 1, 5]);
+    let took = db.events().query().sort_by(Event::TOOK.desc()).ids().unwrap();
+    assert_eq!(took, [4, 1, 2, 3, 5]);
+    let since = db.events().query().filter(Event::AT.ge(UNIX_EPOCH));
+    assert!(since.explain().unwrap().starts_with("index `at` (range on at"));
+    assert_eq!(since.ids().unwrap(), [1, 4, 5]);
+    let around = Event::AT.between(time(-1, 0), time(0, 1));
+    assert_eq!(db.events().query().filter(around).ids().unwrap(), [2, 4]);
+    assert_eq!(db.events().query().filter(Event::ENDED.is_some()).ids().unwrap(), [2, 5]);
+    assert_eq!(db.events().query().filter(Event::LAPS.contains(Duration::ZERO)).ids().unwrap(), [3]);
+    assert_eq!(db.events().query().max(Event::AT).unwrap(), Some(time(1_714_566_600, 250_000_001)));
+    db.events().verify().unwrap();
+}
+
+#[test]
+fn json_and_the_dynamic_reader_write_rfc_3339_and_iso_8601() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = open(&dir, "time-json");
+    let mut out = Vec::new();
+    db.events().query().filter(Event::ID.le(2)).export_ndjson(&mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text,
+        "{\"id\":1,\"at\":\"2024-05-01T12:30:00.25Z\",\"ended\":null,\"laps\":[],\"took\":\"PT90.5S\"}\n\
+         {\"id\":2,\"at\":\"1969-12-31T23:59:59.999999999Z\",\"ended\":\"1970-01-01T00:00:00Z\",\"laps\":[],\"took\":\"PT0.000000001S\"}\n"
+    );
+    // Read back into another file: the same objects, to the nanosecond; an offset is
+    // taken, a date alone is refused.
+    let other = Db::builder().name("time-json-back").collection::<Event>().open(dir.path()).unwrap();
+    other.write_txn_sync(|txn| txn.events().import_json(text.as_bytes())).unwrap();
+    for id in [1, 2] {
+        assert_eq!(other.events().get(id).unwrap(), db.events().get(id).unwrap());
+    }
+    let shifted = "{\"id\":9,\"at\":\"2024-05-01T14:30:00.25+02:00\",\"took\":\"PT1S\",\"ended\":null,\"laps\":[\"PT2S\"]}";
+    other.write_txn_sync(|txn| txn.events().import_json(shifted.as_bytes())).unwrap();
+    assert_eq!(other.events().get(9).unwrap().unwrap().at, time(1_714_566_600, 250_000_000));
+    let bad = "{\"id\":10,\"at\":\"2024-05-01\",\"took\":\"PT1S\",\"ended\":null,\"laps\":[]}";
+    let error = other.write_txn_sync(|txn| txn.events().import_json(bad.as_bytes())).unwrap_err();
+    assert!(error.to_string().contains("an RFC 3339 time"), "{error}");
+    drop((db, other));
+
+    // The dynamic reader, and the filter language's comparisons with text.
+    let reader = Reader::open(dir.path().join("time-json.insula")).unwrap();
+    let snapshot = reader.read().unwrap();
+    let first = snapshot.get("Event", 1).unwrap().unwrap();
+    assert_eq!(first.get("at"), Some(&AnyValue::Timestamp(time(1_714_566_600, 250_000_000))));
+    assert_eq!(first.get("took").unwrap().to_string(), "PT90.5S");
+    let ids = |filter: &str| -> Vec<Id> {
+        let filter = Filter::parse(filter).unwrap();
+        snapshot.query("Event", &filter).unwrap().map(|object| object.unwrap().id).collect()
+    };
+    assert_eq!(ids(r#"at >= "1970-01-01T00:00:00Z""#), [1, 4, 5]);
+    assert_eq!(ids(r#"took > "PT60S" and at < "2024-05-01T12:30:00.250000001Z""#), [1, 4]);
+    let refused = snapshot.query("Event", &Filter::parse(r#"at > "yesterday""#).unwrap()).err();
+    assert!(refused.is_some_and(|error| error.to_string().contains("RFC 3339")));
+}
+
+proptest! {
+    #![proptest_config(proptest_config(64))]
+
+    /// Keys sort as the times do, so an index agrees with a sort of the values.
+    #[test]
+    fn keys_sort_in_time_order(times in prop::collection::vec((-(1i64 << 40)..(1i64 << 40), 0u32..1_000_000_000), 2..40)) {
+        let db = Db::builder().collection::<Event>().open_in_memory().unwrap();
+        let mut events: Vec<Event> = times
+            .iter()
+            .map(|&(seconds, nanos)| Event { at: time(seconds, nanos), took: Duration::new(seconds.unsigned_abs() % 3, nanos), ..Default::default() })
+            .collect();
+        db.write_txn_sync(|txn| txn.events().put_all(&mut events)).unwrap();
+        let mut expected = events.clone();
+        expected.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+        let by_index = db.events().query().sort_by(Event::AT.asc()).find_all().unwrap();
+        prop_assert_eq!(&by_index, &expected);
+        expected.sort_by(|a, b| a.took.cmp(&b.took).then(a.id.cmp(&b.id)));
+        prop_assert_eq!(db.events().query().sort_by(Event::TOOK.asc()).find_all().unwrap(), expected);
+        let middle = time(times[0].0, times[0].1);
+        let later: Vec<Id> = events.iter().filter(|event| event.at > middle).map(|event| event.id).collect();
+        prop_assert_eq!(db.events().query().filter(Event::AT.gt(middle)).ids().unwrap(), later);
+    }
+}
