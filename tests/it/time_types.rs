@@ -158,3 +158,64 @@ proptest! {
         prop_assert_eq!(db.events().query().filter(Event::AT.gt(middle)).ids().unwrap(), later);
     }
 }
+
+/// The same instant in each crate's type, behind insula's `chrono`, `time` and `jiff`
+/// features.
+#[derive(Collection, Debug, Clone, PartialEq)]
+pub struct Stamp {
+    #[id]
+    pub id: Id,
+    #[index]
+    pub chrono: chrono::DateTime<chrono::Utc>,
+    pub naive: chrono::NaiveDateTime,
+    #[index]
+    pub time: time::OffsetDateTime,
+    #[index]
+    pub jiff: jiff::Timestamp,
+}
+
+fn stamp(seconds: i64, nanos: u32) -> Stamp {
+    let chrono = chrono::DateTime::from_timestamp(seconds, nanos).unwrap();
+    let nanos_since = i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+    Stamp {
+        id: 0,
+        chrono,
+        naive: chrono.naive_utc(),
+        time: time::OffsetDateTime::from_unix_timestamp_nanos(nanos_since).unwrap(),
+        jiff: jiff::Timestamp::from_nanosecond(nanos_since).unwrap(),
+    }
+}
+
+#[test]
+fn chrono_time_and_jiff_instants_are_timestamps() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::builder().name("time-crates").collection::<Stamp>().open(dir.path()).unwrap();
+    let instants = [(1_714_566_600, 250_000_000), (-1, 999_999_999), (-62_135_596_800, 0), (0, 1)];
+    let mut entries: Vec<Stamp> = instants.iter().map(|&(seconds, nanos)| stamp(seconds, nanos)).collect();
+    db.write_txn_sync(|txn| txn.stamps().put_all(&mut entries)).unwrap();
+    for entry in &entries {
+        assert_eq!(db.stamps().get(entry.id).unwrap().as_ref(), Some(entry));
+    }
+    // Each crate's index sorts in time order, the same order.
+    let earliest_first = [3, 2, 4, 1];
+    assert_eq!(db.stamps().query().sort_by(Stamp::CHRONO.asc()).ids().unwrap(), earliest_first);
+    assert_eq!(db.stamps().query().sort_by(Stamp::TIME.asc()).ids().unwrap(), earliest_first);
+    assert_eq!(db.stamps().query().sort_by(Stamp::JIFF.asc()).ids().unwrap(), earliest_first);
+    let epoch = jiff::Timestamp::UNIX_EPOCH;
+    assert_eq!(db.stamps().query().filter(Stamp::JIFF.lt(epoch)).ids().unwrap(), [2, 3]);
+    // An offset is not kept: the instant comes back in UTC.
+    let mut shifted = stamp(0, 0);
+    shifted.time = shifted.time.to_offset(time::macros::offset!(+2));
+    db.write_txn_sync(|txn| txn.stamps().put(&mut shifted)).unwrap();
+    let back = db.stamps().get(shifted.id).unwrap().unwrap();
+    assert_eq!((back.time, back.time.offset()), (shifted.time, time::UtcOffset::UTC));
+    drop(db);
+    // The dynamic reader sees them all as the same timestamp.
+    let reader = Reader::open(dir.path().join("time-crates.insula")).unwrap();
+    let snapshot = reader.read().unwrap();
+    let first = snapshot.get("Stamp", 1).unwrap().unwrap();
+    let expected = AnyValue::Timestamp(time(1_714_566_600, 250_000_000));
+    for field in ["chrono", "naive", "time", "jiff"] {
+        assert_eq!(first.get(field), Some(&expected), "{field}");
+    }
+}

@@ -162,23 +162,7 @@ macro_rules! single_key {
     )*};
 }
 
-single_key!(
-    bool,
-    u8,
-    u16,
-    u32,
-    u64,
-    i8,
-    i16,
-    i32,
-    i64,
-    f32,
-    f64,
-    String,
-    Vec<u8>,
-    std::time::SystemTime,
-    std::time::Duration
-);
+single_key!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64, String, Vec<u8>, std::time::Duration);
 
 macro_rules! unsigned_key {
     ($($ty:ty),*) => {$(

@@ -7,7 +7,7 @@
 //! | `SystemTime` | seconds since the Unix epoch, `i64` (negative before it), then nanoseconds, `u32` below 10⁹; little-endian | the seconds with the sign bit flipped, then the nanoseconds; big-endian |
 //! | `Duration` | seconds, `u64`, then nanoseconds, `u32` below 10⁹; little-endian | the seconds, then the nanoseconds; big-endian |
 
-use super::key::{KeyMode, KeyPart};
+use super::key::{Indexable, KeyMode, KeyPart};
 use super::{Corrupt, Element, Required, Value};
 use crate::schema::ValueType;
 use std::cmp::Ordering;
@@ -62,28 +62,171 @@ fn read_parts<S: FromBytes + zerocopy::KnownLayout + zerocopy::Immutable>(
     Ok((seconds, nanos))
 }
 
-impl Value for SystemTime {
-    const TYPE: ValueType<'static> = ValueType::Timestamp;
-    type View<'a> = SystemTime;
+/// A point in time, stored as a timestamp: `std::time::SystemTime`, and behind cargo
+/// features `chrono::DateTime<Utc>` and `NaiveDateTime` (read as UTC),
+/// `time::OffsetDateTime` (its offset is not kept: it reads back in UTC) and
+/// `jiff::Timestamp`.
+trait Instant: Copy + Ord + core::fmt::Debug {
+    /// The type's zero: the Unix epoch.
+    const EPOCH: Self;
+    /// Seconds since the epoch (floored) and nanoseconds below 10⁹.
+    fn parts(self) -> (i64, u32);
+    /// The instant of `parts`, if the type holds it.
+    fn from_parts(seconds: i64, nanos: u32) -> Option<Self>;
+}
 
-    fn encode(&self, out: &mut Vec<u8>, slot: usize, _record: usize) {
-        let (seconds, nanos) = split(*self);
-        out[slot..slot + 8].copy_from_slice(I64::new(seconds).as_bytes());
-        out[slot + 8..slot + 12].copy_from_slice(U32::new(nanos).as_bytes());
+impl Instant for SystemTime {
+    const EPOCH: SystemTime = UNIX_EPOCH;
+
+    fn parts(self) -> (i64, u32) {
+        split(self)
     }
 
-    fn read<'a>(slot: &'a [u8], _record: &'a [u8]) -> Result<SystemTime, Corrupt> {
-        let (seconds, nanos) = read_parts::<I64>(slot)?;
-        join(seconds.get(), nanos).ok_or(Corrupt("a timestamp lies beyond this platform's SystemTime"))
+    fn from_parts(seconds: i64, nanos: u32) -> Option<Self> {
+        join(seconds, nanos)
+    }
+}
+
+/// The codec of every [`Instant`] type: one stored type, one key.
+macro_rules! instant {
+    ($($ty:ty),*) => {$(
+        impl Value for $ty {
+            const TYPE: ValueType<'static> = ValueType::Timestamp;
+            type View<'a> = $ty;
+
+            fn encode(&self, out: &mut Vec<u8>, slot: usize, _record: usize) {
+                let (seconds, nanos) = Instant::parts(*self);
+                out[slot..slot + 8].copy_from_slice(I64::new(seconds).as_bytes());
+                out[slot + 8..slot + 12].copy_from_slice(U32::new(nanos).as_bytes());
+            }
+
+            fn read<'a>(slot: &'a [u8], _record: &'a [u8]) -> Result<$ty, Corrupt> {
+                let (seconds, nanos) = read_parts::<I64>(slot)?;
+                <$ty as Instant>::from_parts(seconds.get(), nanos)
+                    .ok_or(Corrupt(concat!("a timestamp lies beyond what `", stringify!($ty), "` holds")))
+            }
+
+            fn default_view<'a>() -> Self::View<'a> {
+                <$ty as Instant>::EPOCH
+            }
+
+            fn from_view(view: $ty) -> $ty {
+                view
+            }
+        }
+
+        impl Required for $ty {}
+        impl Element for $ty {}
+
+        impl KeyPart for $ty {
+            fn write_key(view: $ty, _: KeyMode, out: &mut Vec<u8>) {
+                let (seconds, nanos) = Instant::parts(view);
+                out.extend_from_slice(&((seconds as u64) ^ (1 << 63)).to_be_bytes());
+                out.extend_from_slice(&nanos.to_be_bytes());
+            }
+
+            fn compare(a: $ty, b: $ty) -> Ordering {
+                a.cmp(&b)
+            }
+
+            fn as_view(&self) -> $ty {
+                *self
+            }
+        }
+
+        impl Indexable for $ty {
+            fn index_keys(view: $ty, _: bool, keys: &mut Vec<Vec<u8>>) {
+                let mut key = Vec::new();
+                <$ty as KeyPart>::write_key(view, KeyMode::Full, &mut key);
+                keys.push(key);
+            }
+
+            fn value_index_keys(value: &$ty, case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
+                <$ty as Indexable>::index_keys(*value, case_insensitive, keys);
+            }
+        }
+    )*};
+}
+
+instant!(SystemTime);
+
+#[cfg(feature = "chrono")]
+mod chrono_instants {
+    use super::*;
+    use chrono::{DateTime, NaiveDateTime, Utc};
+
+    impl Instant for DateTime<Utc> {
+        const EPOCH: Self = DateTime::UNIX_EPOCH;
+
+        /// A leap second (chrono's nanoseconds from 10⁹) is kept as the last
+        /// nanosecond of the second before.
+        fn parts(self) -> (i64, u32) {
+            (self.timestamp(), self.timestamp_subsec_nanos().min(999_999_999))
+        }
+
+        fn from_parts(seconds: i64, nanos: u32) -> Option<Self> {
+            DateTime::from_timestamp(seconds, nanos)
+        }
     }
 
-    fn default_view<'a>() -> Self::View<'a> {
-        UNIX_EPOCH
+    impl Instant for NaiveDateTime {
+        const EPOCH: Self = DateTime::UNIX_EPOCH.naive_utc();
+
+        fn parts(self) -> (i64, u32) {
+            self.and_utc().parts()
+        }
+
+        fn from_parts(seconds: i64, nanos: u32) -> Option<Self> {
+            DateTime::<Utc>::from_parts(seconds, nanos).map(|time| time.naive_utc())
+        }
     }
 
-    fn from_view(view: SystemTime) -> SystemTime {
-        view
+    instant!(DateTime<Utc>, NaiveDateTime);
+}
+
+#[cfg(feature = "time")]
+mod time_instants {
+    use super::*;
+    use time::OffsetDateTime;
+
+    impl Instant for OffsetDateTime {
+        const EPOCH: Self = OffsetDateTime::UNIX_EPOCH;
+
+        fn parts(self) -> (i64, u32) {
+            (self.unix_timestamp(), self.nanosecond())
+        }
+
+        /// In UTC: the offset a value was stored with is not kept.
+        fn from_parts(seconds: i64, nanos: u32) -> Option<Self> {
+            let nanos = i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+            OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+        }
     }
+
+    instant!(OffsetDateTime);
+}
+
+#[cfg(feature = "jiff")]
+mod jiff_instants {
+    use super::*;
+    use jiff::Timestamp;
+
+    impl Instant for Timestamp {
+        const EPOCH: Self = Timestamp::UNIX_EPOCH;
+
+        fn parts(self) -> (i64, u32) {
+            // jiff's nanoseconds are negative before the epoch: floor the seconds.
+            let (seconds, nanos) = (self.as_second(), self.subsec_nanosecond());
+            if nanos < 0 { (seconds - 1, (nanos + 1_000_000_000) as u32) } else { (seconds, nanos as u32) }
+        }
+
+        fn from_parts(seconds: i64, nanos: u32) -> Option<Self> {
+            let nanos = i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+            Timestamp::from_nanosecond(nanos).ok()
+        }
+    }
+
+    instant!(Timestamp);
 }
 
 impl Value for Duration {
@@ -109,26 +252,8 @@ impl Value for Duration {
     }
 }
 
-impl Required for SystemTime {}
 impl Required for Duration {}
-impl Element for SystemTime {}
 impl Element for Duration {}
-
-impl KeyPart for SystemTime {
-    fn write_key(view: SystemTime, _: KeyMode, out: &mut Vec<u8>) {
-        let (seconds, nanos) = split(view);
-        out.extend_from_slice(&((seconds as u64) ^ (1 << 63)).to_be_bytes());
-        out.extend_from_slice(&nanos.to_be_bytes());
-    }
-
-    fn compare(a: SystemTime, b: SystemTime) -> Ordering {
-        a.cmp(&b)
-    }
-
-    fn as_view(&self) -> SystemTime {
-        *self
-    }
-}
 
 impl KeyPart for Duration {
     fn write_key(view: Duration, _: KeyMode, out: &mut Vec<u8>) {
