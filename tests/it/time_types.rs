@@ -172,6 +172,11 @@ pub struct Stamp {
     pub time: time::OffsetDateTime,
     #[index]
     pub jiff: jiff::Timestamp,
+    #[index]
+    pub day: chrono::NaiveDate,
+    pub date: time::Date,
+    #[index]
+    pub uuid: uuid::Uuid,
 }
 
 fn stamp(seconds: i64, nanos: u32) -> Stamp {
@@ -183,6 +188,10 @@ fn stamp(seconds: i64, nanos: u32) -> Stamp {
         naive: chrono.naive_utc(),
         time: time::OffsetDateTime::from_unix_timestamp_nanos(nanos_since).unwrap(),
         jiff: jiff::Timestamp::from_nanosecond(nanos_since).unwrap(),
+        day: chrono.date_naive(),
+        date: time::OffsetDateTime::from_unix_timestamp_nanos(nanos_since).unwrap().date(),
+        // The time first, as in a UUID of version 7, so the UUIDs sort by it.
+        uuid: uuid::Uuid::from_u64_pair((seconds as u64) ^ (1 << 63), u64::from(nanos)),
     }
 }
 
@@ -203,6 +212,15 @@ fn chrono_time_and_jiff_instants_are_timestamps() {
     assert_eq!(db.stamps().query().sort_by(Stamp::JIFF.asc()).ids().unwrap(), earliest_first);
     let epoch = jiff::Timestamp::UNIX_EPOCH;
     assert_eq!(db.stamps().query().filter(Stamp::JIFF.lt(epoch)).ids().unwrap(), [2, 3]);
+    assert_eq!(db.stamps().query().sort_by(Stamp::DAY.asc()).ids().unwrap(), [3, 2, 4, 1]);
+    assert_eq!(db.stamps().query().sort_by(Stamp::DATE.desc()).ids().unwrap(), [1, 4, 2, 3]);
+    assert_eq!(db.stamps().query().sort_by(Stamp::UUID.asc()).ids().unwrap(), earliest_first);
+    let day = chrono::NaiveDate::from_ymd_opt(1969, 12, 31).unwrap();
+    let on_day = db.stamps().query().filter(Stamp::DAY.eq(day));
+    assert!(on_day.explain().unwrap().starts_with("index `day`"));
+    assert_eq!(on_day.ids().unwrap(), [2]);
+    let uuid = entries_uuid(&entries, 2);
+    assert_eq!(db.stamps().query().filter(Stamp::UUID.eq(uuid)).ids().unwrap(), [2]);
     // An offset is not kept: the instant comes back in UTC.
     let mut shifted = stamp(0, 0);
     shifted.time = shifted.time.to_offset(time::macros::offset!(+2));
@@ -218,4 +236,20 @@ fn chrono_time_and_jiff_instants_are_timestamps() {
     for field in ["chrono", "naive", "time", "jiff"] {
         assert_eq!(first.get(field), Some(&expected), "{field}");
     }
+    assert_eq!(first.get("day"), Some(&AnyValue::Date(19_844)));
+    assert_eq!(first.get("date").map(ToString::to_string).as_deref(), Some("2024-05-01"));
+    let mut json = Vec::new();
+    snapshot
+        .export_ndjson("Stamp", Some(&Filter::parse(r#"day = "1969-12-31""#).unwrap()), &mut json)
+        .unwrap();
+    let json = String::from_utf8(json).unwrap();
+    assert!(json.contains("\"date\":\"1969-12-31\",\"day\":\"1969-12-31\""), "{json}");
+    assert!(json.contains("\"uuid\":\"7fffffff-ffff-ffff-0000-00003b9ac9ff\""), "{json}");
+    let refused = snapshot.query("Stamp", &Filter::parse(r#"day > "May 1st""#).unwrap()).err();
+    assert!(refused.is_some_and(|error| error.to_string().contains("2024-05-01")));
+}
+
+/// The UUID of object `id` among `entries`.
+fn entries_uuid(entries: &[Stamp], id: Id) -> uuid::Uuid {
+    entries.iter().find(|entry| entry.id == id).map(|entry| entry.uuid).unwrap()
 }

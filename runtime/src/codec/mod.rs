@@ -11,6 +11,7 @@
 //! known. A damaged record gives [`Corrupt`], never a panic.
 
 mod bytes;
+mod calendar;
 pub(crate) mod key;
 mod layout;
 mod list;

@@ -28,8 +28,9 @@ impl core::fmt::Display for Corrupt {
     note = "supported: bool, u8..u64, i8..i64, f32, f64, String, Vec<u8>, SystemTime, Duration, \
             Vec<T> of those scalars or String, Option<T> of any of them, structs that derive `Embedded` \
             (and Vec of them), enums that derive `Enumerated`",
-    note = "chrono's `DateTime<Utc>` and `NaiveDateTime`, time's `OffsetDateTime` and jiff's \
-            `Timestamp` need insula's cargo feature `chrono`, `time` or `jiff`",
+    note = "chrono's `DateTime<Utc>`, `NaiveDateTime` and `NaiveDate`, time's `OffsetDateTime` \
+            and `Date`, jiff's `Timestamp` and uuid's `Uuid` need insula's cargo feature \
+            `chrono`, `time`, `jiff` or `uuid`",
     note = "to keep a field out of the database, mark it `#[field(ignore)]`"
 )]
 pub trait Value: Sized {

@@ -53,6 +53,8 @@ enum TypePlan {
     Bytes,
     Timestamp,
     Duration,
+    Date,
+    Uuid,
     /// The element's plan and the width of its slot.
     List(Box<TypePlan>, usize),
     /// Each variant's tag and stored name, the first variant (the default) first.
@@ -207,6 +209,8 @@ impl TypePlan {
             StoredType::Bytes => TypePlan::Bytes,
             StoredType::Timestamp => TypePlan::Timestamp,
             StoredType::Duration => TypePlan::Duration,
+            StoredType::Date => TypePlan::Date,
+            StoredType::Uuid => TypePlan::Uuid,
             StoredType::List(element) => TypePlan::List(Box::new(TypePlan::new(element)?), element.width()),
             StoredType::Enum { name, variants } => {
                 if variants.is_empty() {
@@ -238,6 +242,10 @@ impl TypePlan {
             TypePlan::Bytes => scalar::<Vec<u8>>(slot, record, AnyValue::Bytes),
             TypePlan::Timestamp => scalar::<std::time::SystemTime>(slot, record, AnyValue::Timestamp),
             TypePlan::Duration => scalar::<std::time::Duration>(slot, record, AnyValue::Duration),
+            TypePlan::Date => scalar::<i32>(slot, record, AnyValue::Date),
+            TypePlan::Uuid => {
+                slot.try_into().map(AnyValue::Uuid).map_err(|_| Corrupt("a UUID's slot has the wrong width"))
+            }
             TypePlan::List(element, width) => {
                 // `read_ref` checked that the slots lie in the record, so the list is
                 // allocated once, bounded by the record's size.
@@ -282,6 +290,8 @@ impl TypePlan {
             TypePlan::Bytes => AnyValue::Bytes(Vec::new()),
             TypePlan::Timestamp => AnyValue::Timestamp(std::time::UNIX_EPOCH),
             TypePlan::Duration => AnyValue::Duration(std::time::Duration::ZERO),
+            TypePlan::Date => AnyValue::Date(0),
+            TypePlan::Uuid => AnyValue::Uuid([0; 16]),
             TypePlan::List(..) => AnyValue::List(Vec::new()),
             TypePlan::Enum(variants) => AnyValue::Enum(variants[0].1.clone()),
             TypePlan::Embedded(plan) => AnyValue::Embedded(plan.default_fields()),

@@ -74,6 +74,8 @@ fn encode_value(
         (StoredType::Bytes, AnyValue::Bytes(value)) => value.encode(out, slot, record),
         (StoredType::Timestamp, AnyValue::Timestamp(value)) => value.encode(out, slot, record),
         (StoredType::Duration, AnyValue::Duration(value)) => value.encode(out, slot, record),
+        (StoredType::Date, AnyValue::Date(days)) => days.encode(out, slot, record),
+        (StoredType::Uuid, AnyValue::Uuid(bytes)) => out[slot..slot + 16].copy_from_slice(bytes),
         (StoredType::List(element), AnyValue::List(items)) => {
             let start = out.len();
             write_ref(out, slot, start - record, items.len());

@@ -348,6 +348,10 @@ pub(crate) fn compare(field: &AnyValue, value: &AnyValue) -> Option<Ordering> {
         (AnyValue::Timestamp(a), AnyValue::String(b)) => Some(a.cmp(&super::time::parse_rfc3339(b)?)),
         (AnyValue::Duration(a), AnyValue::Duration(b)) => Some(a.cmp(b)),
         (AnyValue::Duration(a), AnyValue::String(b)) => Some(a.cmp(&super::time::parse_iso_duration(b)?)),
+        (AnyValue::Date(a), AnyValue::Date(b)) => Some(a.cmp(b)),
+        (AnyValue::Date(a), AnyValue::String(b)) => Some(a.cmp(&super::time::parse_iso_date(b)?)),
+        (AnyValue::Uuid(a), AnyValue::Uuid(b)) => Some(a.cmp(b)),
+        (AnyValue::Uuid(a), AnyValue::String(b)) => Some(a.cmp(&super::time::parse_uuid(b)?)),
         (AnyValue::Enum(a), AnyValue::Enum(b) | AnyValue::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
         (a, b) => Some(compare_numbers(number(a)?, number(b)?)),
     }
@@ -434,24 +438,19 @@ fn comparable(ty: &StoredType, nullable: bool, value: &AnyValue) -> Result<(), S
         }
         (StoredType::Bool, AnyValue::Bool(_)) | (StoredType::String, AnyValue::String(_)) => true,
         (StoredType::Bytes, AnyValue::Bytes(_)) => true,
-        (StoredType::Timestamp, AnyValue::Timestamp(_)) | (StoredType::Duration, AnyValue::Duration(_)) => {
-            true
-        }
-        (StoredType::Timestamp, AnyValue::String(text)) => {
-            if super::time::parse_rfc3339(text).is_some() {
+        (StoredType::Timestamp, AnyValue::Timestamp(_))
+        | (StoredType::Duration, AnyValue::Duration(_))
+        | (StoredType::Date, AnyValue::Date(_))
+        | (StoredType::Uuid, AnyValue::Uuid(_)) => true,
+        (
+            ty @ (StoredType::Timestamp | StoredType::Duration | StoredType::Date | StoredType::Uuid),
+            AnyValue::String(text),
+        ) => {
+            let (parses, example) = super::time::text_form(ty);
+            if parses(text) {
                 return Ok(());
             }
-            return Err(format!(
-                "a `timestamp` is compared with an RFC 3339 time, such as \"2024-05-01T12:30:00Z\", not {value}"
-            ));
-        }
-        (StoredType::Duration, AnyValue::String(text)) => {
-            if super::time::parse_iso_duration(text).is_some() {
-                return Ok(());
-            }
-            return Err(format!(
-                "a `duration` is compared with ISO 8601 seconds, such as \"PT90.5S\", not {value}"
-            ));
+            return Err(format!("a `{ty}` is compared with text such as {example}, not {value}"));
         }
         (
             StoredType::U8

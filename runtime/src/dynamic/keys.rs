@@ -88,6 +88,8 @@ fn write_key(value: &AnyValue, mode: KeyMode, out: &mut Vec<u8>) -> std::result:
         AnyValue::Bytes(value) => <Vec<u8>>::write_key(value, mode, out),
         AnyValue::Timestamp(value) => std::time::SystemTime::write_key(*value, mode, out),
         AnyValue::Duration(value) => std::time::Duration::write_key(*value, mode, out),
+        AnyValue::Date(days) => i32::write_key(*days, mode, out),
+        AnyValue::Uuid(bytes) => out.extend_from_slice(bytes),
         // Enums are indexed by their variant's stored name, never case-insensitively.
         AnyValue::Enum(variant) => {
             write_bytes_key(variant.as_bytes(), KeyMode::Index { case_insensitive: false }, out)

@@ -31,7 +31,7 @@ mod parse;
 mod reader;
 mod time;
 #[cfg(feature = "json")]
-pub(crate) use time::{parse_iso_duration, parse_rfc3339};
+pub(crate) use time::{parse_iso_date, parse_iso_duration, parse_rfc3339, parse_uuid};
 mod value;
 mod write;
 

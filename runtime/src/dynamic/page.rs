@@ -390,6 +390,10 @@ fn exact(ty: &StoredType, value: &AnyValue) -> Option<AnyValue> {
         (StoredType::Timestamp, AnyValue::Timestamp(v)) => AnyValue::Timestamp(*v),
         (StoredType::Timestamp, AnyValue::String(v)) => AnyValue::Timestamp(super::time::parse_rfc3339(v)?),
         (StoredType::Duration, AnyValue::Duration(v)) => AnyValue::Duration(*v),
+        (StoredType::Date, AnyValue::Date(v)) => AnyValue::Date(*v),
+        (StoredType::Date, AnyValue::String(v)) => AnyValue::Date(super::time::parse_iso_date(v)?),
+        (StoredType::Uuid, AnyValue::Uuid(v)) => AnyValue::Uuid(*v),
+        (StoredType::Uuid, AnyValue::String(v)) => AnyValue::Uuid(super::time::parse_uuid(v)?),
         (StoredType::Duration, AnyValue::String(v)) => {
             AnyValue::Duration(super::time::parse_iso_duration(v)?)
         }

@@ -104,15 +104,7 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
             sign * i64::from(hours * 3600 + minutes * 60)
         }
     };
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    let valid = (1..=12).contains(&month)
-        && day >= 1
-        && day <= month_days[(month.max(1) - 1) as usize]
-        && hour < 24
-        && minute < 60
-        && second < 60;
-    if !valid {
+    if !valid_date(year, month, day) || hour >= 24 || minute >= 60 || second >= 60 {
         return None;
     }
     let days = days_from_civil(i64::from(year), month, day);
@@ -129,6 +121,69 @@ pub(crate) fn parse_iso_duration(text: &str) -> Option<Duration> {
         return None;
     }
     Some(Duration::new(whole.parse().ok()?, nanos))
+}
+
+/// How a field of a time, date or UUID type is written as text in a filter: whether a
+/// text parses, and an example of one.
+pub(crate) fn text_form(ty: &crate::schema::StoredType) -> (fn(&str) -> bool, &'static str) {
+    use crate::schema::StoredType;
+    match ty {
+        StoredType::Timestamp => {
+            (|text| parse_rfc3339(text).is_some(), "\"2024-05-01T12:30:00Z\" (RFC 3339)")
+        }
+        StoredType::Duration => (|text| parse_iso_duration(text).is_some(), "\"PT90.5S\" (ISO 8601 seconds)"),
+        StoredType::Date => (|text| parse_iso_date(text).is_some(), "\"2024-05-01\" (ISO 8601)"),
+        _ => (|text| parse_uuid(text).is_some(), "\"67e55044-10b1-426f-9247-bb680e5fe0c8\""),
+    }
+}
+
+/// A date, as days since 1970-01-01, in ISO 8601 (`2024-05-01`).
+pub(crate) fn iso_date(days: i32) -> String {
+    let (year, month, day) = civil_from_days(i64::from(days));
+    let year = if (0..=9999).contains(&year) { format!("{year:04}") } else { format!("{year:+}") };
+    format!("{year}-{month:02}-{day:02}")
+}
+
+/// Parses an ISO 8601 date, `YYYY-MM-DD`, into days since 1970-01-01.
+pub(crate) fn parse_iso_date(text: &str) -> Option<i32> {
+    let (year, rest) = number(text, 4)?;
+    let (month, rest) = number(rest.strip_prefix('-')?, 2)?;
+    let (day, rest) = number(rest.strip_prefix('-')?, 2)?;
+    if !rest.is_empty() || !valid_date(year, month, day) {
+        return None;
+    }
+    i32::try_from(days_from_civil(i64::from(year), month, day)).ok()
+}
+
+/// Whether `year-month-day` is a day of the Gregorian calendar.
+fn valid_date(year: u32, month: u32, day: u32) -> bool {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    (1..=12).contains(&month) && day >= 1 && day <= month_days[(month.max(1) - 1) as usize]
+}
+
+/// A UUID's 16 bytes, hyphenated in lowercase (`67e55044-10b1-426f-9247-bb680e5fe0c8`).
+pub(crate) fn hyphenated(bytes: &[u8; 16]) -> String {
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// Parses a UUID written hyphenated (either case), or as 32 hex digits.
+pub(crate) fn parse_uuid(text: &str) -> Option<[u8; 16]> {
+    let hyphens = [8, 13, 18, 23];
+    let digits: String = match text.len() {
+        36 if hyphens.iter().all(|&at| text.as_bytes()[at] == b'-') => text.replace('-', ""),
+        32 => text.to_owned(),
+        _ => return None,
+    };
+    if digits.len() != 32 || !digits.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut bytes = [0; 16];
+    for (at, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digits[at * 2..at * 2 + 2], 16).ok()?;
+    }
+    Some(bytes)
 }
 
 #[cfg(test)]
@@ -159,6 +214,24 @@ mod tests {
         {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn dates_and_uuids_are_written_as_iso_8601_and_hyphenated() {
+        for (days, text) in
+            [(0, "1970-01-01"), (-1, "1969-12-31"), (19_844, "2024-05-01"), (11_016, "2000-02-29")]
+        {
+            assert_eq!(iso_date(days), text);
+            assert_eq!(parse_iso_date(text), Some(days));
+        }
+        assert_eq!(parse_iso_date("2023-02-29"), None);
+        assert_eq!(parse_iso_date("2024-05-01T00:00:00Z"), None);
+        let bytes =
+            [0x67, 0xe5, 0x50, 0x44, 0x10, 0xb1, 0x42, 0x6f, 0x92, 0x47, 0xbb, 0x68, 0x0e, 0x5f, 0xe0, 0xc8];
+        assert_eq!(hyphenated(&bytes), "67e55044-10b1-426f-9247-bb680e5fe0c8");
+        assert_eq!(parse_uuid("67E55044-10B1-426F-9247-BB680E5FE0C8"), Some(bytes));
+        assert_eq!(parse_uuid("67e5504410b1426f9247bb680e5fe0c8"), Some(bytes));
+        assert_eq!(parse_uuid("67e55044-10b1-426f-9247-bb680e5fe0cz"), None);
     }
 
     #[test]

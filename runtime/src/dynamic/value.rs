@@ -75,6 +75,10 @@ pub enum AnyValue {
     Timestamp(std::time::SystemTime),
     /// `Duration`: written as ISO 8601 seconds (`PT90.5S`).
     Duration(std::time::Duration),
+    /// A calendar date, as days since 1970-01-01: written as ISO 8601 (`2024-05-01`).
+    Date(i32),
+    /// A UUID's 16 bytes: written hyphenated, in lowercase.
+    Uuid([u8; 16]),
     /// `Vec<T>` of any other element type.
     List(Vec<AnyValue>),
     /// An enum that derives `Enumerated`: the stored name of its variant.
@@ -162,6 +166,8 @@ impl PartialEq for AnyValue {
             (Bytes(a), Bytes(b)) => a == b,
             (Timestamp(a), Timestamp(b)) => a == b,
             (Duration(a), Duration(b)) => a == b,
+            (Date(a), Date(b)) => a == b,
+            (Uuid(a), Uuid(b)) => a == b,
             (List(a), List(b)) => a == b,
             (Embedded(a), Embedded(b)) => a == b,
             _ => false,
@@ -253,6 +259,8 @@ impl fmt::Display for AnyValue {
             }
             AnyValue::Timestamp(time) => f.write_str(&super::time::rfc3339(*time)),
             AnyValue::Duration(span) => f.write_str(&super::time::iso_duration(*span)),
+            AnyValue::Date(days) => f.write_str(&super::time::iso_date(*days)),
+            AnyValue::Uuid(bytes) => f.write_str(&super::time::hyphenated(bytes)),
             AnyValue::Enum(variant) => f.write_str(variant),
             AnyValue::Embedded(fields) => write_fields(f, fields),
         }

@@ -21,6 +21,8 @@
 //! | `Vec<u8>` | an array of numbers 0 to 255 |
 //! | `SystemTime` | RFC 3339 in UTC, the fraction as long as it needs to be: `"2024-05-01T12:30:00.25Z"` (an import takes any offset, `+02:00`) |
 //! | `Duration` | ISO 8601 seconds: `"PT90.5S"` |
+//! | date | ISO 8601: `"2024-05-01"` |
+//! | `Uuid` | hyphenated, lowercase: `"67e55044-10b1-426f-9247-bb680e5fe0c8"` (an import takes either case, or 32 hex digits) |
 //! | `Vec<T>` | an array |
 //! | enum | the variant's stored name, as a string |
 //! | embedded struct | an object of its stored fields |

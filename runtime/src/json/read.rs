@@ -323,6 +323,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             StoredType::Bytes => "an array of bytes (numbers 0 to 255)".to_owned(),
             StoredType::Timestamp => "an RFC 3339 time (\"2024-05-01T12:30:00Z\")".to_owned(),
             StoredType::Duration => "ISO 8601 seconds (\"PT90.5S\")".to_owned(),
+            StoredType::Date => "an ISO 8601 date (\"2024-05-01\")".to_owned(),
+            StoredType::Uuid => "a UUID (\"67e55044-10b1-426f-9247-bb680e5fe0c8\")".to_owned(),
             StoredType::List(_) => "an array".to_owned(),
             StoredType::Enum { variants, .. } => format!("one of the variants {}", quoted(variants)),
             StoredType::Embedded { .. } => "an object".to_owned(),
@@ -387,6 +389,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 .ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self)),
             (StoredType::Duration, _) => crate::dynamic::parse_iso_duration(value)
                 .map(AnyValue::Duration)
+                .ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self)),
+            (StoredType::Date, _) => crate::dynamic::parse_iso_date(value)
+                .map(AnyValue::Date)
+                .ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self)),
+            (StoredType::Uuid, _) => crate::dynamic::parse_uuid(value)
+                .map(AnyValue::Uuid)
                 .ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self)),
             (StoredType::Enum { .. }, _) => Err(E::invalid_value(de::Unexpected::Str(value), &self)),
             _ => Err(E::invalid_type(de::Unexpected::Str(value), &self)),

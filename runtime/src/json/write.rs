@@ -105,7 +105,9 @@ pub fn write_value(out: &mut impl Write, value: &AnyValue) -> io::Result<()> {
         AnyValue::F64(value) => write_float(out, value.is_finite(), *value, *value),
         AnyValue::String(value) => write_string(out, value),
         AnyValue::Enum(variant) => write_string(out, variant),
-        AnyValue::Timestamp(_) | AnyValue::Duration(_) => write_string(out, &value.to_string()),
+        AnyValue::Timestamp(_) | AnyValue::Duration(_) | AnyValue::Date(_) | AnyValue::Uuid(_) => {
+            write_string(out, &value.to_string())
+        }
         AnyValue::Bytes(bytes) => {
             out.write_all(b"[")?;
             for (at, byte) in bytes.iter().enumerate() {

@@ -136,6 +136,11 @@ pub enum ValueType<'a> {
     /// A span of time (`std::time::Duration`): whole seconds as a `u64`, then nanoseconds
     /// as a `u32` below 10⁹, both little-endian.
     Duration,
+    /// A calendar date (chrono's `NaiveDate`, time's `Date`): days since 1970-01-01 as an
+    /// `i32`, little-endian.
+    Date,
+    /// A UUID (uuid's `Uuid`): its 16 bytes, in their written order.
+    Uuid,
     /// `Vec<T>`: elements in the tail.
     List(&'a ValueType<'a>),
     /// A fieldless enum that derives `Enumerated`, stored by variant name.
@@ -153,6 +158,8 @@ impl ValueType<'_> {
             ValueType::U32 | ValueType::I32 | ValueType::F32 | ValueType::Enum(_) => 4,
             ValueType::U64 | ValueType::I64 | ValueType::F64 => 8,
             ValueType::Timestamp | ValueType::Duration => 12,
+            ValueType::Date => 4,
+            ValueType::Uuid => 16,
             // A tail reference: u32 offset and u32 length (or element count).
             ValueType::String | ValueType::Bytes | ValueType::List(_) | ValueType::Embedded(_) => 8,
         }
@@ -176,6 +183,8 @@ impl ValueType<'_> {
             ValueType::Bytes => "bytes",
             ValueType::Timestamp => "timestamp",
             ValueType::Duration => "duration",
+            ValueType::Date => "date",
+            ValueType::Uuid => "uuid",
             ValueType::List(_) => "list",
             ValueType::Enum(_) => "enum",
             ValueType::Embedded(_) => "embedded",
@@ -285,6 +294,8 @@ const fn type_hash(seed: u64, ty: &ValueType<'_>) -> u64 {
         ValueType::Embedded(_) => 16,
         ValueType::Timestamp => 17,
         ValueType::Duration => 18,
+        ValueType::Date => 19,
+        ValueType::Uuid => 20,
     };
     let seed = mix(seed, code);
     match ty {
@@ -382,6 +393,8 @@ fn stored_type_hash(seed: u64, ty: &StoredType) -> u64 {
         StoredType::Embedded { .. } => 16,
         StoredType::Timestamp => 17,
         StoredType::Duration => 18,
+        StoredType::Date => 19,
+        StoredType::Uuid => 20,
     };
     let seed = mix(seed, code);
     match ty {

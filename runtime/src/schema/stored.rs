@@ -81,6 +81,10 @@ pub enum StoredType {
     Timestamp,
     /// A span of time (`Duration`), see [`ValueType::Duration`].
     Duration,
+    /// A calendar date, see [`ValueType::Date`].
+    Date,
+    /// A UUID, see [`ValueType::Uuid`].
+    Uuid,
     /// `Vec<T>`.
     List(Box<StoredType>),
     /// An enum that derives `Enumerated`: its Rust name and its variants' stored names.
@@ -117,6 +121,8 @@ impl From<&ValueType<'_>> for StoredType {
             ValueType::Bytes => StoredType::Bytes,
             ValueType::Timestamp => StoredType::Timestamp,
             ValueType::Duration => StoredType::Duration,
+            ValueType::Date => StoredType::Date,
+            ValueType::Uuid => StoredType::Uuid,
             ValueType::List(element) => StoredType::List(Box::new(StoredType::from(*element))),
             ValueType::Enum(schema) => StoredType::Enum {
                 name: schema.name.to_owned(),
@@ -140,6 +146,8 @@ impl StoredType {
             StoredType::U32 | StoredType::I32 | StoredType::F32 | StoredType::Enum { .. } => 4,
             StoredType::U64 | StoredType::I64 | StoredType::F64 => 8,
             StoredType::Timestamp | StoredType::Duration => 12,
+            StoredType::Date => 4,
+            StoredType::Uuid => 16,
             StoredType::String | StoredType::Bytes | StoredType::List(_) | StoredType::Embedded { .. } => 8,
         }
     }
@@ -218,6 +226,8 @@ impl StoredType {
             StoredType::Bytes => "bytes",
             StoredType::Timestamp => "timestamp",
             StoredType::Duration => "duration",
+            StoredType::Date => "date",
+            StoredType::Uuid => "uuid",
             StoredType::List(_) | StoredType::Enum { .. } | StoredType::Embedded { .. } => return None,
         })
     }
@@ -329,6 +339,8 @@ impl<'t> TypeParser<'t> {
             "bytes" => StoredType::Bytes,
             "timestamp" => StoredType::Timestamp,
             "duration" => StoredType::Duration,
+            "date" => StoredType::Date,
+            "uuid" => StoredType::Uuid,
             other => return Err(format!("unknown type `{other}`")),
         })
     }

@@ -164,6 +164,7 @@ const OPERATORS = {
   string: [["=", "="], ["!=", "≠"], ["starts_with", "starts with"], ["ends_with", "ends with"], ["contains", "contains"], ["in", "is one of"]],
   bool: [["= true", "is true"], ["= false", "is false"]],
   enum: [["=", "="], ["!=", "≠"], ["in", "is one of"]],
+  uuid: [["=", "="], ["!=", "≠"], ["in", "is one of"]],
   time: [["=", "="], ["!=", "≠"], [">", ">"], [">=", "≥"], ["<", "<"], ["<=", "≤"], ["between", "between"]],
   list: [["contains", "contains"]],
   bytes: [],
