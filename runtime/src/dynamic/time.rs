@@ -157,7 +157,7 @@ pub(crate) fn parse_iso_date(text: &str) -> Option<i32> {
 
 /// Whether `year-month-day` is a day of the Gregorian calendar.
 fn valid_date(year: u32, month: u32, day: u32) -> bool {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     (1..=12).contains(&month) && day >= 1 && day <= month_days[(month.max(1) - 1) as usize]
 }
