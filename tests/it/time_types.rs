@@ -253,3 +253,52 @@ fn chrono_time_and_jiff_instants_are_timestamps() {
 fn entries_uuid(entries: &[Stamp], id: Id) -> uuid::Uuid {
     entries.iter().find(|entry| entry.id == id).map(|entry| entry.uuid).unwrap()
 }
+
+/// A fixed array of bytes, read in place.
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+pub struct Key {
+    #[id]
+    pub id: Id,
+    #[index(unique)]
+    pub hash: [u8; 32],
+    pub tag: Option<[u8; 4]>,
+    pub parts: Vec<[u8; 2]>,
+}
+
+#[test]
+fn fixed_arrays_of_bytes_are_stored_in_place_and_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::builder().name("arrays").collection::<Key>().open(dir.path()).unwrap();
+    let hash = |seed: u8| std::array::from_fn::<u8, 32, _>(|at| seed.wrapping_mul(31).wrapping_add(at as u8));
+    let mut keys = vec![
+        Key { hash: hash(3), tag: Some(*b"abcd"), parts: vec![[0, 1], [2, 3]], ..Default::default() },
+        Key { hash: hash(1), tag: None, ..Default::default() },
+        Key { hash: hash(2), tag: Some([0; 4]), parts: vec![[9, 9]], ..Default::default() },
+    ];
+    db.write_txn_sync(|txn| txn.keys().put_all(&mut keys)).unwrap();
+    for key in &keys {
+        assert_eq!(db.keys().get(key.id).unwrap().as_ref(), Some(key));
+    }
+    assert_eq!(db.keys().get_by(Key::HASH, &hash(2)).unwrap().map(|key| key.id), Some(3));
+    let view = db.read_txn_sync(|txn| txn.keys().with_view(1, |view| *view.tag().unwrap())).unwrap();
+    assert_eq!(view, Some(*b"abcd"));
+    let sorted = db.keys().query().sort_by(Key::HASH.asc()).ids().unwrap();
+    let mut expected = keys.clone();
+    expected.sort_by_key(|key| key.hash);
+    assert_eq!(sorted, expected.iter().map(|key| key.id).collect::<Vec<_>>());
+    assert_eq!(db.keys().query().filter(Key::PARTS.contains(&[9, 9])).ids().unwrap(), [3]);
+    let duplicate = db.write_txn_sync(|txn| txn.keys().put(&mut Key { hash: hash(1), ..Default::default() }));
+    assert!(matches!(duplicate, Err(insula::Error::UniqueViolation { .. })), "{duplicate:?}");
+    // JSON: an array of numbers, its length checked on the way in.
+    let mut out = Vec::new();
+    db.keys().query().filter(Key::ID.eq(3)).export_ndjson(&mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("\"tag\":[0,0,0,0]"), "{text}");
+    let short = "{\"id\":9,\"hash\":[1,2,3],\"tag\":null,\"parts\":[]}";
+    let error = db.write_txn_sync(|txn| txn.keys().import_json(short.as_bytes())).unwrap_err();
+    assert!(error.to_string().contains("an array of 32 bytes"), "{error}");
+    drop(db);
+    let reader = Reader::open(dir.path().join("arrays.insula")).unwrap();
+    let schema = reader.collections().unwrap();
+    assert!(schema[0].fields.iter().any(|field| field.ty.to_string() == "bytes[32]"), "{schema:?}");
+}

@@ -309,6 +309,33 @@ impl KeyPart for Vec<u8> {
     }
 }
 
+/// `[u8; N]` is keyed as `Vec<u8>` is, so that both read as the same stored bytes.
+impl<const N: usize> KeyPart for [u8; N] {
+    fn write_key(view: &[u8; N], mode: KeyMode, out: &mut Vec<u8>) {
+        write_bytes_key(view, mode, out);
+    }
+
+    fn compare(a: &[u8; N], b: &[u8; N]) -> Ordering {
+        a.cmp(b)
+    }
+
+    fn as_view(&self) -> &[u8; N] {
+        self
+    }
+}
+
+impl<const N: usize> Indexable for [u8; N] {
+    fn index_keys(view: &[u8; N], case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
+        let mut key = Vec::new();
+        write_bytes_key(view, KeyMode::Index { case_insensitive }, &mut key);
+        keys.push(key);
+    }
+
+    fn value_index_keys(value: &[u8; N], case_insensitive: bool, keys: &mut Vec<Vec<u8>>) {
+        Self::index_keys(value, case_insensitive, keys);
+    }
+}
+
 /// The escaped, terminated encoding of a byte string (see the module docs).
 pub fn write_bytes_key(bytes: &[u8], mode: KeyMode, out: &mut Vec<u8>) {
     let long = bytes.len() > LONG_KEY_PREFIX && mode != KeyMode::Full;

@@ -63,3 +63,28 @@ impl Value for Vec<u8> {
 }
 
 impl Required for Vec<u8> {}
+
+/// `[u8; N]`: the bytes in the slot itself, read in place as `&[u8; N]`.
+impl<const N: usize> Value for [u8; N] {
+    const TYPE: ValueType<'static> = ValueType::Array(N);
+    type View<'a> = &'a [u8; N];
+
+    fn encode(&self, out: &mut Vec<u8>, slot: usize, _record: usize) {
+        out[slot..slot + N].copy_from_slice(self);
+    }
+
+    fn read<'a>(slot: &'a [u8], _record: &'a [u8]) -> Result<&'a [u8; N], Corrupt> {
+        slot.try_into().map_err(|_| Corrupt("an array's slot has the wrong width"))
+    }
+
+    fn default_view<'a>() -> Self::View<'a> {
+        &[0; N]
+    }
+
+    fn from_view(view: &[u8; N]) -> [u8; N] {
+        *view
+    }
+}
+
+impl<const N: usize> Required for [u8; N] {}
+impl<const N: usize> Element for [u8; N] {}

@@ -18,14 +18,14 @@ impl core::fmt::Display for Corrupt {
 /// A type that can be a stored field.
 ///
 /// Implemented by Insula for `bool`, the integers, `f32`, `f64`, `String`, `Vec<u8>`,
-/// `SystemTime`, `Duration` (and behind cargo features chrono's `DateTime<Utc>` and
+/// `[u8; N]`, `SystemTime`, `Duration` (and behind cargo features chrono's `DateTime<Utc>` and
 /// `NaiveDateTime`, time's `OffsetDateTime`, jiff's `Timestamp`), `Vec<T>` of storable
 /// elements and `Option<T>` of any of these; `#[derive(Embedded)]`
 /// and `#[derive(Enumerated)]` implement it for the user's own types.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in an Insula collection",
     label = "unsupported field type",
-    note = "supported: bool, u8..u64, i8..i64, f32, f64, String, Vec<u8>, SystemTime, Duration, \
+    note = "supported: bool, u8..u64, i8..i64, f32, f64, String, Vec<u8>, [u8; N], SystemTime, Duration, \
             Vec<T> of those scalars or String, Option<T> of any of them, structs that derive `Embedded` \
             (and Vec of them), enums that derive `Enumerated`",
     note = "chrono's `DateTime<Utc>`, `NaiveDateTime` and `NaiveDate`, time's `OffsetDateTime` \

@@ -55,6 +55,8 @@ enum TypePlan {
     Duration,
     Date,
     Uuid,
+    /// `[u8; N]`, N bytes.
+    Array(usize),
     /// The element's plan and the width of its slot.
     List(Box<TypePlan>, usize),
     /// Each variant's tag and stored name, the first variant (the default) first.
@@ -211,6 +213,7 @@ impl TypePlan {
             StoredType::Duration => TypePlan::Duration,
             StoredType::Date => TypePlan::Date,
             StoredType::Uuid => TypePlan::Uuid,
+            StoredType::Array(len) => TypePlan::Array(*len),
             StoredType::List(element) => TypePlan::List(Box::new(TypePlan::new(element)?), element.width()),
             StoredType::Enum { name, variants } => {
                 if variants.is_empty() {
@@ -243,6 +246,8 @@ impl TypePlan {
             TypePlan::Timestamp => scalar::<std::time::SystemTime>(slot, record, AnyValue::Timestamp),
             TypePlan::Duration => scalar::<std::time::Duration>(slot, record, AnyValue::Duration),
             TypePlan::Date => scalar::<i32>(slot, record, AnyValue::Date),
+            TypePlan::Array(len) if slot.len() == *len => Ok(AnyValue::Bytes(slot.to_vec())),
+            TypePlan::Array(_) => Err(Corrupt("an array's slot has the wrong width")),
             TypePlan::Uuid => {
                 slot.try_into().map(AnyValue::Uuid).map_err(|_| Corrupt("a UUID's slot has the wrong width"))
             }
@@ -291,6 +296,7 @@ impl TypePlan {
             TypePlan::Timestamp => AnyValue::Timestamp(std::time::UNIX_EPOCH),
             TypePlan::Duration => AnyValue::Duration(std::time::Duration::ZERO),
             TypePlan::Date => AnyValue::Date(0),
+            TypePlan::Array(len) => AnyValue::Bytes(vec![0; *len]),
             TypePlan::Uuid => AnyValue::Uuid([0; 16]),
             TypePlan::List(..) => AnyValue::List(Vec::new()),
             TypePlan::Enum(variants) => AnyValue::Enum(variants[0].1.clone()),

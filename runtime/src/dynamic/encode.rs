@@ -75,6 +75,12 @@ fn encode_value(
         (StoredType::Timestamp, AnyValue::Timestamp(value)) => value.encode(out, slot, record),
         (StoredType::Duration, AnyValue::Duration(value)) => value.encode(out, slot, record),
         (StoredType::Date, AnyValue::Date(days)) => days.encode(out, slot, record),
+        (StoredType::Array(len), AnyValue::Bytes(bytes)) if bytes.len() == *len => {
+            out[slot..slot + len].copy_from_slice(bytes);
+        }
+        (StoredType::Array(len), AnyValue::Bytes(bytes)) => {
+            return Err(format!("a `bytes[{len}]` holds {len} bytes, not {}", bytes.len()));
+        }
         (StoredType::Uuid, AnyValue::Uuid(bytes)) => out[slot..slot + 16].copy_from_slice(bytes),
         (StoredType::List(element), AnyValue::List(items)) => {
             let start = out.len();

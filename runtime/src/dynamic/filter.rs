@@ -438,6 +438,7 @@ fn comparable(ty: &StoredType, nullable: bool, value: &AnyValue) -> Result<(), S
         }
         (StoredType::Bool, AnyValue::Bool(_)) | (StoredType::String, AnyValue::String(_)) => true,
         (StoredType::Bytes, AnyValue::Bytes(_)) => true,
+        (StoredType::Array(len), AnyValue::Bytes(bytes)) => bytes.len() == *len,
         (StoredType::Timestamp, AnyValue::Timestamp(_))
         | (StoredType::Duration, AnyValue::Duration(_))
         | (StoredType::Date, AnyValue::Date(_))

@@ -221,7 +221,7 @@ fn kind(ty: &StoredType) -> &'static str {
     match ty {
         StoredType::Bool => "bool",
         StoredType::String => "string",
-        StoredType::Bytes => "bytes",
+        StoredType::Bytes | StoredType::Array(_) => "bytes",
         StoredType::Timestamp | StoredType::Duration | StoredType::Date => "time",
         StoredType::Uuid => "uuid",
         StoredType::List(_) => "list",

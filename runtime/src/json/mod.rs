@@ -18,7 +18,7 @@
 //! | `u8` … `u64`, `i8` … `i64` | an integer, all its digits (a `u64` above 2^53 too: JavaScript's `JSON.parse` would round it, the import does not) |
 //! | `f32`, `f64` | the shortest decimal that reads back as the same value of that width (`-0.0` kept); `"NaN"`, `"Infinity"`, `"-Infinity"` as strings (a NaN's payload is not kept) |
 //! | `String` | a string |
-//! | `Vec<u8>` | an array of numbers 0 to 255 |
+//! | `Vec<u8>`, `[u8; N]` | an array of numbers 0 to 255 (of exactly N for an array) |
 //! | `SystemTime` | RFC 3339 in UTC, the fraction as long as it needs to be: `"2024-05-01T12:30:00.25Z"` (an import takes any offset, `+02:00`) |
 //! | `Duration` | ISO 8601 seconds: `"PT90.5S"` |
 //! | date | ISO 8601: `"2024-05-01"` |

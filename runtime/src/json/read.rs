@@ -321,6 +321,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             }
             StoredType::String => "a string".to_owned(),
             StoredType::Bytes => "an array of bytes (numbers 0 to 255)".to_owned(),
+            StoredType::Array(len) => format!("an array of {len} bytes (numbers 0 to 255)"),
             StoredType::Timestamp => "an RFC 3339 time (\"2024-05-01T12:30:00Z\")".to_owned(),
             StoredType::Duration => "ISO 8601 seconds (\"PT90.5S\")".to_owned(),
             StoredType::Date => "an ISO 8601 date (\"2024-05-01\")".to_owned(),
@@ -403,6 +404,15 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AnyValue, A::Error> {
         match self.ty {
+            StoredType::Array(len) => {
+                let bytes = ValueSeed { ty: &StoredType::Bytes, ..self }.visit_seq(seq)?;
+                match bytes {
+                    AnyValue::Bytes(bytes) if bytes.len() != *len => {
+                        Err(de::Error::invalid_length(bytes.len(), &self))
+                    }
+                    bytes => Ok(bytes),
+                }
+            }
             StoredType::Bytes => {
                 let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0));
                 let element = ValueSeed { ty: &StoredType::U8, nullable: false, ..self };

@@ -141,6 +141,8 @@ pub enum ValueType<'a> {
     Date,
     /// A UUID (uuid's `Uuid`): its 16 bytes, in their written order.
     Uuid,
+    /// `[u8; N]`: the N bytes, in the slot itself.
+    Array(usize),
     /// `Vec<T>`: elements in the tail.
     List(&'a ValueType<'a>),
     /// A fieldless enum that derives `Enumerated`, stored by variant name.
@@ -160,6 +162,7 @@ impl ValueType<'_> {
             ValueType::Timestamp | ValueType::Duration => 12,
             ValueType::Date => 4,
             ValueType::Uuid => 16,
+            ValueType::Array(len) => *len,
             // A tail reference: u32 offset and u32 length (or element count).
             ValueType::String | ValueType::Bytes | ValueType::List(_) | ValueType::Embedded(_) => 8,
         }
@@ -185,6 +188,7 @@ impl ValueType<'_> {
             ValueType::Duration => "duration",
             ValueType::Date => "date",
             ValueType::Uuid => "uuid",
+            ValueType::Array(_) => "array",
             ValueType::List(_) => "list",
             ValueType::Enum(_) => "enum",
             ValueType::Embedded(_) => "embedded",
@@ -196,6 +200,7 @@ impl core::fmt::Display for ValueType<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             ValueType::List(element) => write!(f, "list<{element}>"),
+            ValueType::Array(len) => write!(f, "bytes[{len}]"),
             ValueType::Enum(schema) => write!(f, "enum {}{:?}", schema.name, schema.variants),
             ValueType::Embedded(schema) => {
                 write!(f, "embedded {} {{", schema.name)?;
@@ -296,6 +301,7 @@ const fn type_hash(seed: u64, ty: &ValueType<'_>) -> u64 {
         ValueType::Duration => 18,
         ValueType::Date => 19,
         ValueType::Uuid => 20,
+        ValueType::Array(_) => 21,
     };
     let seed = mix(seed, code);
     match ty {
@@ -310,6 +316,7 @@ const fn type_hash(seed: u64, ty: &ValueType<'_>) -> u64 {
             mix(seed, sum)
         }
         ValueType::Embedded(schema) => mix(seed, fields_hash(seed, schema.fields)),
+        ValueType::Array(len) => mix(seed, *len as u64),
         _ => seed,
     }
 }
@@ -395,9 +402,11 @@ fn stored_type_hash(seed: u64, ty: &StoredType) -> u64 {
         StoredType::Duration => 18,
         StoredType::Date => 19,
         StoredType::Uuid => 20,
+        StoredType::Array(_) => 21,
     };
     let seed = mix(seed, code);
     match ty {
+        StoredType::Array(len) => mix(seed, *len as u64),
         StoredType::List(element) => stored_type_hash(seed, element),
         StoredType::Enum { variants, .. } => {
             let sum = variants.iter().fold(0u64, |sum, variant| sum.wrapping_add(mix_str(seed, variant)));

@@ -85,6 +85,8 @@ pub enum StoredType {
     Date,
     /// A UUID, see [`ValueType::Uuid`].
     Uuid,
+    /// `[u8; N]`, see [`ValueType::Array`].
+    Array(usize),
     /// `Vec<T>`.
     List(Box<StoredType>),
     /// An enum that derives `Enumerated`: its Rust name and its variants' stored names.
@@ -123,6 +125,7 @@ impl From<&ValueType<'_>> for StoredType {
             ValueType::Duration => StoredType::Duration,
             ValueType::Date => StoredType::Date,
             ValueType::Uuid => StoredType::Uuid,
+            ValueType::Array(len) => StoredType::Array(*len),
             ValueType::List(element) => StoredType::List(Box::new(StoredType::from(*element))),
             ValueType::Enum(schema) => StoredType::Enum {
                 name: schema.name.to_owned(),
@@ -148,6 +151,7 @@ impl StoredType {
             StoredType::Timestamp | StoredType::Duration => 12,
             StoredType::Date => 4,
             StoredType::Uuid => 16,
+            StoredType::Array(len) => *len,
             StoredType::String | StoredType::Bytes | StoredType::List(_) | StoredType::Embedded { .. } => 8,
         }
     }
@@ -156,7 +160,11 @@ impl StoredType {
     /// lists (one entry per element), nor for strings or bytes (a long one is indexed by
     /// a prefix and a hash).
     pub fn keys_keep_order(&self) -> bool {
-        !matches!(self, StoredType::String | StoredType::Bytes | StoredType::List(_))
+        match self {
+            StoredType::String | StoredType::Bytes | StoredType::List(_) => false,
+            StoredType::Array(len) => *len <= crate::codec::key::LONG_KEY_PREFIX,
+            _ => true,
+        }
     }
 
     /// Whether a value stored as `self` reads as `newer`: `Some(false)` for the same type
@@ -228,7 +236,12 @@ impl StoredType {
             StoredType::Duration => "duration",
             StoredType::Date => "date",
             StoredType::Uuid => "uuid",
-            StoredType::List(_) | StoredType::Enum { .. } | StoredType::Embedded { .. } => return None,
+            StoredType::List(_)
+            | StoredType::Enum { .. }
+            | StoredType::Embedded { .. }
+            | StoredType::Array(_) => {
+                return None;
+            }
         })
     }
 
@@ -248,6 +261,7 @@ impl fmt::Display for StoredType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoredType::List(element) => write!(f, "list<{element}>"),
+            StoredType::Array(len) => write!(f, "bytes[{len}]"),
             StoredType::Enum { name, variants } => write!(f, "enum {name}{variants:?}"),
             StoredType::Embedded { name, fields } => {
                 write!(f, "embedded {name} {{")?;
@@ -291,6 +305,12 @@ impl<'t> TypeParser<'t> {
     }
 
     fn ty(&mut self) -> Result<StoredType, String> {
+        if self.eat("bytes[") {
+            let len = self.until(&[']']);
+            let len = len.parse().map_err(|_| format!("`{len}` is not an array's length"))?;
+            self.expect("]")?;
+            return Ok(StoredType::Array(len));
+        }
         if self.eat("list<") {
             let element = self.ty()?;
             self.expect(">")?;
