@@ -302,3 +302,92 @@ fn fixed_arrays_of_bytes_are_stored_in_place_and_indexed() {
     let schema = reader.collections().unwrap();
     assert!(schema[0].fields.iter().any(|field| field.ty.to_string() == "bytes[32]"), "{schema:?}");
 }
+
+#[derive(Embedded, Debug, Clone, Default, PartialEq)]
+pub struct Seat {
+    pub row: u8,
+    pub name: String,
+}
+
+/// Lists whose elements may be absent.
+#[derive(Collection, Debug, Clone, Default, PartialEq)]
+pub struct Sheet {
+    #[id]
+    pub id: Id,
+    #[index]
+    pub scores: Vec<Option<u32>>,
+    pub labels: Vec<Option<String>>,
+    pub seats: Vec<Option<Seat>>,
+    pub maybe: Option<Vec<Option<i8>>>,
+}
+
+#[test]
+fn lists_of_options_keep_their_nones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::builder().name("options-in-lists").collection::<Sheet>().open(dir.path()).unwrap();
+    let seat = |row, name: &str| Some(Seat { row, name: name.into() });
+    let mut sheets = vec![
+        Sheet {
+            scores: vec![Some(3), None, Some(0)],
+            labels: vec![None, Some("a".into())],
+            seats: vec![seat(1, "ada"), None],
+            maybe: Some(vec![None, Some(-1)]),
+            ..Default::default()
+        },
+        Sheet {
+            scores: vec![None],
+            labels: vec![],
+            seats: vec![None, None],
+            maybe: None,
+            ..Default::default()
+        },
+        Sheet {
+            scores: vec![Some(7)],
+            seats: vec![seat(2, "bob")],
+            maybe: Some(vec![]),
+            ..Default::default()
+        },
+    ];
+    db.write_txn_sync(|txn| txn.sheets().put_all(&mut sheets)).unwrap();
+    for sheet in &sheets {
+        assert_eq!(db.sheets().get(sheet.id).unwrap().as_ref(), Some(sheet));
+    }
+    // Through the list's index: a `None` element is a key of its own.
+    let with_none = db.sheets().query().filter(Sheet::SCORES.contains(None));
+    assert!(with_none.explain().unwrap().starts_with("index `scores`"));
+    assert_eq!(with_none.ids().unwrap(), [1, 2]);
+    assert_eq!(db.sheets().query().filter(Sheet::SCORES.contains(Some(7))).ids().unwrap(), [3]);
+    assert_eq!(db.sheets().query().filter(Sheet::SCORES.element().ge(Some(3))).ids().unwrap(), [1, 3]);
+    let views =
+        db.read_txn_sync(|txn| txn.sheets().with_view(1, |view| view.scores().iter().collect::<Vec<_>>()));
+    assert_eq!(views.unwrap(), Some(vec![Some(3), None, Some(0)]));
+    db.sheets().verify().unwrap();
+    // JSON: `null` elements, both ways.
+    let mut out = Vec::new();
+    db.sheets().query().filter(Sheet::ID.eq(1)).export_ndjson(&mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("\"scores\":[3,null,0]"), "{text}");
+    assert!(text.contains("\"seats\":[{\"name\":\"ada\",\"row\":1},null]"), "{text}");
+    assert!(text.contains("\"maybe\":[null,-1]"), "{text}");
+    let copy = Db::builder().name("options-in-lists-copy").collection::<Sheet>().open(dir.path()).unwrap();
+    copy.write_txn_sync(|txn| txn.sheets().import_json(text.as_bytes())).unwrap();
+    assert_eq!(copy.sheets().get(1).unwrap().as_ref(), Some(&sheets[0]));
+    copy.sheets().verify().unwrap();
+    drop((db, copy));
+    // The dynamic reader, and the stored type's text.
+    let reader = Reader::open(dir.path().join("options-in-lists.insula")).unwrap();
+    let schema = &reader.collections().unwrap()[0];
+    let scores = schema.fields.iter().find(|field| field.name == "scores").unwrap();
+    assert_eq!(scores.ty.to_string(), "list<u32?>");
+    let snapshot = reader.read().unwrap();
+    let first = snapshot.get("Sheet", 1).unwrap().unwrap();
+    assert_eq!(
+        first.get("scores"),
+        Some(&AnyValue::List(vec![AnyValue::U32(3), AnyValue::Null, AnyValue::U32(0)]))
+    );
+    // The dynamic reader's own index keys agree with the typed ones.
+    snapshot.verify("Sheet").unwrap();
+    let filter = Filter::parse("scores contains none").unwrap();
+    let ids: Vec<Id> = snapshot.query("Sheet", &filter).unwrap().map(|object| object.unwrap().id).collect();
+    assert_eq!(ids, [1, 2]);
+}

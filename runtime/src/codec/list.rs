@@ -5,7 +5,7 @@ use super::{Corrupt, Element, Required, Value, read_ref, write_ref};
 use crate::schema::ValueType;
 
 impl<T: Element> Value for Vec<T> {
-    const TYPE: ValueType<'static> = ValueType::List(&T::TYPE);
+    const TYPE: ValueType<'static> = ValueType::List(&T::ELEMENT);
     type View<'a> = ListView<'a, T>;
 
     fn encode(&self, out: &mut Vec<u8>, slot: usize, record: usize) {

@@ -212,6 +212,11 @@ impl Element for bool {}
 
 /// `Option<T>`: a tag byte (0 for `None`, 1 for `Some`) followed by `T`'s slot, which is
 /// all zeros for `None`.
+/// `Vec<Option<T>>`: each element a tag byte and `T`'s slot, as a field's `Option` is.
+impl<T: Required + Element> Element for Option<T> {
+    const ELEMENT: ValueType<'static> = ValueType::Optional(&T::TYPE);
+}
+
 impl<T: Required> Value for Option<T> {
     const TYPE: ValueType<'static> = T::TYPE;
     const NULLABLE: bool = true;

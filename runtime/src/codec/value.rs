@@ -96,9 +96,15 @@ pub trait Value: Sized {
 #[diagnostic::on_unimplemented(
     message = "`Vec<{Self}>` cannot be stored in an Insula collection",
     note = "list elements may be bool, u16..u64, i8..i64, f32, f64, String, SystemTime, \
-            Duration, or types that derive `Embedded` or `Enumerated`; `Vec<u8>` is stored as bytes"
+            Duration, types that derive `Embedded` or `Enumerated`, and `Option` of those; \
+            `Vec<u8>` is stored as bytes, and lists do not nest"
 )]
-pub trait Element: Value {}
+pub trait Element: Value {
+    /// The stored type of the element in a list: its own, or for an `Option` one that
+    /// says it may be absent.
+    #[doc(hidden)]
+    const ELEMENT: ValueType<'static> = Self::TYPE;
+}
 
 /// A [`Value`] that is not an `Option`, so that `Option<Option<T>>` is refused.
 #[diagnostic::on_unimplemented(

@@ -57,6 +57,8 @@ enum TypePlan {
     Uuid,
     /// `[u8; N]`, N bytes.
     Array(usize),
+    /// A list's `Option` element: a tag byte, then the value's slot.
+    Optional(Box<TypePlan>),
     /// The element's plan and the width of its slot.
     List(Box<TypePlan>, usize),
     /// Each variant's tag and stored name, the first variant (the default) first.
@@ -214,6 +216,7 @@ impl TypePlan {
             StoredType::Date => TypePlan::Date,
             StoredType::Uuid => TypePlan::Uuid,
             StoredType::Array(len) => TypePlan::Array(*len),
+            StoredType::Optional(inner) => TypePlan::Optional(Box::new(TypePlan::new(inner)?)),
             StoredType::List(element) => TypePlan::List(Box::new(TypePlan::new(element)?), element.width()),
             StoredType::Enum { name, variants } => {
                 if variants.is_empty() {
@@ -248,6 +251,11 @@ impl TypePlan {
             TypePlan::Date => scalar::<i32>(slot, record, AnyValue::Date),
             TypePlan::Array(len) if slot.len() == *len => Ok(AnyValue::Bytes(slot.to_vec())),
             TypePlan::Array(_) => Err(Corrupt("an array's slot has the wrong width")),
+            TypePlan::Optional(inner) => match slot.split_first() {
+                Some((0, _)) => Ok(AnyValue::Null),
+                Some((1, rest)) => inner.read(rest, record),
+                _ => Err(Corrupt("an option's tag is neither 0 nor 1")),
+            },
             TypePlan::Uuid => {
                 slot.try_into().map(AnyValue::Uuid).map_err(|_| Corrupt("a UUID's slot has the wrong width"))
             }
@@ -297,6 +305,7 @@ impl TypePlan {
             TypePlan::Duration => AnyValue::Duration(std::time::Duration::ZERO),
             TypePlan::Date => AnyValue::Date(0),
             TypePlan::Array(len) => AnyValue::Bytes(vec![0; *len]),
+            TypePlan::Optional(_) => AnyValue::Null,
             TypePlan::Uuid => AnyValue::Uuid([0; 16]),
             TypePlan::List(..) => AnyValue::List(Vec::new()),
             TypePlan::Enum(variants) => AnyValue::Enum(variants[0].1.clone()),

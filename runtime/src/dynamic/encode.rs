@@ -75,6 +75,12 @@ fn encode_value(
         (StoredType::Timestamp, AnyValue::Timestamp(value)) => value.encode(out, slot, record),
         (StoredType::Duration, AnyValue::Duration(value)) => value.encode(out, slot, record),
         (StoredType::Date, AnyValue::Date(days)) => days.encode(out, slot, record),
+        // A list's `None` element: its slot stays zero.
+        (StoredType::Optional(_), AnyValue::Null) => {}
+        (StoredType::Optional(inner), value) => {
+            out[slot] = 1;
+            encode_value(inner, value, out, slot + 1, record)?;
+        }
         (StoredType::Array(len), AnyValue::Bytes(bytes)) if bytes.len() == *len => {
             out[slot..slot + len].copy_from_slice(bytes);
         }

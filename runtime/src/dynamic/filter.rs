@@ -421,6 +421,7 @@ impl Op {
 /// Whether `value` can be compared with a field of type `ty`.
 fn comparable(ty: &StoredType, nullable: bool, value: &AnyValue) -> Result<(), String> {
     let fits = match (ty, value) {
+        (StoredType::Optional(inner), value) => return comparable(inner, true, value),
         (_, AnyValue::Null) => {
             return if nullable { Ok(()) } else { Err(format!("a `{ty}` field is never `None`")) };
         }

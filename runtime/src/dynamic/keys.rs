@@ -49,11 +49,19 @@ pub(super) fn field_keys(
             keys.push(key);
         }
         // A list: one key per distinct element, sorted.
-        (false, StoredType::List(_), AnyValue::List(items)) => {
+        (false, StoredType::List(element), AnyValue::List(items)) => {
             let start = keys.len();
             for item in items {
                 let mut key = Vec::new();
-                write_key(item, mode, &mut key)?;
+                // A list of `Option`s keys each element as an `Option`.
+                match (&**element, item) {
+                    (StoredType::Optional(_), AnyValue::Null) => key.push(0),
+                    (StoredType::Optional(_), item) => {
+                        key.push(1);
+                        write_key(item, mode, &mut key)?;
+                    }
+                    (_, item) => write_key(item, mode, &mut key)?,
+                }
                 keys.push(key);
             }
             keys[start..].sort_unstable();

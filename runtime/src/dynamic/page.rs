@@ -397,6 +397,8 @@ fn exact(ty: &StoredType, value: &AnyValue) -> Option<AnyValue> {
         (StoredType::Duration, AnyValue::String(v)) => {
             AnyValue::Duration(super::time::parse_iso_duration(v)?)
         }
+        (StoredType::Optional(_), AnyValue::Null) => AnyValue::Null,
+        (StoredType::Optional(inner), value) => exact(inner, value)?,
         (StoredType::Array(len), value) => match exact(&StoredType::Bytes, value)? {
             AnyValue::Bytes(bytes) if bytes.len() == *len => AnyValue::Bytes(bytes),
             _ => return None,

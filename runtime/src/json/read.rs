@@ -425,7 +425,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             }
             StoredType::List(ty) => {
                 let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                let element = ValueSeed { ty, nullable: false, ..self };
+                let element = match &**ty {
+                    StoredType::Optional(inner) => ValueSeed { ty: inner, nullable: true, ..self },
+                    ty => ValueSeed { ty, nullable: false, ..self },
+                };
                 while let Some(item) = seq.next_element_seed(element)? {
                     items.push(item);
                 }

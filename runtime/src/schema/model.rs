@@ -143,6 +143,9 @@ pub enum ValueType<'a> {
     Uuid,
     /// `[u8; N]`: the N bytes, in the slot itself.
     Array(usize),
+    /// `Option<T>` as a list's element (`Vec<Option<T>>`): a tag byte, then `T`'s slot.
+    /// A field's own `Option` is its nullability instead.
+    Optional(&'a ValueType<'a>),
     /// `Vec<T>`: elements in the tail.
     List(&'a ValueType<'a>),
     /// A fieldless enum that derives `Enumerated`, stored by variant name.
@@ -163,6 +166,7 @@ impl ValueType<'_> {
             ValueType::Date => 4,
             ValueType::Uuid => 16,
             ValueType::Array(len) => *len,
+            ValueType::Optional(inner) => 1 + inner.width(),
             // A tail reference: u32 offset and u32 length (or element count).
             ValueType::String | ValueType::Bytes | ValueType::List(_) | ValueType::Embedded(_) => 8,
         }
@@ -189,6 +193,7 @@ impl ValueType<'_> {
             ValueType::Date => "date",
             ValueType::Uuid => "uuid",
             ValueType::Array(_) => "array",
+            ValueType::Optional(_) => "option",
             ValueType::List(_) => "list",
             ValueType::Enum(_) => "enum",
             ValueType::Embedded(_) => "embedded",
@@ -201,6 +206,7 @@ impl core::fmt::Display for ValueType<'_> {
         match self {
             ValueType::List(element) => write!(f, "list<{element}>"),
             ValueType::Array(len) => write!(f, "bytes[{len}]"),
+            ValueType::Optional(inner) => write!(f, "{inner}?"),
             ValueType::Enum(schema) => write!(f, "enum {}{:?}", schema.name, schema.variants),
             ValueType::Embedded(schema) => {
                 write!(f, "embedded {} {{", schema.name)?;
@@ -302,6 +308,7 @@ const fn type_hash(seed: u64, ty: &ValueType<'_>) -> u64 {
         ValueType::Date => 19,
         ValueType::Uuid => 20,
         ValueType::Array(_) => 21,
+        ValueType::Optional(_) => 22,
     };
     let seed = mix(seed, code);
     match ty {
@@ -317,6 +324,7 @@ const fn type_hash(seed: u64, ty: &ValueType<'_>) -> u64 {
         }
         ValueType::Embedded(schema) => mix(seed, fields_hash(seed, schema.fields)),
         ValueType::Array(len) => mix(seed, *len as u64),
+        ValueType::Optional(inner) => type_hash(seed, inner),
         _ => seed,
     }
 }
@@ -403,10 +411,12 @@ fn stored_type_hash(seed: u64, ty: &StoredType) -> u64 {
         StoredType::Date => 19,
         StoredType::Uuid => 20,
         StoredType::Array(_) => 21,
+        StoredType::Optional(_) => 22,
     };
     let seed = mix(seed, code);
     match ty {
         StoredType::Array(len) => mix(seed, *len as u64),
+        StoredType::Optional(inner) => stored_type_hash(seed, inner),
         StoredType::List(element) => stored_type_hash(seed, element),
         StoredType::Enum { variants, .. } => {
             let sum = variants.iter().fold(0u64, |sum, variant| sum.wrapping_add(mix_str(seed, variant)));

@@ -87,6 +87,8 @@ pub enum StoredType {
     Uuid,
     /// `[u8; N]`, see [`ValueType::Array`].
     Array(usize),
+    /// A list's optional element, see [`ValueType::Optional`].
+    Optional(Box<StoredType>),
     /// `Vec<T>`.
     List(Box<StoredType>),
     /// An enum that derives `Enumerated`: its Rust name and its variants' stored names.
@@ -126,6 +128,7 @@ impl From<&ValueType<'_>> for StoredType {
             ValueType::Date => StoredType::Date,
             ValueType::Uuid => StoredType::Uuid,
             ValueType::Array(len) => StoredType::Array(*len),
+            ValueType::Optional(inner) => StoredType::Optional(Box::new(StoredType::from(*inner))),
             ValueType::List(element) => StoredType::List(Box::new(StoredType::from(*element))),
             ValueType::Enum(schema) => StoredType::Enum {
                 name: schema.name.to_owned(),
@@ -152,6 +155,7 @@ impl StoredType {
             StoredType::Date => 4,
             StoredType::Uuid => 16,
             StoredType::Array(len) => *len,
+            StoredType::Optional(inner) => 1 + inner.width(),
             StoredType::String | StoredType::Bytes | StoredType::List(_) | StoredType::Embedded { .. } => 8,
         }
     }
@@ -239,7 +243,8 @@ impl StoredType {
             StoredType::List(_)
             | StoredType::Enum { .. }
             | StoredType::Embedded { .. }
-            | StoredType::Array(_) => {
+            | StoredType::Array(_)
+            | StoredType::Optional(_) => {
                 return None;
             }
         })
@@ -262,6 +267,7 @@ impl fmt::Display for StoredType {
         match self {
             StoredType::List(element) => write!(f, "list<{element}>"),
             StoredType::Array(len) => write!(f, "bytes[{len}]"),
+            StoredType::Optional(inner) => write!(f, "{inner}?"),
             StoredType::Enum { name, variants } => write!(f, "enum {name}{variants:?}"),
             StoredType::Embedded { name, fields } => {
                 write!(f, "embedded {name} {{")?;
@@ -312,7 +318,10 @@ impl<'t> TypeParser<'t> {
             return Ok(StoredType::Array(len));
         }
         if self.eat("list<") {
-            let element = self.ty()?;
+            let mut element = self.ty()?;
+            if self.eat("?") {
+                element = StoredType::Optional(Box::new(element));
+            }
             self.expect(">")?;
             return Ok(StoredType::List(Box::new(element)));
         }
