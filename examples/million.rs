@@ -3,20 +3,8 @@
 //! Not a scenario of the README: a fixture for the figures in it.
 
 use insula::prelude::*;
+use insula_workspace::model::{Message, MessageAccessor};
 use std::time::Instant;
-
-#[derive(Collection, Debug, Clone, Default, PartialEq)]
-pub struct Message {
-    #[id]
-    pub id: Id,
-    #[index]
-    pub author: String,
-    pub content: String,
-    pub created_at: i64,
-    pub likes: u32,
-    pub tags: Vec<String>,
-    pub reply_to: Option<Id>,
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
