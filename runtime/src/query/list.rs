@@ -3,7 +3,7 @@
 //! alike, where `None` meets none of them.
 
 use super::condition::{Condition, Leaf, Node, Probe, bound_key, eq_keys};
-use super::text::{IgnoreCase, Strings, literal_prefix, prefix_key, wildcard_match};
+use super::text::{IgnoreCase, Strings};
 use crate::Field;
 use crate::codec::key::{KeyMode, KeyPart};
 use crate::codec::{Corrupt, Element, List, ListView, RecordReader, Value};
@@ -242,43 +242,36 @@ impl<C, T: Element + KeyPart + Send + Sync + 'static> Elements<C, T> {
 impl<C> Elements<C, String> {
     /// Some element starts with `prefix`.
     pub fn starts_with(&self, prefix: &str) -> Condition<C> {
-        let probe = Probe::Prefix(prefix_key(prefix));
-        let prefix = prefix.to_owned();
-        self.leaf(format!("has an element starting with {prefix:?}"), Some(probe), move |element| {
-            element.starts_with(prefix.as_str())
-        })
+        self.texts(false).starts_with(prefix)
     }
 
     /// Some element ends with `suffix`.
     pub fn ends_with(&self, suffix: &str) -> Condition<C> {
-        let suffix = suffix.to_owned();
-        self.leaf(format!("has an element ending with {suffix:?}"), None, move |element| {
-            element.ends_with(suffix.as_str())
-        })
+        self.texts(false).ends_with(suffix)
     }
 
     /// Some element contains `part`.
     pub fn contains(&self, part: &str) -> Condition<C> {
-        let part = part.to_owned();
-        self.leaf(format!("has an element containing {part:?}"), None, move |element| {
-            element.contains(part.as_str())
-        })
+        self.texts(false).contains(part)
     }
 
     /// Some element matches `pattern` (see [`Field::matches`] on `String`).
     pub fn matches(&self, pattern: &str) -> Condition<C> {
-        let probe = literal_prefix(pattern).map(|prefix| Probe::Prefix(prefix_key(prefix)));
-        let what = format!("has an element matching {pattern:?}");
-        let pattern: Vec<char> = pattern.chars().collect();
-        self.leaf(what, probe, move |element| wildcard_match(&pattern, element))
+        self.texts(false).matches(pattern)
     }
 
     /// The text conditions of the elements, ignoring case (see [`IgnoreCase`]); each is
     /// met when some element meets it.
     pub fn ignore_case(&self) -> IgnoreCase<C> {
+        self.texts(true)
+    }
+
+    /// The elements' text conditions, ignoring case when `fold`. A list's index keys
+    /// each element as a string.
+    fn texts(&self, fold: bool) -> IgnoreCase<C> {
         let each = Arc::clone(&self.each);
         let strings: Strings =
             Arc::new(move |id, record, test| each(id, record, &mut |element| test(element)));
-        IgnoreCase::new(self.field, &[], strings)
+        IgnoreCase::new(self.field, format!("an element of {}", self.field), &[], strings, fold)
     }
 }

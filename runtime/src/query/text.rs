@@ -24,24 +24,17 @@ pub(super) fn prefix_key(prefix: &str) -> Vec<u8> {
 impl<C: 'static> Field<C, String> {
     /// The field starts with `prefix`.
     pub fn starts_with(self, prefix: &str) -> Condition<C> {
-        let probe = Probe::Prefix(prefix_key(prefix));
-        let text = format!("{} starts with {prefix:?}", self.name());
-        let prefix = prefix.to_owned();
-        self.leaf(text, Some(probe), move |field| field.starts_with(prefix.as_str()))
+        self.texts(false).starts_with(prefix)
     }
 
     /// The field ends with `suffix`.
     pub fn ends_with(self, suffix: &str) -> Condition<C> {
-        let text = format!("{} ends with {suffix:?}", self.name());
-        let suffix = suffix.to_owned();
-        self.leaf(text, None, move |field| field.ends_with(suffix.as_str()))
+        self.texts(false).ends_with(suffix)
     }
 
     /// The field contains `part`.
     pub fn contains(self, part: &str) -> Condition<C> {
-        let text = format!("{} contains {part:?}", self.name());
-        let part = part.to_owned();
-        self.leaf(text, None, move |field| field.contains(part.as_str()))
+        self.texts(false).contains(part)
     }
 
     /// The field matches `pattern`, where `*` stands for any run of characters (none
@@ -68,10 +61,19 @@ impl<C: 'static> Field<C, String> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn matches(self, pattern: &str) -> Condition<C> {
-        let text = format!("{} matches {pattern:?}", self.name());
-        let probe = literal_prefix(pattern).map(|prefix| Probe::Prefix(prefix_key(prefix)));
-        let pattern: Vec<char> = pattern.chars().collect();
-        self.leaf(text, probe, move |field| wildcard_match(&pattern, field))
+        self.texts(false).matches(pattern)
+    }
+
+    /// The text conditions of this field, ignoring case (see [`IgnoreCase`]).
+    pub fn ignore_case(self) -> IgnoreCase<C> {
+        self.texts(true)
+    }
+
+    /// The field's text conditions, ignoring case when `fold`.
+    fn texts(self, fold: bool) -> IgnoreCase<C> {
+        let field = self;
+        let strings: Strings = Arc::new(move |id, record, test| Ok(test(field.read(id, record)?)));
+        IgnoreCase::new(self.name(), self.name().to_owned(), &[], strings, fold)
     }
 }
 
@@ -129,41 +131,37 @@ impl<C: 'static> Field<C, Option<String>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn starts_with(self, prefix: &str) -> Condition<C> {
-        // An `Option`'s key is `01` then the string's key.
-        let mut key = vec![1];
-        key.extend(prefix_key(prefix));
-        let text = format!("{} starts with {prefix:?}", self.name());
-        let prefix = prefix.to_owned();
-        self.leaf(text, Some(Probe::Prefix(key)), move |field| {
-            field.is_some_and(|field| field.starts_with(prefix.as_str()))
-        })
+        self.texts(false).starts_with(prefix)
     }
 
     /// The field is `Some` and ends with `suffix`.
     pub fn ends_with(self, suffix: &str) -> Condition<C> {
-        let text = format!("{} ends with {suffix:?}", self.name());
-        let suffix = suffix.to_owned();
-        self.leaf(text, None, move |field| field.is_some_and(|field| field.ends_with(suffix.as_str())))
+        self.texts(false).ends_with(suffix)
     }
 
     /// The field is `Some` and contains `part`.
     pub fn contains(self, part: &str) -> Condition<C> {
-        let text = format!("{} contains {part:?}", self.name());
-        let part = part.to_owned();
-        self.leaf(text, None, move |field| field.is_some_and(|field| field.contains(part.as_str())))
+        self.texts(false).contains(part)
     }
 
     /// The field is `Some` and matches `pattern` (see [`Field::matches`] on `String`).
     pub fn matches(self, pattern: &str) -> Condition<C> {
-        let text = format!("{} matches {pattern:?}", self.name());
-        let probe = literal_prefix(pattern).map(|prefix| {
-            // An `Option`'s key is `01` then the string's key.
-            let mut key = vec![1];
-            key.extend(prefix_key(prefix));
-            Probe::Prefix(key)
-        });
-        let pattern: Vec<char> = pattern.chars().collect();
-        self.leaf(text, probe, move |field| field.is_some_and(|field| wildcard_match(&pattern, field)))
+        self.texts(false).matches(pattern)
+    }
+
+    /// The text conditions of this field, ignoring case (see [`IgnoreCase`]); `None`
+    /// matches none of them.
+    pub fn ignore_case(self) -> IgnoreCase<C> {
+        self.texts(true)
+    }
+
+    /// The field's text conditions, ignoring case when `fold`; `None` meets none. An
+    /// `Option`'s index key is `01`, then the string's key.
+    fn texts(self, fold: bool) -> IgnoreCase<C> {
+        let field = self;
+        let strings: Strings =
+            Arc::new(move |id, record, test| Ok(field.read(id, record)?.is_some_and(test)));
+        IgnoreCase::new(self.name(), self.name().to_owned(), &[1], strings, fold)
     }
 }
 
@@ -203,7 +201,13 @@ pub(super) type Strings = Arc<
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct IgnoreCase<C> {
+    /// The stored name of the field.
     field: &'static str,
+    /// What the conditions name in `explain`: the field, or "an element of" it.
+    name: String,
+    /// Whether both sides are folded: `false` for the plain text conditions, which are
+    /// made here too (but never `eq` or `any_of`, whose plain forms every type has).
+    fold: bool,
     /// What an index entry of the field writes before a string's key: `01` for an option.
     key_prefix: &'static [u8],
     strings: Strings,
@@ -212,7 +216,14 @@ pub struct IgnoreCase<C> {
 
 impl<C> Clone for IgnoreCase<C> {
     fn clone(&self) -> Self {
-        IgnoreCase { strings: Arc::clone(&self.strings), marker: PhantomData, ..*self }
+        IgnoreCase {
+            field: self.field,
+            name: self.name.clone(),
+            fold: self.fold,
+            key_prefix: self.key_prefix,
+            strings: Arc::clone(&self.strings),
+            marker: PhantomData,
+        }
     }
 }
 
@@ -222,33 +233,24 @@ impl<C> std::fmt::Debug for IgnoreCase<C> {
     }
 }
 
-impl<C: 'static> Field<C, String> {
-    /// The text conditions of this field, ignoring case (see [`IgnoreCase`]).
-    pub fn ignore_case(self) -> IgnoreCase<C> {
-        let field = self;
-        IgnoreCase::new(self.name(), &[], Arc::new(move |id, record, test| Ok(test(field.read(id, record)?))))
-    }
-}
-
-impl<C: 'static> Field<C, Option<String>> {
-    /// The text conditions of this field, ignoring case (see [`IgnoreCase`]); `None`
-    /// matches none of them.
-    pub fn ignore_case(self) -> IgnoreCase<C> {
-        let field = self;
-        IgnoreCase::new(
-            self.name(),
-            &[1],
-            Arc::new(move |id, record, test| Ok(field.read(id, record)?.is_some_and(test))),
-        )
-    }
-}
-
 impl<C> IgnoreCase<C> {
-    pub(super) fn new(field: &'static str, key_prefix: &'static [u8], strings: Strings) -> Self {
-        IgnoreCase { field, key_prefix, strings, marker: PhantomData }
+    pub(super) fn new(
+        field: &'static str,
+        name: String,
+        key_prefix: &'static [u8],
+        strings: Strings,
+        fold: bool,
+    ) -> Self {
+        IgnoreCase { field, name, fold, key_prefix, strings, marker: PhantomData }
     }
 
-    /// A condition that passes when `test` passes for a string of the field, folded.
+    /// A needle as the conditions compare it: folded when they ignore case.
+    fn needle(&self, text: &str) -> String {
+        if self.fold { fold_case(text).into_owned() } else { text.to_owned() }
+    }
+
+    /// A condition that passes when `test` passes for a string of the field (folded when
+    /// the conditions ignore case).
     fn leaf(
         &self,
         what: String,
@@ -256,13 +258,16 @@ impl<C> IgnoreCase<C> {
         test: impl Fn(&str) -> bool + Send + Sync + 'static,
     ) -> Condition<C> {
         let strings = Arc::clone(&self.strings);
-        Condition::from_node(Node::Leaf(Leaf {
-            field: self.field,
-            is_id: false,
-            text: format!("{} {what}, ignoring case", self.field),
-            probe,
-            test: Arc::new(move |id, record| strings(id, record, &mut |text| test(&fold_case(text)))),
-        }))
+        let (text, test): (String, super::condition::Test) = if self.fold {
+            let text = format!("{} {what}, ignoring case", self.name);
+            (text, Arc::new(move |id, record| strings(id, record, &mut |text| test(&fold_case(text)))))
+        } else {
+            (
+                format!("{} {what}", self.name),
+                Arc::new(move |id, record| strings(id, record, &mut |text| test(text))),
+            )
+        };
+        Condition::from_node(Node::Leaf(Leaf { field: self.field, is_id: false, text, probe, test }))
     }
 
     /// The key of a folded string in a case-insensitive index on the field.
@@ -272,10 +277,11 @@ impl<C> IgnoreCase<C> {
         key
     }
 
-    /// The key prefix of every folded string that starts with `folded`, in a
-    /// case-insensitive index on the field.
-    fn prefix(&self, folded: &str) -> Probe {
-        Probe::FoldedPrefix([self.key_prefix, prefix_key(folded).as_slice()].concat())
+    /// The index keys of every string that starts with `needle`: in a case-insensitive
+    /// index when the conditions ignore case, else in a case-sensitive one.
+    fn prefix(&self, needle: &str) -> Probe {
+        let key = [self.key_prefix, prefix_key(needle).as_slice()].concat();
+        if self.fold { Probe::FoldedPrefix(key) } else { Probe::Prefix(key) }
     }
 
     /// The field equals `value`, ignoring case.
@@ -296,30 +302,30 @@ impl<C> IgnoreCase<C> {
         })
     }
 
-    /// The field starts with `prefix`, ignoring case.
+    /// The field starts with `prefix`.
     pub fn starts_with(&self, prefix: &str) -> Condition<C> {
-        let prefix = fold_case(prefix).into_owned();
+        let prefix = self.needle(prefix);
         let probe = self.prefix(&prefix);
         self.leaf(format!("starts with {prefix:?}"), Some(probe), move |text| {
             text.starts_with(prefix.as_str())
         })
     }
 
-    /// The field ends with `suffix`, ignoring case.
+    /// The field ends with `suffix`.
     pub fn ends_with(&self, suffix: &str) -> Condition<C> {
-        let suffix = fold_case(suffix).into_owned();
+        let suffix = self.needle(suffix);
         self.leaf(format!("ends with {suffix:?}"), None, move |text| text.ends_with(suffix.as_str()))
     }
 
-    /// The field contains `part`, ignoring case.
+    /// The field contains `part`.
     pub fn contains(&self, part: &str) -> Condition<C> {
-        let part = fold_case(part).into_owned();
+        let part = self.needle(part);
         self.leaf(format!("contains {part:?}"), None, move |text| text.contains(part.as_str()))
     }
 
-    /// The field matches `pattern` (see [`Field::matches`] on `String`), ignoring case.
+    /// The field matches `pattern` (see [`Field::matches`] on `String`).
     pub fn matches(&self, pattern: &str) -> Condition<C> {
-        let pattern = fold_case(pattern).into_owned();
+        let pattern = self.needle(pattern);
         let probe = literal_prefix(&pattern).map(|prefix| self.prefix(prefix));
         let what = format!("matches {pattern:?}");
         let pattern: Vec<char> = pattern.chars().collect();
