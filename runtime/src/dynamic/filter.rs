@@ -197,10 +197,11 @@ impl Filter {
     }
 
     /// This filter, checked against `schema`, with its leaves on the id field bound to
-    /// the object's id.
+    /// the object's id, and the text it compares with times, dates and UUIDs read once
+    /// here instead of at each object.
     pub(crate) fn bind(&self, schema: &SchemaDef) -> Result<Filter> {
         self.check(schema)?;
-        Ok(Filter { node: self.node.bind(&schema.id) })
+        Ok(Filter { node: self.node.bind(schema) })
     }
 }
 
@@ -223,14 +224,18 @@ impl Node {
         }
     }
 
-    fn bind(&self, id: &str) -> Node {
+    fn bind(&self, schema: &SchemaDef) -> Node {
         match self {
-            Node::Leaf(path, op) if path == id => Node::Id(path.clone(), op.clone()),
-            Node::Leaf(..) | Node::Id(..) => self.clone(),
-            Node::And(nodes) => Node::And(nodes.iter().map(|node| node.bind(id)).collect()),
-            Node::Or(nodes) => Node::Or(nodes.iter().map(|node| node.bind(id)).collect()),
-            Node::Not(node) => Node::Not(Box::new(node.bind(id))),
-            Node::Xor(a, b) => Node::Xor(Box::new(a.bind(id)), Box::new(b.bind(id))),
+            Node::Leaf(path, op) if *path == schema.id => Node::Id(path.clone(), op.clone()),
+            Node::Leaf(path, op) => match resolve(schema, path) {
+                Ok((ty, _)) => Node::Leaf(path.clone(), op.typed(&ty)),
+                Err(_) => self.clone(),
+            },
+            Node::Id(..) => self.clone(),
+            Node::And(nodes) => Node::And(nodes.iter().map(|node| node.bind(schema)).collect()),
+            Node::Or(nodes) => Node::Or(nodes.iter().map(|node| node.bind(schema)).collect()),
+            Node::Not(node) => Node::Not(Box::new(node.bind(schema))),
+            Node::Xor(a, b) => Node::Xor(Box::new(a.bind(schema)), Box::new(b.bind(schema))),
         }
     }
 
@@ -416,6 +421,41 @@ impl Op {
             Op::IsNone => Err(format!("a `{ty}` field is never `None`")),
         }
     }
+}
+
+impl Op {
+    /// This operation with the text it compares with a field of type `ty` read as that
+    /// type, where the type is written as text (times, dates, UUIDs).
+    fn typed(&self, ty: &StoredType) -> Op {
+        let typed = |value: &AnyValue| typed(ty, value);
+        match self {
+            Op::Eq(value) => Op::Eq(typed(value)),
+            Op::Ne(value) => Op::Ne(typed(value)),
+            Op::Gt(value) => Op::Gt(typed(value)),
+            Op::Ge(value) => Op::Ge(typed(value)),
+            Op::Lt(value) => Op::Lt(typed(value)),
+            Op::Le(value) => Op::Le(typed(value)),
+            Op::Between(lower, upper) => Op::Between(typed(lower), typed(upper)),
+            Op::AnyOf(values) => Op::AnyOf(values.iter().map(typed).collect()),
+            Op::Contains(value) => Op::Contains(typed(value)),
+            Op::StartsWith(_) | Op::EndsWith(_) | Op::IsNone => self.clone(),
+        }
+    }
+}
+
+/// `value` as a value of type `ty` (a list's element type for a list) when it is the
+/// text of a time, date or UUID; otherwise `value` itself.
+fn typed(ty: &StoredType, value: &AnyValue) -> AnyValue {
+    let AnyValue::String(text) = value else { return value.clone() };
+    let read = match ty {
+        StoredType::List(element) | StoredType::Optional(element) => return typed(element, value),
+        StoredType::Timestamp => super::time::parse_rfc3339(text).map(AnyValue::Timestamp),
+        StoredType::Duration => super::time::parse_iso_duration(text).map(AnyValue::Duration),
+        StoredType::Date => super::time::parse_iso_date(text).map(AnyValue::Date),
+        StoredType::Uuid => super::time::parse_uuid(text).map(AnyValue::Uuid),
+        _ => None,
+    };
+    read.unwrap_or_else(|| value.clone())
 }
 
 /// Whether `value` can be compared with a field of type `ty`.
