@@ -52,10 +52,10 @@ pub(crate) fn join(seconds: i64, nanos: u32) -> Option<SystemTime> {
 fn read_parts<S: FromBytes + zerocopy::KnownLayout + zerocopy::Immutable>(
     slot: &[u8],
 ) -> Result<(S, u32), Corrupt> {
-    let wrong = |_| Corrupt("a time's slot has the wrong width");
-    let (seconds, nanos) = slot.split_at_checked(8).ok_or(Corrupt("a time's slot has the wrong width"))?;
-    let seconds = S::read_from_bytes(seconds).map_err(|_| Corrupt("a time's slot has the wrong width"))?;
-    let nanos = U32::read_from_bytes(nanos).map_err(wrong)?.get();
+    const WRONG: Corrupt = Corrupt("a time's slot has the wrong width");
+    let (seconds, nanos) = slot.split_at_checked(8).ok_or(WRONG)?;
+    let seconds = S::read_from_bytes(seconds).map_err(|_| WRONG)?;
+    let nanos = U32::read_from_bytes(nanos).map_err(|_| WRONG)?.get();
     if nanos >= NANOS_PER_SECOND {
         return Err(Corrupt("a time has 10⁹ nanoseconds or more"));
     }
