@@ -182,7 +182,7 @@ fn gather_ids(source: &dyn Source, number: usize, ranges: &[KeyRange], ids: &mut
 
 /// Calls `visit` with the record of each id, in id order (sorted first, duplicates
 /// dropped, when `sort`), until it breaks.
-fn visit_ids(
+pub(super) fn visit_ids(
     source: &dyn Source,
     mut ids: Vec<Id>,
     sort: bool,

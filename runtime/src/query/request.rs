@@ -3,7 +3,7 @@
 //! result to the caller.
 
 use super::condition::Condition;
-use super::plan::Plan;
+use super::plan::{Plan, visit_ids};
 use super::sort::{KeyFn, Sort};
 use crate::codec::RecordReader;
 use crate::codec::Value;
@@ -189,30 +189,24 @@ impl<C: Collection> Request<C> {
             }
             a_id.cmp(b_id)
         });
-        let (mut skipped, mut emitted) = (0, 0);
-        for (_, id) in found {
-            if Some(emitted) == self.limit {
-                break;
-            }
-            let mut flow = Flow::Continue(());
-            source.record(id, &mut |stored| {
-                let record = unseal::<C>(id, stored)?;
-                if !distinct(id, record)? {
-                    return Ok(());
-                }
-                if skipped < self.offset {
-                    skipped += 1;
-                    return Ok(());
-                }
-                emitted += 1;
-                flow = visit(id, record)?;
-                Ok(())
-            })?;
-            if flow.is_break() {
-                break;
-            }
+        if self.limit == Some(0) {
+            return Ok(());
         }
-        Ok(())
+        let (mut skipped, mut emitted) = (0, 0);
+        let ids = found.into_iter().map(|(_, id)| id).collect();
+        visit_ids(source, ids, false, &mut |id, stored| {
+            let record = unseal::<C>(id, stored)?;
+            if !distinct(id, record)? {
+                return Ok(Flow::Continue(()));
+            }
+            if skipped < self.offset {
+                skipped += 1;
+                return Ok(Flow::Continue(()));
+            }
+            emitted += 1;
+            let flow = visit(id, record)?;
+            Ok(if Some(emitted) == self.limit { Flow::Break(()) } else { flow })
+        })
     }
 
     /// How a scan of this query splits over threads, if it does: the ids it scans and
