@@ -2,7 +2,7 @@
 //! catch. Each broken rule is one error on the tokens that break it.
 
 use crate::ctxt::Ctxt;
-use crate::model::Record;
+use crate::model::{Record, SelfUse};
 use std::collections::HashMap;
 
 /// Checks a `#[derive(Collection)]` struct.
@@ -41,11 +41,35 @@ pub(crate) fn collection(cx: &mut Ctxt, record: &Record<'_>) {
     }
     check_fields(cx, record);
     check_indexes(cx, record);
+    for field in record.fields.iter().filter(|field| field.is_stored()) {
+        if field.self_use(record.ident) != SelfUse::None {
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "a collection cannot hold itself; make the recursive part a struct that derives \
+                     `Embedded` and holds itself as `Option<Box<{}>>`",
+                    record.ident
+                ),
+            );
+        }
+    }
 }
 
 /// Checks a `#[derive(Embedded)]` struct.
 pub(crate) fn embedded(cx: &mut Ctxt, record: &Record<'_>) {
     check_fields(cx, record);
+    for field in record.fields.iter().filter(|field| field.is_stored()) {
+        if field.self_use(record.ident) == SelfUse::Other {
+            let ident = record.ident;
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "`{ident}` can hold itself only as `Option<Box<{ident}>>`: the schema names the \
+                     struct around it there, and a value that always holds itself has no end"
+                ),
+            );
+        }
+    }
     for field in &record.fields {
         if let Some((default, _)) = &field.attrs.default {
             cx.error_spanned_by(

@@ -27,7 +27,30 @@ pub(crate) struct Field<'a> {
     pub(crate) attrs: attr::FieldAttrs,
 }
 
+/// How a field's type holds the struct it belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SelfUse {
+    /// It does not.
+    None,
+    /// As `Option<Box<Self>>`: a recursive embedded struct, whose schema names itself as
+    /// `ValueType::Recursive`. (A `Box<Self>` that is not optional has no finite value.)
+    Boxed,
+    /// In any other way, which cannot be stored.
+    Other,
+}
+
 impl Field<'_> {
+    /// How this field's type holds `owner`, the struct being derived (by its name or as
+    /// `Self`).
+    pub(crate) fn self_use(&self, owner: &Ident) -> SelfUse {
+        if !mentions(self.ty, owner) {
+            return SelfUse::None;
+        }
+        let is_owner = |ty: &Type| single_ident(ty).is_some_and(|ident| ident == owner || ident == "Self");
+        let boxed = |ty: &Type| generic_of(ty, "Box").is_some_and(is_owner);
+        if generic_of(self.ty, "Option").is_some_and(boxed) { SelfUse::Boxed } else { SelfUse::Other }
+    }
+
     /// Whether the field is kept in the record (neither the id nor ignored).
     pub(crate) fn is_stored(&self) -> bool {
         self.attrs.id.is_none() && self.attrs.ignore.is_none()
@@ -122,4 +145,38 @@ impl<'a> Record<'a> {
 pub(crate) fn unraw(ident: &Ident) -> String {
     let text = ident.to_string();
     text.strip_prefix("r#").map(str::to_owned).unwrap_or(text)
+}
+
+/// Whether `ty` names `owner` or `Self` anywhere in it.
+fn mentions(ty: &Type, owner: &Ident) -> bool {
+    fn walk(tokens: proc_macro2::TokenStream, owner: &Ident) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => ident == *owner || ident == "Self",
+            proc_macro2::TokenTree::Group(group) => walk(group.stream(), owner),
+            _ => false,
+        })
+    }
+    walk(quote::ToTokens::to_token_stream(ty), owner)
+}
+
+/// The identifier a type is, when it is one plain name (`Node`, `Self`).
+fn single_ident(ty: &Type) -> Option<&Ident> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path.path.get_ident(),
+        _ => None,
+    }
+}
+
+/// `T` when `ty` is `Wrapper<T>` (by the path's last segment: `Box`, `std::boxed::Box`).
+fn generic_of<'t>(ty: &'t Type, wrapper: &str) -> Option<&'t Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    match args.args.iter().collect::<Vec<_>>().as_slice() {
+        [syn::GenericArgument::Type(inner)] => Some(inner),
+        _ => None,
+    }
 }

@@ -145,6 +145,9 @@ pub trait Collection: Sized + 'static {
 pub(crate) fn encode_stored<C: Collection>(object: &C, id: Id, out: &mut Vec<u8>) -> Result<()> {
     out.clear();
     object.encode_fields(out);
+    if crate::codec::take_too_deep() {
+        return Err(Error::TooDeep { collection: C::SCHEMA.name() });
+    }
     let len = out.len() + crate::codec::CHECK_WIDTH;
     if len > MAX_RECORD_LEN {
         return Err(Error::TooLarge { collection: C::SCHEMA.name(), len });

@@ -274,6 +274,17 @@ pub enum Error {
         len: usize,
     },
 
+    /// An object nests embedded structs through `Box` deeper than
+    /// [`crate::MAX_NESTING`] levels.
+    #[error(
+        "collection `{collection}`: an object nests embedded structs deeper than {} levels",
+        crate::MAX_NESTING
+    )]
+    TooDeep {
+        /// The stored name of the collection.
+        collection: &'static str,
+    },
+
     /// Every id up to `u64::MAX` is taken.
     #[error("collection `{collection}`: no ids are left; the last id assigned was u64::MAX")]
     IdsExhausted {

@@ -114,6 +114,7 @@ pub mod schema;
 mod store;
 mod watch;
 
+pub use codec::MAX_NESTING;
 pub use collection::{Collection, Embedded, Enumerated, Id, MAX_RECORD_LEN};
 pub use db::{
     Access, Compaction, DEFAULT_NAME, Db, DbBuilder, DbCollection, Durability, Query, ReadCollection,
@@ -122,7 +123,7 @@ pub use db::{
 pub use error::{Error, Result};
 pub use field::Field;
 pub use insula_macros::{Collection, Embedded, Enumerated};
-pub use query::{Condition, Cursor, Elements, IgnoreCase, Page, Sort};
+pub use query::{Condition, Cursor, Elements, Holds, IgnoreCase, Page, Sort};
 pub use store::{Action, CollectionStats, IndexStats, MigrationProgress, Stats};
 pub use watch::{WatchGuard, Watcher};
 
@@ -135,7 +136,7 @@ pub mod prelude {
 /// a collection's fields, and the zero-copy views of lists.
 pub mod value {
     pub use crate::codec::key::{CompositePart, Indexable, KeyPart, Numeric, Text};
-    pub use crate::codec::{Corrupt, Element, List, ListIter, ListView, Narrow, Required, Value};
+    pub use crate::codec::{BoxView, Corrupt, Element, List, ListIter, ListView, Narrow, Required, Value};
 }
 
 /// What the derives' generated code names. Not a public API: it changes without notice,

@@ -41,6 +41,7 @@ mod parallel_scan;
 mod public_face;
 mod queries;
 mod query_api;
+mod recursive;
 mod schema_hash;
 mod schema_lock;
 mod stress;

@@ -27,6 +27,7 @@ pub(crate) const PARTS: &[(&str, &[&str])] = &[
     (
         "codec",
         &[
+            "runtime/src/codec/boxed.rs",
             "runtime/src/codec/bytes.rs",
             "runtime/src/codec/layout.rs",
             "runtime/src/codec/list.rs",

@@ -37,7 +37,7 @@ fn generate(record: &Record<'_>, id: &Field<'_>) -> TokenStream {
 
     let view_type = record::view_type(record, &stored, Some(id));
     let handles = record::field_handles(record, &stored, Some(id), &quote!(::insula::Collection));
-    let fields = record::field_schemas(&stored);
+    let fields = record::field_schemas(&stored, record.ident);
     let indexes = index_schemas(record);
     let index_checks = index_checks(record);
     let index_keys = index_keys(record, false);

@@ -27,7 +27,7 @@ fn generate(record: &Record<'_>) -> TokenStream {
     let view = record::view_ident(record);
     let stored = record.stored_fields();
     let view_type = record::view_type(record, &stored, None);
-    let fields = record::field_schemas(&stored);
+    let fields = record::field_schemas(&stored, record.ident);
     let encode_fields = record::encode_fields(&stored);
     let read_fields = record::read_fields(&stored, &quote!(::core::convert::identity));
     let from_view_fields = record::from_view_fields(record);

@@ -3,7 +3,7 @@
 
 use super::at;
 use crate::case::screaming_case;
-use crate::model::{Field, Record, unraw};
+use crate::model::{Field, Record, SelfUse, unraw};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
@@ -51,12 +51,25 @@ pub(crate) fn field_handles(
     }
 }
 
-/// `&[FieldSchema::of::<T>("name"), ..]`, in slot order.
-pub(crate) fn field_schemas(stored: &[&Field<'_>]) -> TokenStream {
+/// `&[FieldSchema::of::<T>("name"), ..]`, in slot order. A field that holds `owner`
+/// again (`Option<Box<Self>>`) is `ValueType::Recursive`: asking its type for a schema
+/// would ask the schema being defined.
+pub(crate) fn field_schemas(stored: &[&Field<'_>], owner: &Ident) -> TokenStream {
     let schemas = stored.iter().map(|field| {
         let ty = field.ty;
         let name = &field.stored;
-        quote_spanned!(at(ty)=> ::insula::schema::FieldSchema::of::<#ty>(#name))
+        match field.self_use(owner) {
+            SelfUse::Boxed => quote_spanned! {at(ty)=>
+                ::insula::schema::FieldSchema {
+                    name: #name,
+                    ty: ::insula::schema::ValueType::Recursive,
+                    nullable: true,
+                }
+            },
+            SelfUse::None | SelfUse::Other => {
+                quote_spanned!(at(ty)=> ::insula::schema::FieldSchema::of::<#ty>(#name))
+            }
+        }
     });
     quote!(&[#(#schemas),*])
 }

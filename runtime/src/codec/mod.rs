@@ -10,6 +10,7 @@
 //! record, strings are checked to be UTF-8, tags and enum values are checked to be
 //! known. A damaged record gives [`Corrupt`], never a panic.
 
+mod boxed;
 mod bytes;
 mod calendar;
 pub(crate) mod key;
@@ -20,6 +21,8 @@ mod text;
 pub(crate) mod time;
 mod value;
 
+pub use boxed::{BoxView, MAX_NESTING};
+pub(crate) use boxed::{Level, take_too_deep};
 pub use bytes::{
     CHECK_WIDTH, TAG_WIDTH, assert_distinct_tags, read_ref, read_u32, seal, variant_tag, write_ref, write_u32,
 };

@@ -27,7 +27,7 @@ impl core::fmt::Display for Corrupt {
     label = "unsupported field type",
     note = "supported: bool, u8..u64, i8..i64, f32, f64, String, Vec<u8>, [u8; N], SystemTime, Duration, \
             Vec<T> of those scalars or String, Option<T> of any of them, structs that derive `Embedded` \
-            (and Vec of them), enums that derive `Enumerated`",
+            (and Vec of them; in such a struct, Option<Box<Self>>), enums that derive `Enumerated`",
     note = "chrono's `DateTime<Utc>`, `NaiveDateTime` and `NaiveDate`, time's `OffsetDateTime` \
             and `Date`, jiff's `Timestamp` and uuid's `Uuid` need insula's cargo feature \
             `chrono`, `time`, `jiff` or `uuid`",

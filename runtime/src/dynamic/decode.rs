@@ -11,7 +11,7 @@
 
 use super::value::AnyValue;
 use crate::codec::{
-    Corrupt, Layouts, Narrow, RecordReader, Value as Storable, read_ref, read_u32, variant_tag,
+    Corrupt, Layouts, Level, Narrow, RecordReader, Value as Storable, read_ref, read_u32, variant_tag,
 };
 use crate::schema::{FieldDef, StoredType, stored_layout_tag};
 
@@ -64,21 +64,42 @@ enum TypePlan {
     /// Each variant's tag and stored name, the first variant (the default) first.
     Enum(Vec<(u32, String)>),
     Embedded(Box<RecordPlan>),
+    /// The embedded struct whose plan holds this one: read with that plan.
+    Recursive,
 }
 
 impl RecordPlan {
-    /// The plan of `fields`. A schema no derive could have written (an enum without
-    /// variants) is refused with the reason.
+    /// The plan of a collection's `fields`. A schema no derive could have written (an
+    /// enum without variants, `self` outside an embedded struct) is refused with the
+    /// reason.
     pub(crate) fn new(fields: &[FieldDef]) -> Result<RecordPlan, String> {
+        RecordPlan::of(fields, false)
+    }
+
+    /// The plan of an embedded struct's `fields`, which may hold it again (an optional
+    /// [`StoredType::Recursive`]).
+    pub(crate) fn embedded(fields: &[FieldDef]) -> Result<RecordPlan, String> {
+        RecordPlan::of(fields, true)
+    }
+
+    /// The plan of `fields`, an embedded struct's when `embedded`.
+    fn of(fields: &[FieldDef], embedded: bool) -> Result<RecordPlan, String> {
         let mut offset = 0;
         let mut plans = Vec::with_capacity(fields.len());
         for field in fields {
+            let ty = match &field.ty {
+                StoredType::Recursive if embedded && field.nullable => Ok(TypePlan::Recursive),
+                StoredType::Recursive if embedded => {
+                    Err("`self` is not optional, so it never ends".to_owned())
+                }
+                ty => TypePlan::new(ty),
+            };
             plans.push(FieldPlan {
                 name: field.name.clone(),
                 offset,
                 width: field.width(),
                 nullable: field.nullable,
-                ty: TypePlan::new(&field.ty).map_err(|reason| format!("field `{}`: {reason}", field.name))?,
+                ty: ty.map_err(|reason| format!("field `{}`: {reason}", field.name))?,
             });
             offset += field.width();
         }
@@ -128,8 +149,8 @@ impl RecordPlan {
             Some((slot, written)) => match written.narrower {
                 Some(from) => field.read_widened(slot, from, written.as_some)?,
                 // Written as `T`, read as `Option<T>`: the value is there.
-                None if written.as_some => field.ty.read(slot, reader.record())?,
-                None => field.read(slot, reader.record())?,
+                None if written.as_some => field.ty.read(slot, reader.record(), self)?,
+                None => field.read(slot, reader.record(), self)?,
             },
         })
     }
@@ -141,10 +162,10 @@ impl RecordPlan {
 }
 
 impl FieldPlan {
-    /// Reads a slot of this field's own form.
-    fn read(&self, slot: &[u8], record: &[u8]) -> Result<AnyValue, Corrupt> {
+    /// Reads a slot of this field's own form; `owner` is the plan the field belongs to.
+    fn read(&self, slot: &[u8], record: &[u8], owner: &RecordPlan) -> Result<AnyValue, Corrupt> {
         match self.value_slot(slot, false)? {
-            Some(value) => self.ty.read(value, record),
+            Some(value) => self.ty.read(value, record, owner),
             None => Ok(AnyValue::Null),
         }
     }
@@ -226,12 +247,18 @@ impl TypePlan {
                     variants.iter().map(|variant| (variant_tag(variant), variant.clone())).collect(),
                 )
             }
-            StoredType::Embedded { fields, .. } => TypePlan::Embedded(Box::new(RecordPlan::new(fields)?)),
+            StoredType::Embedded { fields, .. } => {
+                TypePlan::Embedded(Box::new(RecordPlan::of(fields, true)?))
+            }
+            StoredType::Recursive => {
+                return Err("`self` is only an embedded struct's optional field".to_owned());
+            }
         })
     }
 
-    /// Reads a slot of this type (without an `Option` tag) of `record`.
-    fn read(&self, slot: &[u8], record: &[u8]) -> Result<AnyValue, Corrupt> {
+    /// Reads a slot of this type (without an `Option` tag) of `record`, a field of a
+    /// record that `owner` reads.
+    fn read(&self, slot: &[u8], record: &[u8], owner: &RecordPlan) -> Result<AnyValue, Corrupt> {
         match self {
             TypePlan::Bool => scalar::<bool>(slot, record, AnyValue::Bool),
             TypePlan::U8 => scalar::<u8>(slot, record, AnyValue::U8),
@@ -253,7 +280,7 @@ impl TypePlan {
             TypePlan::Array(_) => Err(Corrupt("an array's slot has the wrong width")),
             TypePlan::Optional(inner) => match slot.split_first() {
                 Some((0, _)) => Ok(AnyValue::Null),
-                Some((1, rest)) => inner.read(rest, record),
+                Some((1, rest)) => inner.read(rest, record, owner),
                 _ => Err(Corrupt("an option's tag is neither 0 nor 1")),
             },
             TypePlan::Uuid => {
@@ -265,7 +292,7 @@ impl TypePlan {
                 let (slots, len) = read_ref(slot, record, *width)?;
                 let mut items = Vec::with_capacity(len);
                 for slot in slots.chunks_exact(*width) {
-                    items.push(element.read(slot, record)?);
+                    items.push(element.read(slot, record, owner)?);
                 }
                 Ok(AnyValue::List(items))
             }
@@ -280,6 +307,11 @@ impl TypePlan {
             TypePlan::Embedded(plan) => {
                 let (nested, _) = read_ref(slot, record, 1)?;
                 plan.decode(nested, Layouts::none()).map(AnyValue::Embedded)
+            }
+            TypePlan::Recursive => {
+                let _level = Level::enter_read()?;
+                let (nested, _) = read_ref(slot, record, 1)?;
+                owner.decode(nested, Layouts::none()).map(AnyValue::Embedded)
             }
         }
     }
@@ -310,6 +342,8 @@ impl TypePlan {
             TypePlan::List(..) => AnyValue::List(Vec::new()),
             TypePlan::Enum(variants) => AnyValue::Enum(variants[0].1.clone()),
             TypePlan::Embedded(plan) => AnyValue::Embedded(plan.default_fields()),
+            // Only ever an optional field's type: the field's default is `None`.
+            TypePlan::Recursive => AnyValue::Null,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! object.
 
 use super::value::AnyValue;
-use crate::codec::{TAG_WIDTH, Value as Storable, variant_tag, write_ref, write_u32};
+use crate::codec::{Level, MAX_NESTING, TAG_WIDTH, Value as Storable, variant_tag, write_ref, write_u32};
 use crate::schema::{FieldDef, StoredType, stored_layout_tag};
 
 /// Appends to `out` a record of `fields` (in slot order) holding `values`, one per field
@@ -15,6 +15,17 @@ pub(crate) fn encode_record<'v>(
     values: impl ExactSizeIterator<Item = &'v AnyValue>,
     out: &mut Vec<u8>,
 ) -> Result<usize, String> {
+    encode_fields(fields, values, out, None)
+}
+
+/// [`encode_record`] of an embedded struct's record when `owner` is `Some` (its fields,
+/// which a [`StoredType::Recursive`] among them holds again).
+fn encode_fields<'v>(
+    fields: &[FieldDef],
+    values: impl ExactSizeIterator<Item = &'v AnyValue>,
+    out: &mut Vec<u8>,
+    owner: Option<&[FieldDef]>,
+) -> Result<usize, String> {
     if fields.len() != values.len() {
         return Err(format!("{} values for {} fields", values.len(), fields.len()));
     }
@@ -24,7 +35,7 @@ pub(crate) fn encode_record<'v>(
     out.resize(record + TAG_WIDTH + fixed, 0);
     let mut slot = record + TAG_WIDTH;
     for (field, value) in fields.iter().zip(values) {
-        encode_field(field, value, out, slot, record)
+        encode_field(field, value, out, slot, record, owner)
             .map_err(|reason| format!("field `{}`: {reason}", field.name))?;
         slot += field.width();
     }
@@ -38,25 +49,28 @@ fn encode_field(
     out: &mut Vec<u8>,
     slot: usize,
     record: usize,
+    owner: Option<&[FieldDef]>,
 ) -> Result<(), String> {
     match (field.nullable, value) {
         (true, AnyValue::Null) => Ok(()),
         (true, value) => {
             out[slot] = 1;
-            encode_value(&field.ty, value, out, slot + 1, record)
+            encode_value(&field.ty, value, out, slot + 1, record, owner)
         }
-        (false, value) => encode_value(&field.ty, value, out, slot, record),
+        (false, value) => encode_value(&field.ty, value, out, slot, record, owner),
     }
 }
 
 /// Writes a value of type `ty` into the slot at `slot`, its tail data at the end of
-/// `out`, with offsets relative to `record`.
+/// `out`, with offsets relative to `record`; `owner` is the fields of the embedded
+/// struct the slot belongs to, if it belongs to one.
 fn encode_value(
     ty: &StoredType,
     value: &AnyValue,
     out: &mut Vec<u8>,
     slot: usize,
     record: usize,
+    owner: Option<&[FieldDef]>,
 ) -> Result<(), String> {
     match (ty, value) {
         (StoredType::Bool, AnyValue::Bool(value)) => value.encode(out, slot, record),
@@ -79,7 +93,7 @@ fn encode_value(
         (StoredType::Optional(_), AnyValue::Null) => {}
         (StoredType::Optional(inner), value) => {
             out[slot] = 1;
-            encode_value(inner, value, out, slot + 1, record)?;
+            encode_value(inner, value, out, slot + 1, record, owner)?;
         }
         (StoredType::Array(len), AnyValue::Bytes(bytes)) if bytes.len() == *len => {
             out[slot..slot + len].copy_from_slice(bytes);
@@ -94,7 +108,7 @@ fn encode_value(
             let width = element.width();
             out.resize(start + items.len() * width, 0);
             for (at, item) in items.iter().enumerate() {
-                encode_value(element, item, out, start + at * width, record)
+                encode_value(element, item, out, start + at * width, record, owner)
                     .map_err(|reason| format!("element {at}: {reason}"))?;
             }
         }
@@ -105,19 +119,39 @@ fn encode_value(
             write_u32(out, slot, variant_tag(variant));
         }
         (StoredType::Embedded { fields, .. }, AnyValue::Embedded(values)) => {
-            let names_match = fields.len() == values.len()
-                && fields.iter().zip(values).all(|(field, (name, _))| field.name == *name);
-            if !names_match {
-                let names: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
-                let expected: Vec<&str> = fields.iter().map(|field| field.name.as_str()).collect();
-                return Err(format!("fields {names:?}, where the struct has {expected:?}"));
-            }
-            let nested = encode_record(fields, values.iter().map(|(_, value)| value), out)?;
-            let len = out.len() - nested;
-            write_ref(out, slot, nested - record, len);
+            encode_embedded(fields, values, out, slot, record)?;
+        }
+        (StoredType::Recursive, AnyValue::Embedded(values)) => {
+            let fields = owner.ok_or("`self` outside an embedded struct")?;
+            let Some(_level) = Level::enter() else {
+                return Err(format!("embedded structs nest deeper than {MAX_NESTING} levels"));
+            };
+            encode_embedded(fields, values, out, slot, record)?;
         }
         (ty, value) => return Err(format!("a value {value} where the type is `{ty}`")),
     }
+    Ok(())
+}
+
+/// Writes the nested record of an embedded struct of `fields` holding `values` (by name,
+/// in slot order), and its reference into the slot at `slot`.
+fn encode_embedded(
+    fields: &[FieldDef],
+    values: &[(String, AnyValue)],
+    out: &mut Vec<u8>,
+    slot: usize,
+    record: usize,
+) -> Result<(), String> {
+    let names_match = fields.len() == values.len()
+        && fields.iter().zip(values).all(|(field, (name, _))| field.name == *name);
+    if !names_match {
+        let names: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
+        let expected: Vec<&str> = fields.iter().map(|field| field.name.as_str()).collect();
+        return Err(format!("fields {names:?}, where the struct has {expected:?}"));
+    }
+    let nested = encode_fields(fields, values.iter().map(|(_, value)| value), out, Some(fields))?;
+    let len = out.len() - nested;
+    write_ref(out, slot, nested - record, len);
     Ok(())
 }
 

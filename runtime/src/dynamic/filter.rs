@@ -272,6 +272,8 @@ pub(super) fn resolve(schema: &SchemaDef, path: &str) -> Result<(StoredType, boo
         }
         match &field.ty {
             StoredType::Embedded { fields: inner, .. } => fields = inner,
+            // The struct holds itself: the path goes on in the same fields.
+            StoredType::Recursive => {}
             StoredType::List(_) => {
                 return Err(format!("`{segment}` is a list; a path cannot go into a list"));
             }
@@ -468,7 +470,7 @@ fn comparable(ty: &StoredType, nullable: bool, value: &AnyValue) -> Result<(), S
         (StoredType::List(_), _) => {
             return Err("a list is compared element by element: use `contains`".to_owned());
         }
-        (StoredType::Embedded { .. }, _) => {
+        (StoredType::Embedded { .. } | StoredType::Recursive, _) => {
             return Err("an embedded struct is compared field by field: name one with `.`".to_owned());
         }
         (StoredType::Enum { name, variants }, AnyValue::Enum(variant) | AnyValue::String(variant)) => {

@@ -226,12 +226,13 @@ fn kind(ty: &StoredType) -> &'static str {
         StoredType::Uuid => "uuid",
         StoredType::List(_) => "list",
         StoredType::Enum { .. } => "enum",
-        StoredType::Embedded { .. } => "embedded",
+        StoredType::Embedded { .. } | StoredType::Recursive => "embedded",
         _ => "number",
     }
 }
 
-/// Every path a filter can name under `fields`, embedded structs flattened.
+/// Every path a filter can name under `fields`, embedded structs flattened (a struct
+/// that holds itself once: its own paths go on below it without end).
 fn paths(fields: &[FieldDef], prefix: &str, nullable: bool, out: &mut Vec<Value>) {
     for field in fields {
         let path = format!("{prefix}{}", field.name);

@@ -201,6 +201,9 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                         nullable: field.nullable,
                         field: &field.name,
                         options: self.options,
+                        // A nested object's fields are an embedded struct's, which a
+                        // `self` field holds again.
+                        owner: self.id.is_none().then_some(self.fields),
                     };
                     values[at] = Some(map.next_value_seed(seed)?);
                 }
@@ -269,6 +272,8 @@ struct ValueSeed<'a> {
     /// The field's name, for messages.
     field: &'a str,
     options: &'a Import,
+    /// The fields of the embedded struct the value belongs to, if any.
+    owner: Option<&'a [FieldDef]>,
 }
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
@@ -328,7 +333,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             StoredType::Uuid => "a UUID (\"67e55044-10b1-426f-9247-bb680e5fe0c8\")".to_owned(),
             StoredType::List(_) => "an array".to_owned(),
             StoredType::Enum { variants, .. } => format!("one of the variants {}", quoted(variants)),
-            StoredType::Embedded { .. } => "an object".to_owned(),
+            StoredType::Embedded { .. } | StoredType::Recursive => "an object".to_owned(),
             ty => format!("an integer for `{ty}`"),
         };
         let null = if self.nullable { " or null" } else { "" };
@@ -439,10 +444,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<AnyValue, A::Error> {
-        let StoredType::Embedded { fields, .. } = self.ty else {
-            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
+        let fields: &[FieldDef] = match (self.ty, self.owner) {
+            (StoredType::Embedded { fields, .. }, _) => fields,
+            (StoredType::Recursive, Some(fields)) => fields,
+            _ => return Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
         };
-        let plan = RecordPlan::new(fields).map_err(de::Error::custom)?;
+        let plan = RecordPlan::embedded(fields).map_err(de::Error::custom)?;
         let nested = ObjectSeed { fields, id: None, options: self.options, defaults: plan.default_fields() };
         let (_, values) = nested.visit_map(map)?;
         Ok(AnyValue::Embedded(fields.iter().map(|field| field.name.clone()).zip(values).collect()))

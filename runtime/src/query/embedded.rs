@@ -23,10 +23,42 @@ fn test_nested<E: Embedded>(node: &Node, id: &[u8; 8], nested: Nested<'_>) -> Re
     }
 }
 
-impl<C: 'static, E: Embedded> Field<C, E> {
-    /// The embedded struct meets `condition`, made from its own field handles (Isar's
-    /// embedded-object queries). Conditions nest: an embedded struct's embedded field
-    /// takes `with` too.
+/// A field's type that holds an embedded struct `E` in its slot: `E`, `Option<E>`, and
+/// the `Option<Box<E>>` (or `Box<E>`) of a struct that holds itself. What `with` takes a
+/// condition on.
+#[diagnostic::on_unimplemented(
+    message = "a condition on `{E}` does not apply to a field of type `{Self}`",
+    label = "`with` takes a condition on the embedded struct this field holds",
+    note = "`with` works on a field of an embedded struct, an `Option` of one, or an `Option<Box<..>>` of one"
+)]
+pub trait Holds<E: Embedded>: Value {
+    /// Whether the slot is an `Option`'s, with its tag.
+    #[doc(hidden)]
+    const OPTIONAL: bool;
+}
+
+impl<E: Embedded> Holds<E> for E {
+    const OPTIONAL: bool = false;
+}
+
+impl<E: Embedded + Required> Holds<E> for Option<E> {
+    const OPTIONAL: bool = true;
+}
+
+impl<E: Embedded + Required> Holds<E> for Box<E> {
+    const OPTIONAL: bool = false;
+}
+
+impl<E: Embedded + Required> Holds<E> for Option<Box<E>> {
+    const OPTIONAL: bool = true;
+}
+
+impl<C: 'static, T: Value + 'static> Field<C, T> {
+    /// The embedded struct in this field meets `condition`, made from its own field
+    /// handles (Isar's embedded-object queries). The field is an embedded struct `E`, an
+    /// `Option<E>` (whose `None` meets no condition), or the `Option<Box<E>>` of a struct
+    /// that holds itself. Conditions nest: an embedded struct's embedded field takes
+    /// `with` too.
     ///
     /// ```
     /// # use insula::prelude::*;
@@ -58,16 +90,37 @@ impl<C: 'static, E: Embedded> Field<C, E> {
     /// assert_eq!(query(User::PROFILE.with(Profile::NICK.is_none()))?, [1, 2]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn with(self, condition: Condition<E>) -> Condition<C> {
-        self.nested_leaf("with", condition, false)
-    }
-}
-
-impl<C: 'static, E: Embedded + Required> Field<C, Option<E>> {
-    /// The field is `Some` and the embedded struct meets `condition` (see `with` on a
-    /// plain embedded field).
-    pub fn with(self, condition: Condition<E>) -> Condition<C> {
-        self.nested_leaf("with", condition, true)
+    ///
+    /// A struct that holds itself is queried one level per `with`:
+    ///
+    /// ```
+    /// # use insula::prelude::*;
+    /// #[derive(Embedded, Debug, Clone, Default, PartialEq)]
+    /// pub struct Step { pub name: String, pub next: Option<Box<Step>> }
+    ///
+    /// #[derive(Collection, Debug, Default)]
+    /// pub struct Plan { #[id] pub id: Id, pub first: Step }
+    ///
+    /// let db = Db::builder().collection::<Plan>().open_in_memory()?;
+    /// let step = |name: &str, next: Option<Step>| Step { name: name.into(), next: next.map(Box::new) };
+    /// let mut plans = vec![
+    ///     Plan { id: 0, first: step("mix", Some(step("bake", Some(step("eat", None))))) },
+    ///     Plan { id: 0, first: step("mix", Some(step("eat", None))) },
+    /// ];
+    /// db.write_txn_sync(|txn| txn.plans().put_all(&mut plans))?;
+    /// let query = |condition| db.plans().query().filter(condition).ids();
+    /// let second_is = |name: &str| Plan::FIRST.with(Step::NEXT.with(Step::NAME.eq(name)));
+    /// assert_eq!(query(second_is("bake"))?, [1]);
+    /// assert_eq!(query(second_is("eat"))?, [2]);
+    /// let third = Plan::FIRST.with(Step::NEXT.with(Step::NEXT.with(Step::NEXT.is_none())));
+    /// assert_eq!(query(third)?, [1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with<E: Embedded>(self, condition: Condition<E>) -> Condition<C>
+    where
+        T: Holds<E>,
+    {
+        self.nested_leaf("with", condition, T::OPTIONAL)
     }
 }
 

@@ -18,6 +18,7 @@ mod sort;
 mod text;
 
 pub use condition::Condition;
+pub use embedded::Holds;
 pub use list::Elements;
 pub use page::{Cursor, Page};
 pub(crate) use request::Request;

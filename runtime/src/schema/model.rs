@@ -152,6 +152,10 @@ pub enum ValueType<'a> {
     Enum(&'a EnumSchema<'a>),
     /// A struct that derives `Embedded`, stored as a nested record in the tail.
     Embedded(&'a EmbeddedSchema<'a>),
+    /// The embedded struct this field belongs to, held again through a `Box`
+    /// (`Option<Box<Self>>`): a nested record of the innermost embedded struct around
+    /// it, which is how a schema states a cycle and stays finite. Written `self`.
+    Recursive,
 }
 
 impl ValueType<'_> {
@@ -168,7 +172,11 @@ impl ValueType<'_> {
             ValueType::Array(len) => *len,
             ValueType::Optional(inner) => 1 + inner.width(),
             // A tail reference: u32 offset and u32 length (or element count).
-            ValueType::String | ValueType::Bytes | ValueType::List(_) | ValueType::Embedded(_) => 8,
+            ValueType::String
+            | ValueType::Bytes
+            | ValueType::List(_)
+            | ValueType::Embedded(_)
+            | ValueType::Recursive => 8,
         }
     }
 
@@ -197,6 +205,7 @@ impl ValueType<'_> {
             ValueType::List(_) => "list",
             ValueType::Enum(_) => "enum",
             ValueType::Embedded(_) => "embedded",
+            ValueType::Recursive => "self",
         }
     }
 }
@@ -309,6 +318,7 @@ const fn type_hash(seed: u64, ty: &ValueType<'_>) -> u64 {
         ValueType::Uuid => 20,
         ValueType::Array(_) => 21,
         ValueType::Optional(_) => 22,
+        ValueType::Recursive => 23,
     };
     let seed = mix(seed, code);
     match ty {
@@ -412,6 +422,7 @@ fn stored_type_hash(seed: u64, ty: &StoredType) -> u64 {
         StoredType::Uuid => 20,
         StoredType::Array(_) => 21,
         StoredType::Optional(_) => 22,
+        StoredType::Recursive => 23,
     };
     let seed = mix(seed, code);
     match ty {
@@ -474,6 +485,14 @@ mod tests {
         mood: Option<Mood>,
         words: Vec<String>,
         when: f64,
+        trail: Step,
+    }
+
+    /// A struct that holds itself: `self` in the schema.
+    #[derive(crate::Embedded, Debug, Clone, Default, PartialEq)]
+    struct Step {
+        at: u32,
+        next: Option<Box<Step>>,
     }
 
     fn defs(fields: &[FieldSchema<'_>]) -> Vec<FieldDef> {
@@ -484,10 +503,26 @@ mod tests {
     fn the_run_time_layout_tag_is_the_compile_time_one() {
         assert_eq!(stored_layout_tag(&defs(Visit::SCHEMA.fields())), Visit::SCHEMA.layout_tag());
         assert_eq!(stored_layout_tag(&defs(Place::SCHEMA.fields)), Place::SCHEMA.layout_tag());
+        assert_eq!(stored_layout_tag(&defs(Step::SCHEMA.fields)), Step::SCHEMA.layout_tag());
         assert_eq!(stored_layout_tag(&[]), layout_tag(&[]));
         // Order matters, as it does at compile time.
         let mut reversed = defs(Visit::SCHEMA.fields());
         reversed.reverse();
         assert_ne!(stored_layout_tag(&reversed), Visit::SCHEMA.layout_tag());
+    }
+
+    #[test]
+    fn a_struct_that_holds_itself_hashes_apart_from_one_that_holds_another() {
+        // `self` is a type of its own in the hash: a `Step` that held some other struct
+        // of the same fields would hash differently.
+        let recursive = Step::SCHEMA.layout_tag();
+        let other = [
+            FieldSchema::of::<u32>("at"),
+            FieldSchema { name: "next", ty: ValueType::Embedded(&Step::SCHEMA), nullable: true },
+        ];
+        assert_ne!(layout_tag(&other), recursive);
+        let stored = StoredType::from(&ValueType::Embedded(&Step::SCHEMA));
+        assert_eq!(stored.to_string(), "embedded Step { at: u32, next: self? }");
+        assert_eq!(StoredType::parse(&stored.to_string()), Ok(stored));
     }
 }

@@ -105,6 +105,8 @@ pub enum StoredType {
         /// The stored fields, in slot order.
         fields: Vec<FieldDef>,
     },
+    /// The embedded struct around this field, again, see [`ValueType::Recursive`].
+    Recursive,
 }
 
 impl From<&ValueType<'_>> for StoredType {
@@ -138,6 +140,7 @@ impl From<&ValueType<'_>> for StoredType {
                 name: schema.name.to_owned(),
                 fields: schema.fields.iter().map(FieldDef::from).collect(),
             },
+            ValueType::Recursive => StoredType::Recursive,
         }
     }
 }
@@ -156,7 +159,11 @@ impl StoredType {
             StoredType::Uuid => 16,
             StoredType::Array(len) => *len,
             StoredType::Optional(inner) => 1 + inner.width(),
-            StoredType::String | StoredType::Bytes | StoredType::List(_) | StoredType::Embedded { .. } => 8,
+            StoredType::String
+            | StoredType::Bytes
+            | StoredType::List(_)
+            | StoredType::Embedded { .. }
+            | StoredType::Recursive => 8,
         }
     }
 
@@ -240,6 +247,7 @@ impl StoredType {
             StoredType::Duration => "duration",
             StoredType::Date => "date",
             StoredType::Uuid => "uuid",
+            StoredType::Recursive => "self",
             StoredType::List(_)
             | StoredType::Enum { .. }
             | StoredType::Embedded { .. }
@@ -370,6 +378,7 @@ impl<'t> TypeParser<'t> {
             "duration" => StoredType::Duration,
             "date" => StoredType::Date,
             "uuid" => StoredType::Uuid,
+            "self" => StoredType::Recursive,
             other => return Err(format!("unknown type `{other}`")),
         })
     }
