@@ -231,9 +231,10 @@ fn kind(ty: &StoredType) -> &'static str {
     }
 }
 
-/// Every path a filter can name under `fields`, embedded structs flattened (a struct
-/// that holds itself once: its own paths go on below it without end).
-fn paths(fields: &[FieldDef], prefix: &str, nullable: bool, out: &mut Vec<Value>) {
+/// Every path a filter can name under `fields`, embedded structs flattened. A struct
+/// that holds itself (`self`) is unfolded once, so the builder offers its next level
+/// (`reply.text`); deeper paths are for the filter language.
+fn paths(fields: &[FieldDef], prefix: &str, nullable: bool, unfold: bool, out: &mut Vec<Value>) {
     for field in fields {
         let path = format!("{prefix}{}", field.name);
         let nullable = nullable || field.nullable;
@@ -248,8 +249,12 @@ fn paths(fields: &[FieldDef], prefix: &str, nullable: bool, out: &mut Vec<Value>
             "nullable": nullable,
             "variants": variants,
         }));
-        if let StoredType::Embedded { fields, .. } = &field.ty {
-            paths(fields, &format!("{path}."), nullable, out);
+        match &field.ty {
+            StoredType::Embedded { fields: inner, .. } => {
+                paths(inner, &format!("{path}."), nullable, true, out)
+            }
+            StoredType::Recursive if unfold => paths(fields, &format!("{path}."), nullable, false, out),
+            _ => {}
         }
     }
 }
@@ -276,7 +281,7 @@ fn schema_json(schema: &SchemaDef) -> Value {
     let mut filterable = vec![
         json!({ "path": schema.id, "type": "u64", "kind": "number", "nullable": false, "variants": null }),
     ];
-    paths(&schema.fields, "", false, &mut filterable);
+    paths(&schema.fields, "", false, false, &mut filterable);
     json!({
         "name": schema.name,
         "id": schema.id,
@@ -528,4 +533,37 @@ fn export(shared: &Shared, request: &Request, name: &str) -> Answer {
     };
     Ok(Response { content_type, ..Response::json(200, out) }
         .with("Content-Disposition", format!("attachment; filename=\"{name}.{extension}\"")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_struct_that_holds_itself_is_unfolded_once_for_the_builder() {
+        let ty = StoredType::parse("embedded Comment { reply: self?, text: string }").unwrap();
+        let fields = [FieldDef { name: "first".into(), ty, nullable: false }];
+        let mut out = Vec::new();
+        paths(&fields, "", false, false, &mut out);
+        let listed: Vec<(&str, &str, bool)> = out
+            .iter()
+            .map(|path| {
+                (
+                    path["path"].as_str().unwrap(),
+                    path["kind"].as_str().unwrap(),
+                    path["nullable"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("first", "embedded", false),
+                ("first.reply", "embedded", true),
+                ("first.reply.reply", "embedded", true),
+                ("first.reply.text", "string", true),
+                ("first.text", "string", false),
+            ]
+        );
+    }
 }
