@@ -361,6 +361,48 @@ fn an_object_put_twice_in_one_batch_keeps_only_its_last_index_entries() {
     db.messages().verify().unwrap();
 }
 
+/// `put_all` inserts its sorted index entries through redb's cursor, in runs that end
+/// where an entry already in the index lies between two new ones. New entries that
+/// interleave with old ones, replace old ones, repeat within the batch or are already
+/// there leave the index as puts one by one leave it.
+#[test]
+fn a_batch_whose_entries_interleave_with_the_index_leaves_it_as_single_puts_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (batched, single) = (open(&dir, "interleaved-batch"), open(&dir, "interleaved-single"));
+    let author = |i: u64| format!("author-{:02}", i.wrapping_mul(0x9E37_79B9) % 13);
+    let first: Vec<Message> =
+        (0..300).map(|i| Message { author: author(2 * i), ..message(&format!("first {i}")) }).collect();
+    // Fresh objects among the old keys, replacements that move to another key or keep
+    // theirs, and one object put twice.
+    let mut second: Vec<Message> =
+        (0..300).map(|i| Message { author: author(2 * i + 1), ..message(&format!("fresh {i}")) }).collect();
+    for id in (1..=300).step_by(7) {
+        second.push(Message { id, author: author(id * 3), ..message("moved") });
+        second.push(Message { id: id + 1, author: author(2 * (id + 1) - 2), ..message("kept") });
+    }
+    second.push(Message { id: 11, author: "author-00".into(), ..message("twice") });
+    for batch in [&first, &second] {
+        let mut objects = batch.clone();
+        batched.write_txn_sync(|txn| txn.messages().put_all(&mut objects)).unwrap();
+        single
+            .write_txn_sync(|txn| {
+                for object in batch {
+                    txn.messages().put(&mut object.clone())?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+    for i in 0..13 {
+        let author = format!("author-{i:02}");
+        let ids = |db: &Db| db.messages().query().filter(Message::AUTHOR.eq(&author)).ids().unwrap();
+        assert!(!ids(&single).is_empty(), "{author}");
+        assert_eq!(ids(&batched), ids(&single), "{author}");
+    }
+    assert_eq!(batched.messages().count().unwrap(), single.messages().count().unwrap());
+    batched.messages().verify().unwrap();
+}
+
 /// A batch that fails half-way and is committed anyway leaves the objects stored before
 /// the failure with their index entries, as one-by-one puts would.
 #[test]
