@@ -101,7 +101,9 @@ impl Appended {
             return Ok(());
         }
         let mut written = 0;
-        let mut cursor = records.upper_bound_mut(Bound::<u64>::Unbounded)?;
+        // Held as the tables are, so that its drop (which writes what it holds back)
+        // cannot abort the process while a panic unwinds.
+        let mut cursor = SafeDrop::new(records.upper_bound_mut(Bound::<u64>::Unbounded)?);
         for (id, record) in self.iter() {
             match cursor.insert_before(id, record) {
                 Ok(()) => written += 1,
@@ -109,7 +111,7 @@ impl Appended {
                 Err(error) => return Err(Error::Storage(error.into())),
             }
         }
-        cursor.close()?;
+        cursor.into_inner().close()?;
         for (id, record) in self.iter().skip(written) {
             records.insert(id, record)?;
         }
@@ -173,7 +175,8 @@ impl<'t> IndexTable<'t, WriteTransaction> {
                 at += 1;
                 continue;
             }
-            let mut cursor = table.lower_bound_mut(Bound::Included(entry))?;
+            // Held as the tables are (see `Appended::write`).
+            let mut cursor = SafeDrop::new(table.lower_bound_mut(Bound::Included(entry))?);
             let start = at;
             while let Some(span) = spans.get(at).filter(|span| span.insert) {
                 match cursor.insert_before(&bytes[span.range()], ()) {
@@ -182,7 +185,7 @@ impl<'t> IndexTable<'t, WriteTransaction> {
                     Err(error) => return Err(Error::Storage(error.into())),
                 }
             }
-            cursor.close()?;
+            cursor.into_inner().close()?;
             if at == start {
                 // Refused at its own gap: the entry is in the table already.
                 table.insert(entry, ())?;
