@@ -361,6 +361,65 @@ fn an_object_put_twice_in_one_batch_keeps_only_its_last_index_entries() {
     db.messages().verify().unwrap();
 }
 
+/// `put_all` appends the records of ids above every stored one through redb's cursor,
+/// and inserts its sorted index entries through one, in runs that end where an entry
+/// already in the index lies between two new ones. Entries that interleave with old
+/// ones, replace old ones, repeat within the batch or are already there, and records
+/// that are held back and then replaced within the batch, leave the collection as puts
+/// one by one leave it.
+#[test]
+fn a_batch_leaves_records_and_index_entries_as_single_puts_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (batched, single) = (open(&dir, "interleaved-batch"), open(&dir, "interleaved-single"));
+    let author = |i: u64| format!("author-{:02}", i.wrapping_mul(0x9E37_79B9) % 13);
+    let first: Vec<Message> =
+        (0..300).map(|i| Message { author: author(2 * i), ..message(&format!("first {i}")) }).collect();
+    // Fresh objects among the old keys, replacements that move to another key or keep
+    // theirs, and one object put twice.
+    let mut second: Vec<Message> =
+        (0..300).map(|i| Message { author: author(2 * i + 1), ..message(&format!("fresh {i}")) }).collect();
+    for id in (1..=300).step_by(7) {
+        second.push(Message { id, author: author(id * 3), ..message("moved") });
+        second.push(Message { id: id + 1, author: author(2 * (id + 1) - 2), ..message("kept") });
+    }
+    second.push(Message { id: 11, author: "author-00".into(), ..message("twice") });
+    // The last stored object replaced, explicit ids above every stored one (held
+    // back), a fresh one after them, an explicit id below them (a new object, written
+    // at once), and replacements of records still held back.
+    let third = vec![
+        Message { id: 600, author: author(8), ..message("replaces the last stored") },
+        Message { id: 1000, author: author(1), ..message("above") },
+        Message { id: 1002, author: author(2), ..message("further above") },
+        Message { author: author(3), ..message("fresh after them") },
+        Message { id: 999, author: author(4), ..message("below them") },
+        Message { id: 1002, author: author(5), ..message("replaces a held-back one") },
+        Message { id: 1004, author: author(6), ..message("above again") },
+        Message { id: 1004, author: author(7), ..message("replaces it at once") },
+    ];
+    for batch in [&first, &second, &third] {
+        let mut objects = batch.clone();
+        let ids = batched.write_txn_sync(|txn| txn.messages().put_all(&mut objects)).unwrap();
+        let one_by_one = single
+            .write_txn_sync(|txn| {
+                batch
+                    .iter()
+                    .map(|object| txn.messages().put(&mut object.clone()))
+                    .collect::<insula::Result<Vec<_>>>()
+            })
+            .unwrap();
+        assert_eq!(ids, one_by_one);
+    }
+    for i in 0..13 {
+        let author = format!("author-{i:02}");
+        let ids = |db: &Db| db.messages().query().filter(Message::AUTHOR.eq(&author)).ids().unwrap();
+        assert!(!ids(&single).is_empty(), "{author}");
+        assert_eq!(ids(&batched), ids(&single), "{author}");
+    }
+    let all = |db: &Db| db.messages().query().find_all().unwrap();
+    assert_eq!(all(&batched), all(&single));
+    batched.messages().verify().unwrap();
+}
+
 /// A batch that fails half-way and is committed anyway leaves the objects stored before
 /// the failure with their index entries, as one-by-one puts would.
 #[test]

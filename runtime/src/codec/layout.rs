@@ -201,6 +201,9 @@ pub(crate) enum Nested<'a> {
     Missing,
 }
 
+/// A slot that a damaged record's fixed part is too short to hold.
+const OUTSIDE: Corrupt = Corrupt("a slot lies outside the fixed part");
+
 /// A record being read: its bytes, its fixed part, and the way to find each slot.
 #[derive(Debug, Clone, Copy)]
 pub struct RecordReader<'a> {
@@ -244,6 +247,12 @@ impl<'a> RecordReader<'a> {
     /// Reads field `index`, whose slot in the current layout is at `offset`.
     #[inline]
     pub fn field<T: Value>(&self, index: usize, offset: usize) -> Result<T::View<'a>, Corrupt> {
+        if self.remap.is_none() {
+            // A record in the current layout, the common case: the slot is where the
+            // field says, written in the field's current form.
+            let slot = self.fixed.get(offset..offset + T::WIDTH).ok_or(OUTSIDE)?;
+            return T::read(slot, self.record);
+        }
         match self.slot::<T>(index, offset)? {
             None => Ok(T::default_view()),
             Some((slot, written)) => written.read::<T>(slot, self.record),
@@ -329,8 +338,7 @@ impl<'a> RecordReader<'a> {
                 None => return Ok(None),
             },
         };
-        let slot =
-            self.fixed.get(offset..offset + width).ok_or(Corrupt("a slot lies outside the fixed part"))?;
+        let slot = self.fixed.get(offset..offset + width).ok_or(OUTSIDE)?;
         Ok(Some((slot, written)))
     }
 }

@@ -153,8 +153,18 @@ impl<C> Debug for Condition<C> {
 }
 
 impl Node {
-    /// Tests a record against the whole tree.
+    /// Tests a record against the whole tree. A leaf, the most common root, is tested
+    /// here; the rest of the tree in [`Node::test_tree`].
+    #[inline]
     pub(crate) fn test<'a>(&self, id: &'a [u8; 8], record: &RecordReader<'a>) -> Result<bool, Corrupt> {
+        match self {
+            Node::Leaf(leaf) => (leaf.test)(id, record),
+            _ => self.test_tree(id, record),
+        }
+    }
+
+    /// [`Node::test`] of any node.
+    fn test_tree<'a>(&self, id: &'a [u8; 8], record: &RecordReader<'a>) -> Result<bool, Corrupt> {
         Ok(match self {
             Node::Leaf(leaf) => (leaf.test)(id, record)?,
             Node::And(nodes) => {
@@ -253,7 +263,15 @@ pub(super) fn bound_key<T: KeyPart>(value: T::View<'_>, mode: KeyMode) -> Vec<u8
 /// view reads it: `u32` for a `u32` field, `&str` for a `String` field, `Option<u64>`
 /// for an `Option<Id>` field; a condition of the wrong type does not compile.
 impl<C: 'static, T: KeyPart + Send + Sync + 'static> Field<C, T> {
-    fn compare(self, op: &str, value: T, probe: Option<Probe>, accept: fn(Ordering) -> bool) -> Condition<C> {
+    /// A comparison with `value`; `accept` says which orderings pass. It is generic, not a
+    /// function pointer, so that the test inlines it: the test runs once per record.
+    fn compare(
+        self,
+        op: &str,
+        value: T,
+        probe: Option<Probe>,
+        accept: impl Fn(Ordering) -> bool + Send + Sync + 'static,
+    ) -> Condition<C> {
         let text = format!("{} {op} {:?}", self.name(), value.as_view());
         self.leaf(text, probe, move |field| accept(T::compare(field, value.as_view())))
     }

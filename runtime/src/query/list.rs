@@ -161,13 +161,14 @@ impl<C, T: Element + KeyPart + Send + Sync + 'static> Elements<C, T> {
     }
 
     /// A comparison of each element with `value`, met when `accept` takes the ordering of
-    /// some element to it.
+    /// some element to it. `accept` is generic, not a function pointer, so that the test
+    /// inlines it.
     fn compare(
         &self,
         op: &str,
         value: T::View<'_>,
         probe: Option<Probe>,
-        accept: fn(Ordering) -> bool,
+        accept: impl Fn(Ordering) -> bool + Send + Sync + 'static,
     ) -> Condition<C> {
         let value = T::from_view(value);
         let what = format!("has an element {op} {:?}", value.as_view());

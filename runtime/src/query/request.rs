@@ -5,9 +5,9 @@
 use super::condition::Condition;
 use super::plan::{Plan, visit_ids};
 use super::sort::{KeyFn, Sort};
-use crate::codec::RecordReader;
 use crate::codec::Value;
 use crate::codec::key::{KeyMode, KeyPart};
+use crate::codec::{Corrupt, RecordReader};
 use crate::store::{Flow, Part, Source};
 use crate::{Collection, Field, Id, Result};
 use std::collections::HashSet;
@@ -390,20 +390,29 @@ impl<C: Collection> Request<C> {
         self.matches_record(id, unseal::<C>(id, stored)?, layouts)
     }
 
-    /// Whether a record, its check verified, meets the query's conditions.
+    /// Whether a record, its check verified, meets the query's conditions. A scan runs it
+    /// on every record, so it inlines into the scan's closure, and a damaged record's
+    /// error is made only when one is met.
+    #[inline(always)]
     fn matches_record(&self, id: Id, record: &[u8], layouts: &crate::codec::Layouts) -> Result<bool> {
-        let corrupted = crate::error::corrupted(C::SCHEMA.name());
-        let reader = RecordReader::open(record, &C::LAYOUT, layouts).map_err(&corrupted)?;
-        let id_bytes = id.to_le_bytes();
-        if let Some(filter) = &self.filter
-            && !filter.node.test(&id_bytes, &reader).map_err(&corrupted)?
-        {
-            return Ok(false);
+        match self.passes_filter(id, record, layouts) {
+            Ok(true) if !self.view_filters.is_empty() => {
+                let view = C::view_record(id, record, layouts)?;
+                Ok(crate::guard::user(|| self.view_filters.iter().all(|keep| keep(&view))))
+            }
+            Ok(passes) => Ok(passes),
+            Err(reason) => Err(crate::error::corrupted(C::SCHEMA.name())(reason)),
         }
-        if self.view_filters.is_empty() {
-            return Ok(true);
+    }
+
+    /// Whether a record, its check verified, meets the query's conditions (the closure
+    /// filters aside).
+    #[inline(always)]
+    fn passes_filter(&self, id: Id, record: &[u8], layouts: &crate::codec::Layouts) -> Result<bool, Corrupt> {
+        let reader = RecordReader::open(record, &C::LAYOUT, layouts)?;
+        match &self.filter {
+            Some(filter) => filter.node.test(&id.to_le_bytes(), &reader),
+            None => Ok(true),
         }
-        let view = C::view_record(id, record, layouts)?;
-        Ok(crate::guard::user(|| self.view_filters.iter().all(|keep| keep(&view))))
     }
 }

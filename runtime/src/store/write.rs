@@ -11,6 +11,7 @@ use crate::codec::Layouts;
 use crate::guard::SafeDrop;
 use crate::{Collection, Error, Id, Result};
 use redb::{ReadableTable, Table, WriteTransaction};
+use std::ops::Bound;
 
 /// Opens (creating) a table for writing, held so that its drop cannot abort the process
 /// (see [`SafeDrop`]).
@@ -66,6 +67,60 @@ impl<'t> IndexTable<'t, WriteTransaction> {
 /// insert, where gathering 64k at a time gave 0.97x), at some 40 bytes an entry.
 const GATHERED_OBJECTS: usize = 1 << 20;
 
+/// How many bytes of new records a batch holds back before it appends them.
+const APPENDED_BYTES: usize = 4 << 20;
+
+/// The records that a batch holds back, in id order, to append them at the end of the
+/// records table through one cursor: each has an id above every id in the table, so it
+/// goes after the last, and redb fills leaves with a run of them at once instead of
+/// finding the last leaf again, and shifting its entries, for each record.
+#[derive(Debug, Default)]
+struct Appended {
+    bytes: Vec<u8>,
+    /// Each record's id and where it ends in `bytes`.
+    records: Vec<(Id, usize)>,
+}
+
+impl Appended {
+    fn push(&mut self, id: Id, record: &[u8]) {
+        self.bytes.extend_from_slice(record);
+        self.records.push((id, self.bytes.len()));
+    }
+
+    /// Each record with its id, in id order.
+    fn iter(&self) -> impl Iterator<Item = (Id, &[u8])> {
+        let starts = std::iter::once(0).chain(self.records.iter().map(|&(_, end)| end));
+        self.records.iter().zip(starts).map(|(&(id, end), start)| (id, &self.bytes[start..end]))
+    }
+
+    /// Appends the records to `records`, and forgets them. A record the cursor refuses
+    /// (an id not above the table's last, which the batch never holds back) and every
+    /// one after it are inserted one by one instead.
+    fn write(&mut self, records: &mut Table<'_, u64, &'static [u8]>) -> Result<()> {
+        if self.records.is_empty() {
+            return Ok(());
+        }
+        let mut written = 0;
+        // Held as the tables are, so that its drop (which writes what it holds back)
+        // cannot abort the process while a panic unwinds.
+        let mut cursor = SafeDrop::new(records.upper_bound_mut(Bound::<u64>::Unbounded)?);
+        for (id, record) in self.iter() {
+            match cursor.insert_before(id, record) {
+                Ok(()) => written += 1,
+                Err(redb::CursorError::UnorderedKey) => break,
+                Err(error) => return Err(Error::Storage(error.into())),
+            }
+        }
+        cursor.into_inner().close()?;
+        for (id, record) in self.iter().skip(written) {
+            records.insert(id, record)?;
+        }
+        self.bytes.clear();
+        self.records.clear();
+        Ok(())
+    }
+}
+
 /// The entries of one non-unique index gathered by a batch, each `key ++ id`, to be
 /// inserted or removed: one buffer for all, not an allocation each.
 #[derive(Debug, Default)]
@@ -98,15 +153,44 @@ impl Gathered {
 }
 
 impl<'t> IndexTable<'t, WriteTransaction> {
-    /// Inserts or removes `entry`, a whole entry (`key ++ id`) of a non-unique index.
-    fn write_entry(&mut self, entry: &[u8], insert: bool) -> Result<()> {
+    /// Inserts or removes the gathered entries of a non-unique index, `spans` of `bytes`,
+    /// sorted by entry (`key ++ id`), in their order.
+    ///
+    /// A run of inserts goes through a cursor: opened at the gap where the run's first
+    /// entry belongs, it takes each following entry that sorts before the next entry
+    /// already in the table, and redb splices such a run into the tree at once instead
+    /// of finding the leaf again for each entry. An entry that does not fit the gap ends
+    /// the run, and the next run starts at its own gap. An entry already in the table
+    /// (the cursor refuses a key equal to a neighbour) is inserted alone, which changes
+    /// nothing, as inserting it one by one would.
+    fn write_sorted(&mut self, bytes: &[u8], spans: &[Span]) -> Result<()> {
         let IndexTable::Multi(table) = self else {
             unreachable!("a batch gathers the entries of non-unique indexes only")
         };
-        if insert {
-            table.insert(entry, ())?;
-        } else {
-            table.remove(entry)?;
+        let mut at = 0;
+        while let Some(span) = spans.get(at) {
+            let entry = &bytes[span.range()];
+            if !span.insert {
+                table.remove(entry)?;
+                at += 1;
+                continue;
+            }
+            // Held as the tables are (see `Appended::write`).
+            let mut cursor = SafeDrop::new(table.lower_bound_mut(Bound::Included(entry))?);
+            let start = at;
+            while let Some(span) = spans.get(at).filter(|span| span.insert) {
+                match cursor.insert_before(&bytes[span.range()], ()) {
+                    Ok(()) => at += 1,
+                    Err(redb::CursorError::UnorderedKey) => break,
+                    Err(error) => return Err(Error::Storage(error.into())),
+                }
+            }
+            cursor.into_inner().close()?;
+            if at == start {
+                // Refused at its own gap: the entry is in the table already.
+                table.insert(entry, ())?;
+                at += 1;
+            }
         }
         Ok(())
     }
@@ -360,10 +444,12 @@ impl<'t> Writer<'t> {
     /// A B-tree takes keys far faster in order than scattered, and a batch's index keys
     /// come in object order, which is random order for an index on `author`, say. So
     /// where no index is unique (a unique key must be checked against the objects before
-    /// it), the batch's index entries are gathered, sorted, and written in key order;
-    /// the records go in as they come, already in id order for fresh ids. What the batch
-    /// writes is what putting its objects one by one writes, on an error too: the entries
-    /// of the objects stored before the failing one go in.
+    /// it), the batch's index entries are gathered, sorted, and written in key order,
+    /// in runs through a cursor (see [`IndexTable::write_sorted`]); the records go in as
+    /// they come, those whose ids are above every stored one appended through a cursor
+    /// (see [`Appended`]). What the batch writes is what putting its objects one by one
+    /// writes, on an error too: the records and entries of the objects stored before the
+    /// failing one go in.
     pub(crate) fn put_batch<O: Object>(
         &mut self,
         objects: impl IntoIterator<Item = O>,
@@ -372,17 +458,18 @@ impl<'t> Writer<'t> {
         ids: &mut Vec<Id>,
     ) -> Result<(), (usize, Error)> {
         let indexes = &self.tables.collection().schema.indexes;
-        if indexes.is_empty() || indexes.iter().any(|index| index.unique) {
+        if indexes.iter().any(|index| index.unique) {
             for (position, object) in objects.into_iter().enumerate() {
                 ids.push(self.put_object(&object, stored, buffer).map_err(|error| (position, error))?);
             }
             return Ok(());
         }
         let mut gathered: Vec<Gathered> = (0..indexes.len()).map(|_| Gathered::default()).collect();
+        let mut appended = Appended::default();
         let mut count = 0;
         let mut failed = None;
         for (position, object) in objects.into_iter().enumerate() {
-            match self.put_gathering(&object, stored, buffer, &mut gathered) {
+            match self.put_gathering(&object, stored, buffer, &mut gathered, &mut appended) {
                 Ok(id) => ids.push(id),
                 Err(error) => {
                     failed = Some((position, error));
@@ -390,30 +477,52 @@ impl<'t> Writer<'t> {
                 }
             }
             count += 1;
+            if appended.bytes.len() >= APPENDED_BYTES {
+                self.write_appended(&mut appended).map_err(|error| (position, error))?;
+            }
             if count % GATHERED_OBJECTS == 0 {
                 self.write_gathered(&mut gathered).map_err(|error| (position, error))?;
             }
         }
+        self.write_appended(&mut appended).map_err(|error| (count, error))?;
         self.write_gathered(&mut gathered).map_err(|error| (count, error))?;
         failed.map_or(Ok(()), Err)
     }
 
+    /// Appends the records `appended` holds back (see [`Appended`]).
+    fn write_appended(&mut self, appended: &mut Appended) -> Result<()> {
+        let (records, _) = self.tables.open_mut()?;
+        appended.write(records)
+    }
+
     /// [`put_object`](Self::put_object) for a collection without unique indexes, its
-    /// index entries added to `gathered` (by index number) instead of written.
+    /// index entries added to `gathered` (by index number) instead of written. Its
+    /// record waits in `appended` when its id is above every id in the table: a fresh
+    /// one, or one above the counter, which no stored id passes. Any other goes in
+    /// after the records held back, since it may replace one of them.
     fn put_gathering(
         &mut self,
         object: &impl Object,
         stored: &impl StoredKeys,
         buffer: &mut Vec<u8>,
         gathered: &mut [Gathered],
+        appended: &mut Appended,
     ) -> Result<Id> {
-        let (id, fresh) = self.encode(object, buffer)?;
+        let above = object.id() == 0 || object.id() > self.counter.last;
+        let (id, _) = self.encode(object, buffer)?;
         let collection = self.tables.collection();
         let new_keys = self.keys_of(object)?;
-        let (records, _) = self.tables.open_mut()?;
-        let old_keys = match records.insert(id, buffer.as_slice())? {
-            Some(old) if !fresh => Some(stored.stored_keys(id, old.value(), &collection.layouts)?),
-            _ => None,
+        let old_keys = if above {
+            // No stored object holds the id: nothing to replace.
+            appended.push(id, buffer);
+            None
+        } else {
+            let (records, _) = self.tables.open_mut()?;
+            appended.write(records)?;
+            match records.insert(id, buffer.as_slice())? {
+                Some(old) => Some(stored.stored_keys(id, old.value(), &collection.layouts)?),
+                None => None,
+            }
         };
         for (number, entries) in gathered.iter_mut().enumerate() {
             let old = old_keys.as_ref().map(|old| &old[number]);
@@ -439,9 +548,8 @@ impl<'t> Writer<'t> {
         for (entries, table) in gathered.iter_mut().zip(tables.iter_mut()) {
             let Gathered { bytes, spans } = entries;
             spans.sort_by(|a, b| bytes[a.range()].cmp(&bytes[b.range()]));
-            for span in spans.drain(..) {
-                table.write_entry(&bytes[span.range()], span.insert)?;
-            }
+            table.write_sorted(bytes, spans)?;
+            spans.clear();
             bytes.clear();
         }
         Ok(())
