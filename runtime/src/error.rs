@@ -333,7 +333,7 @@ pub enum Error {
     },
 
     /// The web inspector could not listen on its address, or start its threads
-    /// ([`Db::serve_inspector`](crate::Db::serve_inspector)).
+    /// (`Db::serve_inspector`, with the feature `inspector`).
     #[error("the inspector cannot serve: {source}; pick another address or port")]
     Serve {
         /// The network's or the system's error.

@@ -74,8 +74,8 @@
 //!   changes that need the code's word.
 //! - [`dynamic`]: any file read, verified, exported and imported without the app's types.
 //! - [`json`]: the JSON mapping of exports and imports.
-//! - With the feature `inspector`: [`Db::serve_inspector`] and
-//!   [`inspector::Inspector`], the web inspector.
+//! - With the feature `inspector`: `Db::serve_inspector` and `inspector::Inspector`, the
+//!   web inspector (unlinked here: without the feature they do not exist).
 //! - [`Watcher`]: what changed after each commit.
 //! - With the feature `async` (on by default): [`Db::read_txn`] and [`Db::write_txn`],
 //!   awaited on any executor, and every [`Watcher`] as a `futures_core::Stream`.
