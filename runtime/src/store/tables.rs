@@ -366,23 +366,15 @@ pub(crate) trait Source {
     ) -> Result<()>;
 }
 
-/// Feeds `entries` to `step`, forwards or backwards, until it breaks.
-fn drive<I: DoubleEndedIterator>(
+/// Feeds `entries` to `step` from the last, until it breaks. Forwards, reads step
+/// through redb's read cursor instead, which costs less an entry (see [`walk`]).
+fn backwards<I: DoubleEndedIterator>(
     entries: I,
-    reverse: bool,
     mut step: impl FnMut(I::Item) -> Result<Flow>,
 ) -> Result<()> {
-    if reverse {
-        for entry in entries.rev() {
-            if step(entry)?.is_break() {
-                break;
-            }
-        }
-    } else {
-        for entry in entries {
-            if step(entry)?.is_break() {
-                break;
-            }
+    for entry in entries.rev() {
+        if step(entry)?.is_break() {
+            break;
         }
     }
     Ok(())
@@ -411,7 +403,7 @@ fn visit_range<V: redb::Value + 'static>(
         Some(end) => table.range::<&[u8]>(start..end.as_slice())?,
         None => table.range::<&[u8]>(start..)?,
     };
-    drive(entries, reverse, |entry| {
+    backwards(entries, |entry| {
         let (key, value) = entry?;
         visit(key.value(), value.value())
     })
@@ -437,7 +429,7 @@ impl<'t, T: Transaction + 't> Source for Tables<'t, T> {
         if !reverse {
             return walk(records, first, last, visit);
         }
-        drive(records.range(first..=last)?, reverse, |entry| {
+        backwards(records.range(first..=last)?, |entry| {
             let (id, record) = entry?;
             visit(id.value(), record.value())
         })
