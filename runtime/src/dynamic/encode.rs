@@ -240,4 +240,25 @@ mod tests {
         let decoded = plan.decode_values(&out[start..], crate::codec::Layouts::none()).unwrap();
         assert_eq!(decoded, values);
     }
+
+    /// `self` names the embedded struct around it, so a schema text that has one
+    /// anywhere else, or one that is not optional, is no schema a derive writes: both
+    /// the plan and the encoder refuse it with the reason.
+    #[test]
+    fn self_outside_an_embedded_struct_or_without_an_option_is_refused() {
+        let at_the_top = [FieldDef { name: "me".into(), ty: StoredType::Recursive, nullable: true }];
+        let reason = super::super::RecordPlan::new(&at_the_top).unwrap_err();
+        assert_eq!(reason, "field `me`: `self` is only an embedded struct's optional field");
+        let refused = encode(&at_the_top, AnyValue::Embedded(vec![])).unwrap_err();
+        assert_eq!(refused, "field `me`: `self` outside an embedded struct");
+
+        let endless = vec![field("next", StoredType::Recursive)];
+        let fields = [field("e", StoredType::Embedded { name: "E".into(), fields: endless })];
+        let reason = super::super::RecordPlan::new(&fields).unwrap_err();
+        assert_eq!(reason, "field `e`: field `next`: `self` is not optional, so it never ends");
+        let in_a_list = vec![field("all", StoredType::List(Box::new(StoredType::Recursive)))];
+        let fields = [field("e", StoredType::Embedded { name: "E".into(), fields: in_a_list })];
+        let reason = super::super::RecordPlan::new(&fields).unwrap_err();
+        assert_eq!(reason, "field `e`: field `all`: `self` is only an embedded struct's optional field");
+    }
 }
