@@ -181,17 +181,19 @@ fn hold(dir: &Path, args: &[&str]) -> (std::process::Child, String) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let ready = first_line(child.stdout.take().unwrap());
+    let (ready, _) = first_line(child.stdout.take().unwrap());
     (child, ready.trim().to_owned())
 }
 
 /// The first line a helper process prints, under a watchdog: a helper that hangs
-/// fails the test instead of the suite.
-fn first_line(stdout: std::process::ChildStdout) -> String {
+/// fails the test instead of the suite. The rest of its output comes back unread: while
+/// it is held, the helper's later lines do not meet a closed pipe.
+fn first_line(stdout: std::process::ChildStdout) -> (String, BufReader<std::process::ChildStdout>) {
     with_watchdog(QUICK, move || {
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
+        let mut stdout = BufReader::new(stdout);
+        stdout.read_line(&mut line).unwrap();
+        (line, stdout)
     })
 }
 
@@ -406,10 +408,12 @@ fn a_backup_killed_half_way_leaves_no_file_and_finished_ones_are_whole() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let reported = with_watchdog(QUICK, move || {
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // The pipe comes back open and stays so until the writer is dead: a line that met
+        // a closed pipe would stop the writer before the kill, not in the middle of a copy.
+        let (reported, _lines) = with_watchdog(QUICK, move || {
             let mut reported = Vec::new();
-            for line in lines {
+            for line in lines.by_ref() {
                 if let Some(copy) = line.unwrap().strip_prefix("backup ") {
                     reported.push(copy.to_owned());
                     if reported.len() >= 2 {
@@ -417,7 +421,7 @@ fn a_backup_killed_half_way_leaves_no_file_and_finished_ones_are_whole() {
                     }
                 }
             }
-            reported
+            (reported, lines)
         });
         std::thread::sleep(Duration::from_micros(seed % 20_000));
         child.kill().unwrap();
@@ -681,7 +685,10 @@ fn crashed(name: &str) -> tempfile::TempDir {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    first_line(child.stdout.take().unwrap());
+    // The pipe stays open until the writer is dead: a writer whose next line met a
+    // closed pipe would stop with an error and close the file cleanly first.
+    let (first, _rest) = first_line(child.stdout.take().unwrap());
+    assert_eq!(first.trim().parse::<u64>().ok(), Some(0), "the writer's first line: {first:?}");
     child.kill().unwrap();
     child.wait().unwrap();
     let read_only = Db::builder().name(name).collection::<Entry>().read_only().open(dir.path());
